@@ -1,0 +1,86 @@
+//! Canonical JSON: one byte sequence for one value, whatever the key order it arrived in.
+//!
+//! The content hash must not depend on how a JSON library happened to order object keys, so
+//! keys are sorted here explicitly (by their UTF-8 bytes) instead of relying on a
+//! `serde_json` feature flag that another crate in the build could switch.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Serialises `value` with object keys sorted and no insignificant white space.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_value(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_string(s, out),
+        // Numbers, booleans and null have a single serde_json rendering already.
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    // serde_json's string escaping is deterministic; reuse it rather than re-implement it.
+    out.push_str(&Value::String(s.to_owned()).to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_keys_at_every_depth() {
+        let v = json!({"b": 1, "a": {"d": [3, {"z": true, "y": null}], "c": "x"}});
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn escapes_strings_like_json() {
+        let v = json!({"q": "line\n\"quoted\" Қазақ"});
+        assert_eq!(canonical_json(&v), r#"{"q":"line\n\"quoted\" Қазақ"}"#);
+    }
+
+    #[test]
+    fn sha256_of_empty_input_is_the_known_value() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

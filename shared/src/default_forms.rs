@@ -1,0 +1,153 @@
+//! The five forms that ship with the server and load into a new database on first start.
+//!
+//! They are modelled on international observation practice: small factual steps per stage,
+//! observer access in every form, and the overall assessment at the end of each checklist.
+
+use crate::form::Form;
+
+const SOURCES: [(&str, &str); 5] = [
+    ("opening", include_str!("../forms/opening.json")),
+    ("voting", include_str!("../forms/voting.json")),
+    ("counting", include_str!("../forms/counting.json")),
+    ("tabulation", include_str!("../forms/tabulation.json")),
+    ("incident", include_str!("../forms/incident.json")),
+];
+
+/// The default forms, parsed and checked.
+///
+/// The definitions are compiled into the binary and checked by this crate's tests, so a
+/// failure here is a build defect, reported with the form's name rather than a panic.
+pub fn default_forms() -> Result<Vec<Form>, String> {
+    SOURCES
+        .iter()
+        .map(|(name, text)| Form::from_json(text).map_err(|e| format!("default form {name}: {e}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::{OVERALL_QUESTION, QuestionKind, Stage};
+    use crate::validate::validate;
+    use serde_json::{Map, Value, json};
+
+    fn forms() -> Vec<Form> {
+        default_forms().expect("default forms parse")
+    }
+
+    #[test]
+    fn five_forms_one_per_stage() {
+        let stages: Vec<Stage> = forms().iter().map(|f| f.stage).collect();
+        assert_eq!(stages, Stage::ALL.to_vec());
+    }
+
+    #[test]
+    fn each_form_has_15_to_40_questions_in_english_and_russian() {
+        for f in forms() {
+            let n = f.questions.len();
+            assert!((15..=40).contains(&n), "{} has {n} questions", f.id);
+            assert!(f.title.ru.is_some(), "{} title lacks Russian", f.id);
+            for q in &f.questions {
+                assert!(
+                    q.label.ru.is_some(),
+                    "{}.{} lacks a Russian label",
+                    f.id,
+                    q.id
+                );
+                for c in q.kind.choices() {
+                    assert!(
+                        c.label.ru.is_some(),
+                        "{}.{}.{} lacks Russian",
+                        f.id,
+                        q.id,
+                        c.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checklists_end_with_overall_and_all_ask_about_access() {
+        for f in forms() {
+            if f.is_checklist() {
+                let last = f.questions.last().expect("has questions");
+                assert_eq!(last.id, OVERALL_QUESTION, "{}", f.id);
+                assert_eq!(last.kind, QuestionKind::Assessment);
+            }
+            assert!(
+                f.question("observers_unrestricted").is_some(),
+                "{} does not ask about observer access",
+                f.id
+            );
+        }
+    }
+
+    /// A minimal answer set that satisfies every required, relevant question.
+    fn minimal_answers(f: &Form) -> Map<String, Value> {
+        let mut a = Map::new();
+        for q in &f.questions {
+            if !q.required {
+                continue;
+            }
+            let asked: std::collections::HashSet<&str> = a.keys().map(String::as_str).collect();
+            if !crate::validate::is_relevant(q, &a, &asked) {
+                continue;
+            }
+            let v = match &q.kind {
+                QuestionKind::YesNo => json!(true),
+                QuestionKind::SingleChoice { choices } => json!(choices[0].id),
+                QuestionKind::MultiChoice { choices } => json!([choices[0].id]),
+                QuestionKind::Number { min, .. } => json!(min.unwrap_or(0)),
+                QuestionKind::Text { .. } => json!("seen"),
+                QuestionKind::Time => json!("08:00"),
+                QuestionKind::Assessment => json!("good"),
+            };
+            a.insert(q.id.clone(), v);
+        }
+        a
+    }
+
+    #[test]
+    fn a_minimal_checklist_of_each_form_validates() {
+        for f in forms() {
+            let v = validate(&f, &minimal_answers(&f));
+            assert!(v.is_valid(), "{}: {:?}", f.id, v.issues);
+        }
+    }
+
+    #[test]
+    fn counting_protocol_checks_catch_stuffing_as_a_warning() {
+        let f = forms()
+            .into_iter()
+            .find(|f| f.id.as_str() == "counting")
+            .expect("counting");
+        let mut a = minimal_answers(&f);
+        a.insert("protocol_copied".into(), json!(true));
+        for (k, v) in [
+            ("voters_main_list", 1000),
+            ("voters_additional_list", 0),
+            ("ballots_received", 1000),
+            ("ballots_issued_station", 500),
+            ("ballots_issued_mobile", 0),
+            ("ballots_issued_early", 0),
+            ("ballots_cancelled", 500),
+            ("ballots_in_stationary_boxes", 560),
+            ("ballots_in_mobile_boxes", 0),
+            ("invalid_ballots", 10),
+            ("valid_ballots", 550),
+            ("votes_1", 300),
+            ("votes_2", 250),
+        ] {
+            a.insert(k.into(), json!(v));
+        }
+        let v = validate(&f, &a);
+        assert!(
+            v.is_valid(),
+            "protocol findings never block: {:?}",
+            v.issues
+        );
+        let failed: Vec<&str> = v.warnings().filter_map(|i| i.check.as_deref()).collect();
+        assert_eq!(failed, vec!["found_within_issued"]);
+    }
+}

@@ -1,0 +1,443 @@
+//! The form model: a checklist definition is data (JSON), not code.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A form's identifier, such as `counting`: lower-case letters, digits, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FormId(String);
+
+impl FormId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!(
+                "'{raw}' is not a form id: use 1 to 64 lower-case letters, digits, '_' or '-'"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FormId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<FormId> for String {
+    fn from(value: FormId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for FormId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The stage of the election day a form observes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Opening,
+    Voting,
+    Counting,
+    Tabulation,
+    Incident,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Opening,
+        Stage::Voting,
+        Stage::Counting,
+        Stage::Tabulation,
+        Stage::Incident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Opening => "opening",
+            Stage::Voting => "voting",
+            Stage::Counting => "counting",
+            Stage::Tabulation => "tabulation",
+            Stage::Incident => "incident",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text in the mission's languages. English is required; Russian and Kazakh are optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labels {
+    pub en: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ru: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kk: Option<String>,
+}
+
+impl Labels {
+    pub fn en(text: &str) -> Self {
+        Self {
+            en: text.to_owned(),
+            ru: None,
+            kk: None,
+        }
+    }
+
+    /// The text in `lang` (`en`, `ru`, `kk`), falling back to English.
+    pub fn get(&self, lang: &str) -> &str {
+        let chosen = match lang {
+            "ru" => self.ru.as_deref(),
+            "kk" => self.kk.as_deref(),
+            _ => None,
+        };
+        chosen.unwrap_or(&self.en)
+    }
+}
+
+/// The four-step overall assessment. `Bad` and `VeryBad` together are a negative assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assessment {
+    VeryGood,
+    Good,
+    Bad,
+    VeryBad,
+}
+
+impl Assessment {
+    pub const ALL: [Assessment; 4] = [
+        Assessment::VeryGood,
+        Assessment::Good,
+        Assessment::Bad,
+        Assessment::VeryBad,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assessment::VeryGood => "very_good",
+            Assessment::Good => "good",
+            Assessment::Bad => "bad",
+            Assessment::VeryBad => "very_bad",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+
+    pub fn is_negative(self) -> bool {
+        matches!(self, Assessment::Bad | Assessment::VeryBad)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Assessment::VeryGood => "very good",
+            Assessment::Good => "good",
+            Assessment::Bad => "bad",
+            Assessment::VeryBad => "very bad",
+        }
+    }
+}
+
+/// The id of the question every checklist form ends with.
+pub const OVERALL_QUESTION: &str = "overall";
+
+/// A checklist definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    pub id: FormId,
+    pub version: u32,
+    pub stage: Stage,
+    pub title: Labels,
+    pub questions: Vec<Question>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+/// One question of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub label: Labels,
+    #[serde(flatten)]
+    pub kind: QuestionKind,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Asked only when an earlier answer has one of the given values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<Relevance>,
+    /// Which answer signals a problem, and whether that problem is critical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concern: Option<Concern>,
+}
+
+/// The type of a question and what its answer may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Answer: `true` or `false`.
+    YesNo,
+    /// Answer: one choice id.
+    SingleChoice { choices: Vec<Choice> },
+    /// Answer: a list of distinct choice ids.
+    MultiChoice { choices: Vec<Choice> },
+    /// Answer: an integer.
+    Number {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+    },
+    /// Answer: a string.
+    Text {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<usize>,
+    },
+    /// Answer: `"HH:MM"`, 24-hour clock.
+    Time,
+    /// Answer: `very_good`, `good`, `bad` or `very_bad`.
+    Assessment,
+}
+
+impl QuestionKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            QuestionKind::YesNo => "yes_no",
+            QuestionKind::SingleChoice { .. } => "single_choice",
+            QuestionKind::MultiChoice { .. } => "multi_choice",
+            QuestionKind::Number { .. } => "number",
+            QuestionKind::Text { .. } => "text",
+            QuestionKind::Time => "time",
+            QuestionKind::Assessment => "assessment",
+        }
+    }
+
+    pub fn choices(&self) -> &[Choice] {
+        match self {
+            QuestionKind::SingleChoice { choices } | QuestionKind::MultiChoice { choices } => {
+                choices
+            }
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub label: Labels,
+}
+
+/// `{"question": "opened_on_time", "any_of": [false]}`: the question is asked only when the
+/// answer to `question` is one of `any_of` (for a multi-choice answer: contains one of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relevance {
+    pub question: String,
+    pub any_of: Vec<Value>,
+}
+
+/// The answers that signal a problem: any of `answers`, or a number above `above`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Concern {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub critical: bool,
+}
+
+impl Concern {
+    /// Whether `answer` shows the problem this concern names.
+    pub fn is_seen_in(&self, answer: &Value) -> bool {
+        let matches = |v: &Value| self.answers.iter().any(|a| a == v);
+        match answer {
+            Value::Array(items) => items.iter().any(matches),
+            Value::Number(n) => {
+                matches(answer)
+                    || matches!((n.as_i64(), self.above), (Some(x), Some(limit)) if x > limit)
+            }
+            other => matches(other),
+        }
+    }
+}
+
+/// An arithmetic control relation over number questions, e.g. valid + invalid = found in boxes.
+///
+/// `sum(left) * 100  <op>  sum(right) * right_percent`. Evaluated only when every term is
+/// answered, unless `missing_as_zero` says an unanswered term counts as 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub id: String,
+    pub left: Vec<String>,
+    pub op: CheckOp,
+    pub right: Vec<String>,
+    #[serde(default = "hundred", skip_serializing_if = "is_hundred")]
+    pub right_percent: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing_as_zero: bool,
+    pub severity: crate::validate::Severity,
+    pub message: Labels,
+}
+
+fn hundred() -> u32 {
+    100
+}
+
+fn is_hundred(v: &u32) -> bool {
+    *v == 100
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckOp {
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+}
+
+impl CheckOp {
+    pub fn holds(self, left: i128, right: i128) -> bool {
+        match self {
+            CheckOp::Eq => left == right,
+            CheckOp::Le => left <= right,
+            CheckOp::Lt => left < right,
+            CheckOp::Ge => left >= right,
+            CheckOp::Gt => left > right,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CheckOp::Eq => "=",
+            CheckOp::Le => "<=",
+            CheckOp::Lt => "<",
+            CheckOp::Ge => ">=",
+            CheckOp::Gt => ">",
+        }
+    }
+}
+
+impl Form {
+    /// Parses a form definition from JSON and checks that it is internally consistent.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let form: Form =
+            serde_json::from_str(text).map_err(|e| format!("not a valid form definition: {e}"))?;
+        form.check_definition()?;
+        Ok(form)
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+
+    /// Whether this form is a checklist (every stage but `incident`), which must end with
+    /// the overall assessment.
+    pub fn is_checklist(&self) -> bool {
+        self.stage != Stage::Incident
+    }
+
+    /// Catches mistakes in a definition before it reaches an observer: duplicate ids,
+    /// references to unknown or later questions, checks over non-number questions.
+    pub fn check_definition(&self) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for q in &self.questions {
+            if q.id.is_empty() {
+                return Err(format!("form '{}': a question has an empty id", self.id));
+            }
+            if !seen.insert(q.id.as_str()) {
+                return Err(format!(
+                    "form '{}': question id '{}' is used twice",
+                    self.id, q.id
+                ));
+            }
+            if let Some(rel) = &q.relevant
+                && !seen.contains(rel.question.as_str())
+            {
+                return Err(format!(
+                    "form '{}': question '{}' depends on '{}', which is not an earlier question",
+                    self.id, q.id, rel.question
+                ));
+            }
+            let choices = q.kind.choices();
+            let mut choice_ids = HashSet::new();
+            for c in choices {
+                if !choice_ids.insert(c.id.as_str()) {
+                    return Err(format!(
+                        "form '{}': question '{}' has choice '{}' twice",
+                        self.id, q.id, c.id
+                    ));
+                }
+            }
+            if matches!(
+                q.kind,
+                QuestionKind::SingleChoice { .. } | QuestionKind::MultiChoice { .. }
+            ) && choices.is_empty()
+            {
+                return Err(format!(
+                    "form '{}': question '{}' has no choices",
+                    self.id, q.id
+                ));
+            }
+        }
+        for check in &self.checks {
+            for term in check.left.iter().chain(&check.right) {
+                match self.question(term) {
+                    Some(q) if matches!(q.kind, QuestionKind::Number { .. }) => {}
+                    _ => {
+                        return Err(format!(
+                            "form '{}': check '{}' uses '{}', which is not a number question",
+                            self.id, check.id, term
+                        ));
+                    }
+                }
+            }
+        }
+        if self.is_checklist() {
+            match self.questions.last() {
+                Some(q) if q.id == OVERALL_QUESTION && q.kind == QuestionKind::Assessment => {}
+                _ => {
+                    return Err(format!(
+                        "form '{}': a checklist must end with the assessment question '{}'",
+                        self.id, OVERALL_QUESTION
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! Polling stations and the higher commissions that tabulate their results.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A station or commission code as the election administration writes it, e.g. `PEC-0412`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StationCode(String);
+
+impl StationCode {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let code = raw.trim();
+        if code.is_empty() {
+            return Err("the station code is empty".into());
+        }
+        if code.len() > Self::MAX_LEN {
+            return Err(format!(
+                "station code '{code}' is longer than {} characters",
+                Self::MAX_LEN
+            ));
+        }
+        if let Some(bad) = code
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
+        {
+            return Err(format!(
+                "station code '{code}' contains '{bad}': use letters, digits, '-', '_', '.' or '/'"
+            ));
+        }
+        Ok(Self(code.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for StationCode {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<StationCode> for String {
+    fn from(value: StationCode) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for StationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `pec`: a polling station (precinct commission); `tec`/`dec`: a territorial or district
+/// commission where results are tabulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StationLevel {
+    Pec,
+    Tec,
+    Dec,
+}
+
+impl StationLevel {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "pec" => Ok(Self::Pec),
+            "tec" => Ok(Self::Tec),
+            "dec" => Ok(Self::Dec),
+            other => Err(format!(
+                "level '{other}' is not known: use pec (polling station), tec or dec (commission)"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pec => "pec",
+            Self::Tec => "tec",
+            Self::Dec => "dec",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Station {
+    pub code: StationCode,
+    pub name: String,
+    pub region: String,
+    #[serde(default)]
+    pub district: String,
+    pub level: StationLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_voters: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn station_codes_are_trimmed_and_checked() {
+        assert_eq!(
+            StationCode::parse(" PEC-12 ").map(String::from),
+            Ok("PEC-12".into())
+        );
+        assert!(StationCode::parse("").is_err());
+        assert!(StationCode::parse("PEC 12").is_err());
+        assert!(StationCode::parse(&"A".repeat(33)).is_err());
+        assert!(StationCode::parse("ТИК/01").is_ok());
+    }
+
+    #[test]
+    fn levels_parse_case_insensitively() {
+        assert_eq!(StationLevel::parse("PEC"), Ok(StationLevel::Pec));
+        assert_eq!(StationLevel::parse("dec"), Ok(StationLevel::Dec));
+        assert!(StationLevel::parse("precinct").is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! A submission: one filled checklist (or incident report) and its revisions.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::canonical::{canonical_json, sha256_hex};
+use crate::form::FormId;
+use crate::station::StationCode;
+
+/// A submission's id: a UUIDv7 made on the observer's laptop when the checklist is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SubmissionId(pub Uuid);
+
+impl SubmissionId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Uuid::parse_str(raw.trim())
+            .map(Self)
+            .map_err(|_| format!("'{raw}' is not a checklist id (a UUID such as 0193...)"))
+    }
+}
+
+impl Default for SubmissionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for SubmissionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Lower-case hex SHA-256 of the canonical JSON of a [`SubmissionContent`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ContentHash(pub String);
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the observer wrote. The author is not part of it: the server takes the author from the
+/// token the submission arrived with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionContent {
+    pub form_id: FormId,
+    pub form_version: u32,
+    pub station: StationCode,
+    /// When the observer saw it, by the laptop's clock (which may be wrong).
+    pub observed_at: DateTime<Utc>,
+    pub answers: Map<String, Value>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl SubmissionContent {
+    /// The canonical JSON that the content hash is computed over.
+    pub fn canonical(&self) -> String {
+        canonical_json(&json!({
+            "form_id": self.form_id.as_str(),
+            "form_version": self.form_version,
+            "station": self.station.as_str(),
+            "observed_at": self.observed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "answers": Value::Object(self.answers.clone()),
+            "notes": self.notes,
+        }))
+    }
+
+    pub fn content_hash(&self) -> ContentHash {
+        ContentHash(sha256_hex(self.canonical().as_bytes()))
+    }
+}
+
+/// One submission as it travels in a push batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionPayload {
+    pub id: SubmissionId,
+    /// Starts at 1 and goes up by one with each edit made on the laptop.
+    pub revision: u32,
+    #[serde(flatten)]
+    pub content: SubmissionContent,
+    /// The client's hash. The server recomputes it and never trusts this value.
+    pub content_hash: ContentHash,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn content(answers: Map<String, Value>) -> SubmissionContent {
+        SubmissionContent {
+            form_id: FormId::parse("voting").expect("valid id"),
+            form_version: 1,
+            station: StationCode::parse("PEC-1").expect("valid code"),
+            observed_at: DateTime::parse_from_rfc3339("2026-03-19T10:15:00+06:00")
+                .expect("valid time")
+                .with_timezone(&Utc),
+            answers,
+            notes: String::new(),
+        }
+    }
+
+    #[test]
+    fn hash_is_known_for_a_fixed_checklist() {
+        let mut answers = Map::new();
+        answers.insert("overall".into(), json!("good"));
+        let c = content(answers);
+        assert_eq!(
+            c.canonical(),
+            r#"{"answers":{"overall":"good"},"form_id":"voting","form_version":1,"notes":"","observed_at":"2026-03-19T04:15:00.000Z","station":"PEC-1"}"#
+        );
+        assert_eq!(c.content_hash().0, sha256_hex(c.canonical().as_bytes()));
+    }
+
+    #[test]
+    fn hash_changes_with_any_field() {
+        let base = content(Map::new());
+        let mut other = base.clone();
+        other.notes = "queue outside".into();
+        assert_ne!(base.content_hash(), other.content_hash());
+        let mut other = base.clone();
+        other.form_version = 2;
+        assert_ne!(base.content_hash(), other.content_hash());
+        let mut other = base.clone();
+        other.observed_at += chrono::Duration::seconds(1);
+        assert_ne!(base.content_hash(), other.content_hash());
+    }
+
+    #[test]
+    fn same_instant_in_another_time_zone_hashes_the_same() {
+        let a = content(Map::new());
+        let mut b = a.clone();
+        b.observed_at = DateTime::parse_from_rfc3339("2026-03-19T04:15:00Z")
+            .expect("valid time")
+            .with_timezone(&Utc);
+        assert_eq!(a.content_hash(), b.content_hash());
+    }
+
+    fn answer_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z ]{0,12}".prop_map(Value::from),
+            proptest::collection::vec("[a-z]{1,6}", 0..4).prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        /// The hash must not depend on the order in which keys arrive, at any depth.
+        #[test]
+        fn hash_is_stable_under_key_order(
+            answers in proptest::collection::btree_map("[a-z_]{1,10}", answer_value(), 0..20),
+            seed in any::<u64>(),
+        ) {
+            let in_order: Vec<(String, Value)> = answers.into_iter().collect();
+            let mut shuffled = in_order.clone();
+            // A deterministic shuffle driven by the generated seed.
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                let j = (state % (i as u64 + 1)) as usize;
+                shuffled.swap(i, j);
+            }
+            // Build JSON text by hand so that key order on the wire really differs.
+            let text = |pairs: &[(String, Value)]| {
+                let body: Vec<String> = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+                    .collect();
+                format!(
+                    r#"{{"notes":"n","answers":{{{}}},"station":"PEC-1","form_version":1,"observed_at":"2026-03-19T04:15:00Z","form_id":"voting"}}"#,
+                    body.join(",")
+                )
+            };
+            let a: SubmissionContent = serde_json::from_str(&text(&in_order)).expect("parses");
+            let b: SubmissionContent = serde_json::from_str(&text(&shuffled)).expect("parses");
+            prop_assert_eq!(a.canonical(), b.canonical());
+            prop_assert_eq!(a.content_hash(), b.content_hash());
+        }
+
+        /// Serialising and parsing again never changes the hash.
+        #[test]
+        fn hash_survives_a_round_trip(
+            answers in proptest::collection::btree_map("[a-z_]{1,10}", answer_value(), 0..20),
+        ) {
+            let c = content(answers.into_iter().collect());
+            let again: SubmissionContent =
+                serde_json::from_str(&serde_json::to_string(&c).expect("serialises")).expect("parses");
+            prop_assert_eq!(c.content_hash(), again.content_hash());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The sync protocol's wire types (`/api/v1/sync/*`, `/api/v1/health`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::form::Form;
+use crate::station::Station;
+use crate::submission::{SubmissionId, SubmissionPayload};
+use crate::validate::Issue;
+
+/// Most submissions one push may carry; larger batches are refused with 413.
+pub const MAX_PUSH_BATCH: usize = 1000;
+
+/// `POST /api/v1/sync/push` as the client sends it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub submissions: Vec<SubmissionPayload>,
+}
+
+/// `POST /api/v1/sync/push` as the server reads it: each item is parsed on its own, so that
+/// one malformed item is answered `invalid` without sinking the rest of the batch.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawPushRequest {
+    pub submissions: Vec<Value>,
+}
+
+/// What became of one pushed submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// Stored: a new id, or a higher revision than the stored one.
+    Accepted,
+    /// This exact (id, revision, hash) is already stored.
+    Duplicate,
+    /// A higher revision of this id is already stored.
+    Stale,
+    /// The same (id, revision) is stored with different content; both are kept for review.
+    Conflict,
+    /// Fails validation; `issues` says why, question by question.
+    Invalid,
+}
+
+impl PushOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushOutcome::Accepted => "accepted",
+            PushOutcome::Duplicate => "duplicate",
+            PushOutcome::Stale => "stale",
+            PushOutcome::Conflict => "conflict",
+            PushOutcome::Invalid => "invalid",
+        }
+    }
+
+    /// Whether the server now holds this revision (or a newer one): the client may stop
+    /// sending it.
+    pub fn is_delivered(self) -> bool {
+        matches!(
+            self,
+            PushOutcome::Accepted | PushOutcome::Duplicate | PushOutcome::Stale
+        )
+    }
+}
+
+/// One entry of a push answer, in the order of the request's items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResult {
+    /// Absent only when the item was too malformed to carry a readable id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<SubmissionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
+    pub outcome: PushOutcome,
+    /// Validation errors (for `invalid`) and warnings (for any outcome).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+    pub server_time: DateTime<Utc>,
+}
+
+/// `GET /api/v1/sync/pull?since=<cursor>`: what changed since the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Pass this as `since` next time. Opaque to the client.
+    pub cursor: String,
+    /// The server's clock, so the client can warn about a wrong laptop clock.
+    pub server_time: DateTime<Utc>,
+    pub forms: Vec<Form>,
+    pub stations: Vec<Station>,
+}
+
+/// `GET /api/v1/health`. Naming the service lets the client tell the eom server from a hotel
+/// Wi-Fi login page that also answers 200.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub service: String,
+    pub version: String,
+    pub api: String,
+}
