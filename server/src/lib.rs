@@ -1,1 +1,132 @@
+//! `eom-server`: receives observers' checklists, validates, deduplicates, stores and
+//! aggregates them for coordinators. `main.rs` is a thin wrapper over [`cli::run`].
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod reports;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::ingest::FormCache;
+use crate::store::{SqliteStore, Store};
+
+pub use api::app;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub forms: Arc<FormCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            forms: Arc::new(FormCache::default()),
+        }
+    }
+}
+
+/// Opens the database, migrating it, and loads the default forms into a new database.
+pub fn open_store(path: &Path) -> anyhow::Result<SqliteStore> {
+    let store = SqliteStore::open(path)
+        .with_context(|| format!("could not open the database {}", path.display()))?;
+    bootstrap(&store)?;
+    Ok(store)
+}
+
+/// Installs the default forms when the database has none yet.
+pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
+    if store.latest_forms()?.is_empty() {
+        let forms = eom_shared::default_forms::default_forms().map_err(anyhow::Error::msg)?;
+        let added = store.install_forms(&forms)?;
+        tracing::info!(added, "installed the default forms");
+    }
+    Ok(())
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let store = open_store(&config.db)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("could not listen on {}; is another server using it? choose another with --listen", config.listen))?;
+    let addr = listener.local_addr()?;
+    // Printed on stdout so that scripts and tests can find a port chosen with :0.
+    println!("eom-server listening on http://{addr} (database {})", config.db.display());
+    run(listener, AppState::new(Arc::new(store)), shutdown_signal()).await
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes open requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server stopped with an error")
+}
+
+/// Binds `addr` (use port 0 for a free port) and serves in the background; for tests and
+/// embedding. The server stops when the returned sender is dropped or sent to.
+pub async fn spawn(
+    state: AppState,
+    addr: SocketAddr,
+) -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx.await;
+        };
+        if let Err(e) = run(listener, state, stop).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok((local, tx))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+}

@@ -1,0 +1,11 @@
+use axum::Json;
+use eom_shared::sync::HealthResponse;
+
+/// Names the service, so a captive portal answering 200 is never mistaken for the server.
+pub async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        service: eom_shared::SERVICE_NAME.to_owned(),
+        version: eom_shared::VERSION.to_owned(),
+        api: "v1".to_owned(),
+    })
+}

@@ -1,0 +1,98 @@
+//! Bearer tokens: random, shown once, stored only as a SHA-256 hash.
+//!
+//! Tokens carry 256 bits of randomness, so a fast hash is enough: there is nothing to brute
+//! force, and checking a token costs one indexed lookup.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rand::RngCore;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::{Account, Role};
+
+const TOKEN_PREFIX: &str = "eom_";
+
+/// A new random token (256 bits, hex) to hand to the account's owner once.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+pub fn hash_token(token: &str) -> String {
+    eom_shared::sha256_hex(token.trim().as_bytes())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("no Authorization header".into()))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+        })?;
+    let hash = hash_token(token);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.account_by_token_hash(&hash))
+        .await??
+        .ok_or_else(|| ApiError::Unauthorized("this token is not known to the server".into()))
+}
+
+/// An authenticated observer: may push and pull.
+pub struct Observer(pub Account);
+
+/// An authenticated coordinator: may read submissions and reports, may not push.
+pub struct Coordinator(pub Account);
+
+impl FromRequestParts<AppState> for Observer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let account = authenticate(parts, state).await?;
+        match account.role {
+            Role::Observer => Ok(Observer(account)),
+            Role::Coordinator => Err(ApiError::Forbidden(
+                "coordinator tokens cannot push or pull checklists; use an observer token".into(),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Coordinator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let account = authenticate(parts, state).await?;
+        match account.role {
+            Role::Coordinator => Ok(Coordinator(account)),
+            Role::Observer => Err(ApiError::Forbidden(
+                "this endpoint is for coordinators; an observer token may only push and pull"
+                    .into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
+        assert_eq!(hash_token(&a), hash_token(&format!(" {a}\n")));
+        assert_ne!(hash_token(&a), a);
+    }
+}

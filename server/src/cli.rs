@@ -1,0 +1,190 @@
+//! The `eom-server` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::admin;
+use crate::config::{DEFAULT_DB, DEFAULT_LISTEN, ServeConfig};
+use crate::store::{Role, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eom-server",
+    version,
+    about = "The eom coordinators' server: receives observers' checklists, stores and aggregates them"
+)]
+pub struct Cli {
+    /// SQLite database file (created on first use).
+    #[arg(long, global = true, env = "EOM_DB", default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed at start).
+        #[arg(long, env = "EOM_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Observer accounts (they push checklists and pull forms).
+    #[command(subcommand)]
+    Observer(ObserverCommand),
+    /// Coordinator accounts (they read submissions and reports).
+    #[command(subcommand)]
+    Coordinator(CoordinatorCommand),
+    /// The list of polling stations and commissions.
+    #[command(subcommand)]
+    Stations(StationsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ObserverCommand {
+    /// Create an observer account and print its token once.
+    Add(AddAccount),
+    /// List observer accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoordinatorCommand {
+    /// Create a coordinator account and print its token once.
+    Add(AddCoordinator),
+    /// List coordinator accounts.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AddAccount {
+    /// The observer team's name, e.g. "Team 12 (Aigerim, Jonas)".
+    #[arg(long)]
+    pub name: String,
+    /// The region the team is deployed to.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print {"id": ..., "token": ...} instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddCoordinator {
+    #[arg(long)]
+    pub name: String,
+    /// Print {"id": ..., "token": ...} instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StationsCommand {
+    /// Import or update stations from a CSV file with the header
+    /// code,name,region,district,level,registered_voters (level: pec, tec or dec).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen } => {
+            crate::serve(ServeConfig { db: cli.db, listen }).await
+        }
+        Command::Observer(ObserverCommand::Add(a)) => {
+            let store = crate::open_store(&cli.db)?;
+            add_account(&store, Role::Observer, &a.name, a.region.as_deref(), a.json)
+        }
+        Command::Coordinator(CoordinatorCommand::Add(a)) => {
+            let store = crate::open_store(&cli.db)?;
+            add_account(&store, Role::Coordinator, &a.name, None, a.json)
+        }
+        Command::Observer(ObserverCommand::List) => {
+            list_accounts(&crate::open_store(&cli.db)?, Role::Observer)
+        }
+        Command::Coordinator(CoordinatorCommand::List) => {
+            list_accounts(&crate::open_store(&cli.db)?, Role::Coordinator)
+        }
+        Command::Stations(StationsCommand::Import { file }) => {
+            let store = crate::open_store(&cli.db)?;
+            let summary = admin::import_stations_csv(&store, &file)?;
+            println!(
+                "Imported {}: {} added, {} updated, {} unchanged.",
+                file.display(),
+                summary.added,
+                summary.updated,
+                summary.unchanged
+            );
+            Ok(())
+        }
+    }
+}
+
+fn add_account(
+    store: &dyn Store,
+    role: Role,
+    name: &str,
+    region: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let created = admin::create_account(store, name, role, region)
+        .with_context(|| format!("could not create the {} account", role.as_str()))?;
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "id": created.account.id,
+                "name": created.account.name,
+                "role": role.as_str(),
+                "region": created.account.region,
+                "token": created.token,
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "Created {} '{}' (id {}){}.",
+        role.as_str(),
+        created.account.name,
+        created.account.id,
+        created
+            .account
+            .region
+            .as_deref()
+            .map(|r| format!(", region {r}"))
+            .unwrap_or_default()
+    );
+    println!("Token (shown only now; the server keeps only its hash):");
+    println!("{}", created.token);
+    if role == Role::Observer {
+        println!("On the observer's laptop: eom setup --server http://SERVER:8080 --token <token>");
+    }
+    Ok(())
+}
+
+fn list_accounts(store: &dyn Store, role: Role) -> anyhow::Result<()> {
+    let accounts: Vec<_> = store
+        .list_accounts()?
+        .into_iter()
+        .filter(|a| a.role == role)
+        .collect();
+    if accounts.is_empty() {
+        println!("No {} accounts yet.", role.as_str());
+    }
+    for a in accounts {
+        println!(
+            "{}  {}  {}",
+            a.id,
+            a.name,
+            a.region.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}

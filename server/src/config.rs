@@ -1,0 +1,13 @@
+//! Settings: command-line flags first, then `EOM_*` environment variables, then defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DB: &str = "eom.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+}

@@ -1,0 +1,148 @@
+//! One error type for the HTTP boundary, with its status-code mapping.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use eom_shared::ErrorBody;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("the server is busy")]
+    Overloaded { retry_after_secs: u32 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (code, hint, retryable) = match self {
+            ApiError::Unauthorized(_) => (
+                "unauthorized",
+                Some("send 'Authorization: Bearer <token>' with the token printed by 'eom-server observer add' or 'coordinator add'".to_owned()),
+                false,
+            ),
+            ApiError::Forbidden(_) => ("forbidden", None, false),
+            ApiError::BadRequest { hint, .. } => ("bad_request", hint.clone(), false),
+            ApiError::NotFound(_) => ("not_found", None, false),
+            ApiError::PayloadTooLarge(_) => (
+                "payload_too_large",
+                Some(format!(
+                    "send at most {} submissions per push, gzip-compressed",
+                    eom_shared::sync::MAX_PUSH_BATCH
+                )),
+                false,
+            ),
+            ApiError::Overloaded { retry_after_secs } => (
+                "overloaded",
+                Some(format!("retry after {retry_after_secs} s")),
+                true,
+            ),
+            ApiError::Internal(_) => ("internal", Some("retry later; if it persists, tell the operator".to_owned()), true),
+        };
+        let message = match self {
+            // Internals stay in the server log, not in the answer.
+            ApiError::Internal(_) => "the server hit an internal error".to_owned(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            error: code.to_owned(),
+            message,
+            hint,
+            retryable,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let ApiError::Overloaded { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy => ApiError::Overloaded {
+                retry_after_secs: 2,
+            },
+            StoreError::Invalid(m) => ApiError::BadRequest {
+                message: m,
+                hint: None,
+            },
+            StoreError::Database(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge("the request body is too large".to_owned())
+            }
+            _ => ApiError::BadRequest {
+                message: rejection.body_text(),
+                hint: Some("send a JSON body with 'Content-Type: application/json'".to_owned()),
+            },
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest {
+            message: rejection.body_text(),
+            hint: Some("check the query parameters against the API reference in README.md".to_owned()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("a storage task failed: {e}"))
+    }
+}

@@ -1,0 +1,197 @@
+//! The push path: parse each item on its own, validate it against its form with the same code
+//! the laptop runs, recompute its hash, and let the store decide accepted / duplicate / stale /
+//! conflict in one transaction.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use eom_shared::form::Form;
+use eom_shared::submission::{SubmissionId, SubmissionPayload};
+use eom_shared::sync::{PushOutcome, PushResult};
+use eom_shared::{FormId, Issue, IssueKind, Severity, validate};
+use serde_json::Value;
+
+use crate::store::{IngestDecision, IngestItem, Store, StoreError};
+
+/// Form definitions by (id, version). A released version never changes, so entries never go
+/// stale and validation does not re-read and re-parse the definition for every item.
+#[derive(Default)]
+pub struct FormCache {
+    forms: RwLock<HashMap<(FormId, u32), Arc<Form>>>,
+}
+
+impl FormCache {
+    pub fn get(
+        &self,
+        store: &dyn Store,
+        id: &FormId,
+        version: u32,
+    ) -> Result<Option<Arc<Form>>, StoreError> {
+        let key = (id.clone(), version);
+        if let Some(form) = self
+            .forms
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(Some(form.clone()));
+        }
+        let Some(form) = store.form(id, version)? else {
+            return Ok(None);
+        };
+        let form = Arc::new(form);
+        self.forms
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, form.clone());
+        Ok(Some(form))
+    }
+}
+
+fn invalid(id: Option<SubmissionId>, revision: Option<u32>, issues: Vec<Issue>) -> PushResult {
+    PushResult {
+        id,
+        revision,
+        outcome: PushOutcome::Invalid,
+        issues,
+    }
+}
+
+/// Pulls what can be read of the id and revision out of an item that did not parse, so the
+/// answer still says which checklist it was about.
+fn best_effort_identity(raw: &Value) -> (Option<SubmissionId>, Option<u32>) {
+    let id = raw
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| SubmissionId::parse(s).ok());
+    let revision = raw
+        .get("revision")
+        .and_then(Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok());
+    (id, revision)
+}
+
+/// Processes one push batch for `observer_id`. Results come back in the order of `raw`.
+pub fn push(
+    store: &dyn Store,
+    forms: &FormCache,
+    observer_id: &str,
+    received_at: DateTime<Utc>,
+    raw: Vec<Value>,
+) -> Result<Vec<PushResult>, StoreError> {
+    let mut results: Vec<Option<PushResult>> = vec![None; raw.len()];
+    let mut items = Vec::new();
+    let mut positions = Vec::new();
+
+    for (index, value) in raw.into_iter().enumerate() {
+        let (id, revision) = best_effort_identity(&value);
+        let payload: SubmissionPayload = match serde_json::from_value(value) {
+            Ok(p) => p,
+            Err(e) => {
+                results[index] = Some(invalid(
+                    id,
+                    revision,
+                    vec![Issue::error(
+                        None,
+                        IssueKind::WrongType,
+                        format!("item {} of the batch is not a valid submission: {e}", index + 1),
+                    )],
+                ));
+                continue;
+            }
+        };
+        if payload.revision == 0 {
+            results[index] = Some(invalid(
+                id,
+                revision,
+                vec![Issue::error(
+                    None,
+                    IssueKind::OutOfRange,
+                    "revision numbers start at 1".into(),
+                )],
+            ));
+            continue;
+        }
+        let content = payload.content;
+        let Some(form) = forms.get(store, &content.form_id, content.form_version)? else {
+            results[index] = Some(invalid(
+                id,
+                revision,
+                vec![Issue::error(
+                    None,
+                    IssueKind::UnknownForm,
+                    format!(
+                        "form '{}' version {} is not known to this server; run 'eom pull' and fill the current form",
+                        content.form_id, content.form_version
+                    ),
+                )],
+            ));
+            continue;
+        };
+        let validation = validate(&form, &content.answers);
+        if !validation.is_valid() {
+            results[index] = Some(invalid(id, revision, validation.issues));
+            continue;
+        }
+        let warnings: Vec<Issue> = validation
+            .issues
+            .into_iter()
+            .filter(|i| i.severity == Severity::Warning)
+            .collect();
+        items.push(IngestItem {
+            id: payload.id,
+            revision: payload.revision,
+            content_hash: content.content_hash(),
+            content,
+            stage: form.stage,
+            warnings,
+        });
+        positions.push(index);
+    }
+
+    let decisions = if items.is_empty() {
+        Vec::new()
+    } else {
+        store.ingest(observer_id, received_at, &items)?
+    };
+    for ((item, index), decision) in items.into_iter().zip(positions).zip(decisions) {
+        results[index] = Some(match decision {
+            IngestDecision::Stored(outcome) => PushResult {
+                id: Some(item.id),
+                revision: Some(item.revision),
+                outcome,
+                issues: item.warnings,
+            },
+            IngestDecision::UnknownStation => invalid(
+                Some(item.id),
+                Some(item.revision),
+                vec![Issue::error(
+                    None,
+                    IssueKind::UnknownStation,
+                    format!(
+                        "station '{}' is not on the server's station list; check the code with 'eom stations --search', or ask the coordinator to import it",
+                        item.content.station
+                    ),
+                )],
+            ),
+        });
+    }
+    // Every index was filled above: either answered while parsing or by the store.
+    Ok(results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                invalid(
+                    None,
+                    None,
+                    vec![Issue::error(
+                        None,
+                        IssueKind::WrongType,
+                        "item was not processed".into(),
+                    )],
+                )
+            })
+        })
+        .collect())
+}

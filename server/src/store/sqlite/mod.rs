@@ -1,0 +1,674 @@
+//! The embedded default backend: one SQLite file in WAL mode.
+//!
+//! One writer connection (SQLite allows one writer at a time anyway) and a small pool of
+//! readers, so reports never wait behind a push. `synchronous = FULL` makes a commit durable
+//! before `ingest` returns: an `accepted` answer is a promise.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use eom_shared::form::{Form, OVERALL_QUESTION};
+use eom_shared::station::{Station, StationCode, StationLevel};
+use eom_shared::submission::SubmissionId;
+use eom_shared::sync::PushOutcome;
+use eom_shared::FormId;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
+use serde_json::Value;
+
+use super::{
+    Account, CatalogChanges, ConflictRecord, FormTally, ImportSummary, IngestDecision, IngestItem,
+    NewAccount, RevisionRecord, Role, Store, StoreError, SubmissionDetail, SubmissionFilter,
+    SubmissionPage, SubmissionSummary,
+};
+
+/// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
+/// A released migration is never edited: add a new file instead.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+fn now_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the connection usable: an open transaction is
+    // rolled back when it is dropped.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Invalid(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = match lock(&self.readers).pop() {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| {
+        StoreError::Invalid(format!(
+            "cannot open database {}: {e}; check the path and its permissions",
+            path.display()
+        ))
+    })?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Invalid(format!(
+            "the database was written by a newer eom-server (schema {applied}, this one knows {}); upgrade eom-server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn next_seq(tx: &Connection) -> Result<u64, StoreError> {
+    Ok(tx.query_row(
+        "UPDATE catalog_sequence SET value = value + 1 WHERE only_row = 1 RETURNING value",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn parse_time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+    let role: String = row.get("role")?;
+    let created: String = row.get("created_at")?;
+    Ok(Account {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        role: if role == "coordinator" {
+            Role::Coordinator
+        } else {
+            Role::Observer
+        },
+        region: row.get("region")?,
+        created_at: parse_time(&created),
+    })
+}
+
+fn form_from_text(text: &str) -> Result<Form, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Database(format!("a stored form definition is unreadable: {e}")))
+}
+
+fn station_from_row(row: &Row<'_>) -> Result<Station, StoreError> {
+    let code: String = row.get("code")?;
+    let level: String = row.get("level")?;
+    Ok(Station {
+        code: StationCode::parse(&code).map_err(StoreError::Database)?,
+        name: row.get("name")?,
+        region: row.get("region")?,
+        district: row.get("district")?,
+        level: StationLevel::parse(&level).map_err(StoreError::Database)?,
+        registered_voters: row.get("registered_voters")?,
+    })
+}
+
+const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, s.station_code, s.region, \
+     s.observer_id, a.name AS observer_name, s.overall, s.observed_at, s.received_at";
+
+fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
+    let id: String = row.get("id")?;
+    Ok(SubmissionSummary {
+        id: SubmissionId::parse(&id).map_err(StoreError::Database)?,
+        revision: row.get("revision")?,
+        form_id: row.get("form_id")?,
+        stage: row.get("stage")?,
+        station: row.get("station_code")?,
+        region: row.get("region")?,
+        observer_id: row.get("observer_id")?,
+        observer_name: row.get("observer_name")?,
+        overall: row.get("overall")?,
+        observed_at: row.get("observed_at")?,
+        received_at: row.get("received_at")?,
+    })
+}
+
+fn json_column(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+impl Store for SqliteStore {
+    fn create_account(&self, account: NewAccount) -> Result<Account, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let created_at = Utc::now();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO accounts (id, name, role, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, account.name, account.role.as_str(), account.region, account.token_hash, now_text(created_at)],
+            )?;
+            Ok(())
+        })?;
+        Ok(Account {
+            id,
+            name: account.name,
+            role: account.role,
+            region: account.region,
+            created_at: parse_time(&now_text(created_at)),
+        })
+    }
+
+    fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT * FROM accounts WHERE token_hash = ?1")?
+                .query_row([token_hash], account_from_row)
+                .optional()?)
+        })
+    }
+
+    fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT * FROM accounts ORDER BY role, name")?;
+            let rows = stmt.query_map([], account_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn install_forms(&self, forms: &[Form]) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            let mut added = 0;
+            for form in forms {
+                let exists: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM forms WHERE id = ?1 AND version = ?2)",
+                    params![form.id.as_str(), form.version],
+                    |r| r.get(0),
+                )?;
+                if exists {
+                    continue;
+                }
+                let definition = serde_json::to_string(form)
+                    .map_err(|e| StoreError::Invalid(format!("form {}: {e}", form.id)))?;
+                let seq = next_seq(tx)?;
+                tx.execute(
+                    "INSERT INTO forms (id, version, stage, definition, seq, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![form.id.as_str(), form.version, form.stage.as_str(), definition, seq, now_text(Utc::now())],
+                )?;
+                added += 1;
+            }
+            Ok(added)
+        })
+    }
+
+    fn form(&self, id: &FormId, version: u32) -> Result<Option<Form>, StoreError> {
+        let text: Option<String> = self.read(|c| {
+            Ok(c.prepare_cached("SELECT definition FROM forms WHERE id = ?1 AND version = ?2")?
+                .query_row(params![id.as_str(), version], |r| r.get(0))
+                .optional()?)
+        })?;
+        text.as_deref().map(form_from_text).transpose()
+    }
+
+    fn latest_forms(&self) -> Result<Vec<Form>, StoreError> {
+        let texts: Vec<String> = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT definition FROM forms f WHERE version = (SELECT max(version) FROM forms WHERE id = f.id) ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        texts.iter().map(|t| form_from_text(t)).collect()
+    }
+
+    fn import_stations(&self, stations: &[Station]) -> Result<ImportSummary, StoreError> {
+        self.write(|tx| {
+            let mut summary = ImportSummary::default();
+            let mut seq = None;
+            for s in stations {
+                let current = tx
+                    .prepare_cached("SELECT * FROM stations WHERE code = ?1")?
+                    .query_row([s.code.as_str()], |row| Ok(station_from_row(row)))
+                    .optional()?
+                    .transpose()?;
+                match current {
+                    Some(ref existing) if existing == s => {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => summary.updated += 1,
+                    None => summary.added += 1,
+                }
+                // One sequence value for the whole import: a client pulls it all or none.
+                let seq = match seq {
+                    Some(v) => v,
+                    None => *seq.insert(next_seq(tx)?),
+                };
+                tx.prepare_cached(
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
+                       district = excluded.district, level = excluded.level,
+                       registered_voters = excluded.registered_voters, seq = excluded.seq",
+                )?
+                .execute(params![
+                    s.code.as_str(),
+                    s.name,
+                    s.region,
+                    s.district,
+                    s.level.as_str(),
+                    s.registered_voters,
+                    seq
+                ])?;
+            }
+            Ok(summary)
+        })
+    }
+
+    fn catalog_changes(&self, since: u64) -> Result<CatalogChanges, StoreError> {
+        self.read(|c| {
+            // One read transaction, so the cursor matches exactly what is returned.
+            c.execute_batch("BEGIN")?;
+            let result = (|| {
+                let cursor: u64 =
+                    c.query_row("SELECT value FROM catalog_sequence", [], |r| r.get(0))?;
+                let mut stmt =
+                    c.prepare("SELECT definition FROM forms WHERE seq > ?1 ORDER BY seq")?;
+                let texts = stmt
+                    .query_map([since], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let forms = texts
+                    .iter()
+                    .map(|t| form_from_text(t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut stmt = c.prepare("SELECT * FROM stations WHERE seq > ?1 ORDER BY code")?;
+                let mut rows = stmt.query([since])?;
+                let mut stations = Vec::new();
+                while let Some(row) = rows.next()? {
+                    stations.push(station_from_row(row)?);
+                }
+                Ok(CatalogChanges {
+                    cursor,
+                    forms,
+                    stations,
+                })
+            })();
+            c.execute_batch("COMMIT")?;
+            result
+        })
+    }
+
+    fn ingest(
+        &self,
+        observer_id: &str,
+        received_at: DateTime<Utc>,
+        items: &[IngestItem],
+    ) -> Result<Vec<IngestDecision>, StoreError> {
+        let received = now_text(received_at);
+        self.write(|tx| {
+            let mut decisions = Vec::with_capacity(items.len());
+            for item in items {
+                decisions.push(ingest_one(tx, observer_id, &received, item)?);
+            }
+            Ok(decisions)
+        })
+    }
+
+    fn list_submissions(
+        &self,
+        filter: &SubmissionFilter,
+        page: u32,
+        per_page: u32,
+    ) -> Result<SubmissionPage, StoreError> {
+        let mut clauses = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
+        for (column, value) in [
+            ("s.form_id", &filter.form),
+            ("s.station_code", &filter.station),
+            ("s.region", &filter.region),
+            ("s.observer_id", &filter.observer),
+        ] {
+            if let Some(v) = value {
+                values.push(v);
+                clauses.push(format!("{column} = ?{}", values.len()));
+            }
+        }
+        let filter_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let offset = u64::from(page.saturating_sub(1)) * u64::from(per_page);
+        self.read(|c| {
+            let total: u64 = c.query_row(
+                &format!("SELECT count(*) FROM submissions s {filter_sql}"),
+                rusqlite::params_from_iter(&values),
+                |r| r.get(0),
+            )?;
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM submissions s JOIN accounts a ON a.id = s.observer_id
+                 {filter_sql} ORDER BY s.received_at DESC, s.id LIMIT {per_page} OFFSET {offset}"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(&values))?;
+            let mut items = Vec::new();
+            while let Some(row) = rows.next()? {
+                items.push(summary_from_row(row)?);
+            }
+            Ok(SubmissionPage {
+                items,
+                page,
+                per_page,
+                total,
+            })
+        })
+    }
+
+    fn submission(&self, id: SubmissionId) -> Result<Option<SubmissionDetail>, StoreError> {
+        let key = id.to_string();
+        self.read(|c| {
+            let summary = c
+                .prepare(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM submissions s JOIN accounts a ON a.id = s.observer_id WHERE s.id = ?1"
+                ))?
+                .query_row([&key], |row| Ok(summary_from_row(row)))
+                .optional()?
+                .transpose()?;
+            let Some(summary) = summary else {
+                return Ok(None);
+            };
+            let mut stmt = c.prepare(
+                "SELECT * FROM revisions WHERE submission_id = ?1 ORDER BY revision",
+            )?;
+            let revisions = stmt
+                .query_map([&key], |row| {
+                    Ok(RevisionRecord {
+                        revision: row.get("revision")?,
+                        content_hash: row.get("content_hash")?,
+                        form_id: row.get("form_id")?,
+                        form_version: row.get("form_version")?,
+                        station: row.get("station_code")?,
+                        observed_at: row.get("observed_at")?,
+                        answers: json_column(&row.get::<_, String>("answers")?),
+                        notes: row.get("notes")?,
+                        warnings: json_column(&row.get::<_, String>("warnings")?),
+                        received_at: row.get("received_at")?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = c.prepare(
+                "SELECT * FROM conflicts WHERE submission_id = ?1 ORDER BY revision, received_at",
+            )?;
+            let conflicts = stmt
+                .query_map([&key], |row| {
+                    Ok(ConflictRecord {
+                        revision: row.get("revision")?,
+                        content_hash: row.get("content_hash")?,
+                        observer_id: row.get("observer_id")?,
+                        payload: json_column(&row.get::<_, String>("payload")?),
+                        received_at: row.get("received_at")?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(SubmissionDetail {
+                summary,
+                revisions,
+                conflicts,
+            }))
+        })
+    }
+
+    fn form_tallies(&self) -> Result<Vec<FormTally>, StoreError> {
+        let forms = self.latest_forms()?;
+        let counts: Vec<(String, u64, u64, u64)> = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT form_id, count(*), count(overall),
+                        coalesce(sum(overall IN ('bad', 'very_bad')), 0)
+                 FROM submissions GROUP BY form_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        let mut tallies: Vec<FormTally> = forms
+            .iter()
+            .map(|f| FormTally {
+                form_id: f.id.clone(),
+                stage: f.stage,
+                checklists: 0,
+                assessed: 0,
+                negative: 0,
+            })
+            .collect();
+        for (form_id, checklists, assessed, negative) in counts {
+            if let Some(t) = tallies.iter_mut().find(|t| t.form_id.as_str() == form_id) {
+                t.checklists = checklists;
+                t.assessed = assessed;
+                t.negative = negative;
+            }
+        }
+        Ok(tallies)
+    }
+}
+
+fn ingest_one(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+) -> Result<IngestDecision, StoreError> {
+    let region: Option<String> = tx
+        .prepare_cached("SELECT region FROM stations WHERE code = ?1")?
+        .query_row([item.content.station.as_str()], |r| r.get(0))
+        .optional()?;
+    let Some(region) = region else {
+        return Ok(IngestDecision::UnknownStation);
+    };
+    let id = item.id.to_string();
+    let latest: Option<(u32, String)> = tx
+        .prepare_cached("SELECT revision, observer_id FROM submissions WHERE id = ?1")?
+        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+
+    if let Some((_, ref owner)) = latest
+        && owner != observer_id
+    {
+        // Another account's checklist: never let one observer overwrite another's data.
+        record_conflict(tx, observer_id, received, item)?;
+        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    }
+
+    let stored_hash: Option<String> = tx
+        .prepare_cached(
+            "SELECT content_hash FROM revisions WHERE submission_id = ?1 AND revision = ?2",
+        )?
+        .query_row(params![id, item.revision], |r| r.get(0))
+        .optional()?;
+    if let Some(hash) = stored_hash {
+        if hash == item.content_hash.0 {
+            return Ok(IngestDecision::Stored(PushOutcome::Duplicate));
+        }
+        record_conflict(tx, observer_id, received, item)?;
+        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    }
+
+    insert_revision(tx, observer_id, received, item)?;
+    let overall = item
+        .content
+        .answers
+        .get(OVERALL_QUESTION)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let observed_at = now_text(item.content.observed_at);
+    match latest {
+        Some((revision, _)) if revision > item.revision => {
+            // An older revision arriving late: kept in the history, the newer one stays.
+            Ok(IngestDecision::Stored(PushOutcome::Stale))
+        }
+        Some(_) => {
+            tx.prepare_cached(
+                "UPDATE submissions SET revision = ?2, form_id = ?3, form_version = ?4, stage = ?5,
+                   station_code = ?6, region = ?7, overall = ?8, observed_at = ?9, received_at = ?10
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                item.revision,
+                item.content.form_id.as_str(),
+                item.content.form_version,
+                item.stage.as_str(),
+                item.content.station.as_str(),
+                region,
+                overall,
+                observed_at,
+                received
+            ])?;
+            Ok(IngestDecision::Stored(PushOutcome::Accepted))
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
+                   station_code, region, overall, observed_at, first_received_at, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            )?
+            .execute(params![
+                id,
+                item.revision,
+                observer_id,
+                item.content.form_id.as_str(),
+                item.content.form_version,
+                item.stage.as_str(),
+                item.content.station.as_str(),
+                region,
+                overall,
+                observed_at,
+                received
+            ])?;
+            Ok(IngestDecision::Stored(PushOutcome::Accepted))
+        }
+    }
+}
+
+fn insert_revision(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+) -> Result<(), StoreError> {
+    let answers = serde_json::to_string(&item.content.answers)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let warnings =
+        serde_json::to_string(&item.warnings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO revisions (submission_id, revision, content_hash, observer_id, form_id,
+           form_version, station_code, observed_at, answers, notes, warnings, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        item.id.to_string(),
+        item.revision,
+        item.content_hash.0,
+        observer_id,
+        item.content.form_id.as_str(),
+        item.content.form_version,
+        item.content.station.as_str(),
+        now_text(item.content.observed_at),
+        answers,
+        item.content.notes,
+        warnings,
+        received
+    ])?;
+    Ok(())
+}
+
+fn record_conflict(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+) -> Result<(), StoreError> {
+    let payload =
+        serde_json::to_string(&item.content).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO conflicts (submission_id, revision, content_hash, observer_id, payload, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![
+        item.id.to_string(),
+        item.revision,
+        item.content_hash.0,
+        observer_id,
+        payload,
+        received
+    ])?;
+    Ok(())
+}
