@@ -1,1 +1,10 @@
+//! `eom`, the observer's client: fills checklists offline into a local SQLite store and
+//! delivers them to `eom-server` whenever a connection appears. `main.rs` is a thin wrapper
+//! over [`cli::run`].
 
+pub mod cli;
+pub mod home;
+pub mod prompt;
+pub mod remote;
+pub mod store;
+pub mod sync;

@@ -30,7 +30,10 @@ pub fn create_account(
     let account = store.create_account(NewAccount {
         name: name.to_owned(),
         role,
-        region: region.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
+        region: region
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
         token_hash: hash_token(&token),
     })?;
     Ok(CreatedAccount { account, token })

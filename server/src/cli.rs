@@ -95,9 +95,7 @@ pub enum StationsCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen } => {
-            crate::serve(ServeConfig { db: cli.db, listen }).await
-        }
+        Command::Serve { listen } => crate::serve(ServeConfig { db: cli.db, listen }).await,
         Command::Observer(ObserverCommand::Add(a)) => {
             let store = crate::open_store(&cli.db)?;
             add_account(&store, Role::Observer, &a.name, a.region.as_deref(), a.json)

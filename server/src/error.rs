@@ -136,7 +136,9 @@ impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::BadRequest {
             message: rejection.body_text(),
-            hint: Some("check the query parameters against the API reference in README.md".to_owned()),
+            hint: Some(
+                "check the query parameters against the API reference in README.md".to_owned(),
+            ),
         }
     }
 }

@@ -95,7 +95,10 @@ pub fn push(
                     vec![Issue::error(
                         None,
                         IssueKind::WrongType,
-                        format!("item {} of the batch is not a valid submission: {e}", index + 1),
+                        format!(
+                            "item {} of the batch is not a valid submission: {e}",
+                            index + 1
+                        ),
                     )],
                 ));
                 continue;

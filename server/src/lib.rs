@@ -62,12 +62,18 @@ pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let store = open_store(&config.db)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("could not listen on {}; is another server using it? choose another with --listen", config.listen))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "could not listen on {}; is another server using it? choose another with --listen",
+            config.listen
+        )
+    })?;
     let addr = listener.local_addr()?;
     // Printed on stdout so that scripts and tests can find a port chosen with :0.
-    println!("eom-server listening on http://{addr} (database {})", config.db.display());
+    println!(
+        "eom-server listening on http://{addr} (database {})",
+        config.db.display()
+    );
     run(listener, AppState::new(Arc::new(store)), shutdown_signal()).await
 }
 

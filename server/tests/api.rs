@@ -75,9 +75,8 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, body, version)
     }
@@ -139,7 +138,10 @@ fn voting(station: &str, overall: &str) -> SubmissionContent {
         form_id: FormId::parse("voting").expect("id"),
         form_version: 1,
         station: StationCode::parse(station).expect("code"),
-        observed_at: Utc.with_ymd_and_hms(2026, 3, 19, 9, 30, 0).single().expect("time"),
+        observed_at: Utc
+            .with_ymd_and_hms(2026, 3, 19, 9, 30, 0)
+            .single()
+            .expect("time"),
         answers,
         notes: String::new(),
     }
@@ -158,7 +160,11 @@ fn payload(id: SubmissionId, revision: u32, content: SubmissionContent) -> Submi
 async fn health_names_the_service_and_every_answer_carries_the_version() {
     let app = TestApp::new();
     let (status, body, version) = app
-        .send(Request::get("/api/v1/health").body(Body::empty()).expect("request"))
+        .send(
+            Request::get("/api/v1/health")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["service"], "eom-server");
@@ -166,7 +172,11 @@ async fn health_names_the_service_and_every_answer_carries_the_version() {
     assert_eq!(version.as_deref(), Some(eom_shared::VERSION));
 
     let (status, body, version) = app
-        .send(Request::get("/nowhere").body(Body::empty()).expect("request"))
+        .send(
+            Request::get("/nowhere")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
@@ -221,7 +231,11 @@ async fn push_outcomes_follow_the_protocol() {
     // same (id, revision) with other content: a conflict, kept, not overwriting
     let clash = payload(id, 2, voting("PEC-1", "very_good"));
     assert_eq!(app.push(&[clash.clone()]).await, ["conflict"]);
-    assert_eq!(app.push(&[clash]).await, ["conflict"], "retrying a conflict is safe");
+    assert_eq!(
+        app.push(&[clash]).await,
+        ["conflict"],
+        "retrying a conflict is safe"
+    );
 
     let (_, detail) = app
         .get(&format!("/api/v1/submissions/{id}"), &app.coordinator)
@@ -239,8 +253,15 @@ async fn push_outcomes_follow_the_protocol() {
 async fn revisions_arriving_out_of_order_keep_the_newest() {
     let app = TestApp::new();
     let id = SubmissionId::new();
-    assert_eq!(app.push(&[payload(id, 3, voting("PEC-1", "very_bad"))]).await, ["accepted"]);
-    assert_eq!(app.push(&[payload(id, 2, voting("PEC-1", "good"))]).await, ["stale"]);
+    assert_eq!(
+        app.push(&[payload(id, 3, voting("PEC-1", "very_bad"))])
+            .await,
+        ["accepted"]
+    );
+    assert_eq!(
+        app.push(&[payload(id, 2, voting("PEC-1", "good"))]).await,
+        ["stale"]
+    );
     let (_, detail) = app
         .get(&format!("/api/v1/submissions/{id}"), &app.coordinator)
         .await;
@@ -259,7 +280,10 @@ async fn revisions_arriving_out_of_order_keep_the_newest() {
 async fn another_observer_cannot_overwrite_a_checklist() {
     let app = TestApp::new();
     let id = SubmissionId::new();
-    assert_eq!(app.push(&[payload(id, 1, voting("PEC-1", "good"))]).await, ["accepted"]);
+    assert_eq!(
+        app.push(&[payload(id, 1, voting("PEC-1", "good"))]).await,
+        ["accepted"]
+    );
     let (status, body) = app
         .push_raw(
             &app.other_observer,
@@ -286,7 +310,8 @@ async fn one_bad_item_never_sinks_the_batch() {
     let mut old_form = voting("PEC-1", "good");
     old_form.form_version = 7;
     let old_form = payload(SubmissionId::new(), 1, old_form);
-    let malformed = json!({"id": SubmissionId::new(), "revision": 1, "station": "no spaces allowed"});
+    let malformed =
+        json!({"id": SubmissionId::new(), "revision": 1, "station": "no spaces allowed"});
     let good2 = payload(SubmissionId::new(), 1, voting("PEC-3", "bad"));
 
     let (status, body) = app
@@ -298,15 +323,25 @@ async fn one_bad_item_never_sinks_the_batch() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         outcomes(&body),
-        ["accepted", "invalid", "invalid", "invalid", "invalid", "accepted"]
+        [
+            "accepted", "invalid", "invalid", "invalid", "invalid", "accepted"
+        ]
     );
     let r = &body["results"];
     assert_eq!(r[1]["issues"][0]["question"], "identity_checked");
     assert_eq!(r[1]["issues"][0]["kind"], "required");
     assert_eq!(r[2]["issues"][0]["kind"], "unknown_station");
     assert_eq!(r[3]["issues"][0]["kind"], "unknown_form");
-    assert!(r[4]["issues"][0]["message"].as_str().expect("m").contains("item 5"));
-    assert!(r[4]["id"].is_string(), "the id of a malformed item is still reported");
+    assert!(
+        r[4]["issues"][0]["message"]
+            .as_str()
+            .expect("m")
+            .contains("item 5")
+    );
+    assert!(
+        r[4]["id"].is_string(),
+        "the id of a malformed item is still reported"
+    );
 
     let (_, summary) = app.get("/api/v1/reports/summary", &app.coordinator).await;
     assert_eq!(summary["total"], 2);
@@ -329,7 +364,10 @@ async fn the_server_recomputes_the_hash() {
 async fn protocol_warnings_are_accepted_and_reported() {
     let app = TestApp::new();
     let forms = eom_shared::default_forms::default_forms().expect("forms");
-    let counting = forms.iter().find(|f| f.id.as_str() == "counting").expect("counting");
+    let counting = forms
+        .iter()
+        .find(|f| f.id.as_str() == "counting")
+        .expect("counting");
     let mut answers = Map::new();
     for q in &counting.questions {
         if q.required && q.relevant.is_none() {
@@ -344,10 +382,18 @@ async fn protocol_warnings_are_accepted_and_reported() {
     }
     answers.insert("unauthorized_present".into(), json!(false));
     for (k, v) in [
-        ("voters_main_list", 1000), ("voters_additional_list", 0), ("ballots_received", 1000),
-        ("ballots_issued_station", 400), ("ballots_issued_mobile", 0), ("ballots_issued_early", 0),
-        ("ballots_cancelled", 600), ("ballots_in_stationary_boxes", 450), ("ballots_in_mobile_boxes", 0),
-        ("invalid_ballots", 0), ("valid_ballots", 450), ("votes_1", 450),
+        ("voters_main_list", 1000),
+        ("voters_additional_list", 0),
+        ("ballots_received", 1000),
+        ("ballots_issued_station", 400),
+        ("ballots_issued_mobile", 0),
+        ("ballots_issued_early", 0),
+        ("ballots_cancelled", 600),
+        ("ballots_in_stationary_boxes", 450),
+        ("ballots_in_mobile_boxes", 0),
+        ("invalid_ballots", 0),
+        ("valid_ballots", 450),
+        ("votes_1", 450),
     ] {
         answers.insert(k.into(), json!(v));
     }
@@ -355,7 +401,10 @@ async fn protocol_warnings_are_accepted_and_reported() {
     content.form_id = FormId::parse("counting").expect("id");
     content.answers = answers;
     let (status, body) = app
-        .push_raw(&app.observer, json!({"submissions": [payload(SubmissionId::new(), 1, content)]}))
+        .push_raw(
+            &app.observer,
+            json!({"submissions": [payload(SubmissionId::new(), 1, content)]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(outcomes(&body), ["accepted"], "{body}");
@@ -376,22 +425,35 @@ async fn bad_bodies_get_clear_json_errors() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "bad_request");
 
-    let many: Vec<Value> = (0..=eom_shared::sync::MAX_PUSH_BATCH).map(|_| json!({})).collect();
-    let (status, body) = app.push_raw(&app.observer, json!({"submissions": many})).await;
+    let many: Vec<Value> = (0..=eom_shared::sync::MAX_PUSH_BATCH)
+        .map(|_| json!({}))
+        .collect();
+    let (status, body) = app
+        .push_raw(&app.observer, json!({"submissions": many}))
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body["message"].as_str().expect("m").contains("1001"));
 
-    let (status, body) = app.get("/api/v1/sync/pull?since=yesterday", &app.observer).await;
+    let (status, body) = app
+        .get("/api/v1/sync/pull?since=yesterday", &app.observer)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().expect("m").contains("yesterday"));
 
-    let (status, _) = app.get("/api/v1/submissions/not-a-uuid", &app.coordinator).await;
+    let (status, _) = app
+        .get("/api/v1/submissions/not-a-uuid", &app.coordinator)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = app
-        .get(&format!("/api/v1/submissions/{}", SubmissionId::new()), &app.coordinator)
+        .get(
+            &format!("/api/v1/submissions/{}", SubmissionId::new()),
+            &app.coordinator,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.get("/api/v1/submissions?per_page=0", &app.coordinator).await;
+    let (status, _) = app
+        .get("/api/v1/submissions?per_page=0", &app.coordinator)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -468,15 +530,21 @@ async fn coordinators_list_filter_and_summarise() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["total"], 4);
 
-    let (_, south) = app.get("/api/v1/submissions?region=South", &app.coordinator).await;
+    let (_, south) = app
+        .get("/api/v1/submissions?region=South", &app.coordinator)
+        .await;
     assert_eq!(south["total"], 2);
-    let (_, one) = app.get("/api/v1/submissions?station=PEC-2", &app.coordinator).await;
+    let (_, one) = app
+        .get("/api/v1/submissions?station=PEC-2", &app.coordinator)
+        .await;
     assert_eq!(one["items"][0]["id"], items[1].id.to_string());
     let (_, paged) = app
         .get("/api/v1/submissions?per_page=3&page=2", &app.coordinator)
         .await;
     assert_eq!(paged["items"].as_array().expect("items").len(), 1);
-    let (_, none) = app.get("/api/v1/submissions?form=counting", &app.coordinator).await;
+    let (_, none) = app
+        .get("/api/v1/submissions?form=counting", &app.coordinator)
+        .await;
     assert_eq!(none["total"], 0);
 
     let (status, summary) = app.get("/api/v1/reports/summary", &app.coordinator).await;
@@ -504,13 +572,26 @@ fn a_bad_station_row_is_reported_by_line_and_nothing_is_imported() {
     .expect("write");
     let err = admin::import_stations_csv(&store, &csv).expect_err("bad rows");
     let text = err.to_string();
-    assert!(text.contains("line 3") && text.contains("precinct"), "{text}");
+    assert!(
+        text.contains("line 3") && text.contains("precinct"),
+        "{text}"
+    );
     assert!(text.contains("line 4") && text.contains("many"), "{text}");
-    assert!(store.catalog_changes(0).expect("changes").stations.is_empty());
+    assert!(
+        store
+            .catalog_changes(0)
+            .expect("changes")
+            .stations
+            .is_empty()
+    );
 
     std::fs::write(&csv, "code,name,region\nPEC-1,A,North\n").expect("write");
     let err = admin::import_stations_csv(&store, &csv).expect_err("bad header");
-    assert!(err.to_string().contains("district, level, registered_voters"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("district, level, registered_voters"),
+        "{err}"
+    );
 
     // re-importing updates instead of duplicating
     std::fs::write(&csv, STATIONS).expect("write");

@@ -175,6 +175,12 @@ fn wrong_type(q: &Question, expected: &str, got: &Value) -> Issue {
     )
 }
 
+/// Checks one answer's type and bounds on its own (no relevance, no cross-question checks),
+/// as a questionnaire does while the observer types.
+pub fn answer_issue(q: &Question, value: &Value) -> Option<Issue> {
+    check_answer(q, value).err()
+}
+
 /// Checks one answer's type and bounds; returns the integer for number questions.
 fn check_answer(q: &Question, value: &Value) -> Result<Option<i64>, Issue> {
     match &q.kind {

@@ -30,7 +30,10 @@ pub async fn list(
 ) -> Result<Json<SubmissionPage>, ApiError> {
     let page = query.page.unwrap_or(1);
     if page == 0 {
-        return Err(ApiError::bad_request("page numbers start at 1", "use page=1 for the first page"));
+        return Err(ApiError::bad_request(
+            "page numbers start at 1",
+            "use page=1 for the first page",
+        ));
     }
     let per_page = query.per_page.unwrap_or(DEFAULT_PER_PAGE);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {

@@ -9,11 +9,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use eom_shared::FormId;
 use eom_shared::form::{Form, OVERALL_QUESTION};
 use eom_shared::station::{Station, StationCode, StationLevel};
 use eom_shared::submission::SubmissionId;
 use eom_shared::sync::PushOutcome;
-use eom_shared::FormId;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 use serde_json::Value;
 
@@ -75,7 +75,10 @@ impl SqliteStore {
         &self.path
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let conn = match lock(&self.readers).pop() {
             Some(c) => c,
             None => open_connection(&self.path)?,
@@ -231,9 +234,11 @@ impl Store for SqliteStore {
 
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT * FROM accounts WHERE token_hash = ?1")?
-                .query_row([token_hash], account_from_row)
-                .optional()?)
+            Ok(
+                c.prepare_cached("SELECT * FROM accounts WHERE token_hash = ?1")?
+                    .query_row([token_hash], account_from_row)
+                    .optional()?,
+            )
         })
     }
 
@@ -272,9 +277,11 @@ impl Store for SqliteStore {
 
     fn form(&self, id: &FormId, version: u32) -> Result<Option<Form>, StoreError> {
         let text: Option<String> = self.read(|c| {
-            Ok(c.prepare_cached("SELECT definition FROM forms WHERE id = ?1 AND version = ?2")?
-                .query_row(params![id.as_str(), version], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.prepare_cached("SELECT definition FROM forms WHERE id = ?1 AND version = ?2")?
+                    .query_row(params![id.as_str(), version], |r| r.get(0))
+                    .optional()?,
+            )
         })?;
         text.as_deref().map(form_from_text).transpose()
     }

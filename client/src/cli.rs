@@ -1,0 +1,664 @@
+//! The `eom` command line.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use eom_shared::form::Form;
+use eom_shared::submission::SubmissionContent;
+use eom_shared::{Issue, StationCode, validate};
+use serde_json::{Map, Value, json};
+
+use crate::prompt;
+use crate::remote::{ServerClient, parse_server_url};
+use crate::store::{Entry, LocalStore, State};
+use crate::sync::{self, DEFAULT_BATCH_SIZE, SyncReport};
+
+/// Exit status of `eom sync` when something is still queued, rejected or in conflict.
+pub const EXIT_NOT_DELIVERED: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eom",
+    version,
+    about = "Election observation checklists, filled offline and synced when a connection appears"
+)]
+pub struct Cli {
+    /// Folder for eom's local database (default: the platform's data folder).
+    #[arg(long, global = true, env = "EOM_HOME")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store the server address and your token (works offline).
+    Setup {
+        /// e.g. http://192.168.1.10:8080
+        #[arg(long)]
+        server: String,
+        /// The token your coordinator gave you.
+        #[arg(long)]
+        token: String,
+        /// Language for questions: en, ru or kk.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Fetch forms and stations from the server into the local store.
+    Pull,
+    /// List the cached forms.
+    Forms {
+        /// Print the full definitions as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List cached stations.
+    Stations {
+        /// Only stations whose code, name or region contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill a new checklist and queue it. Prints the new id alone on the last line.
+    New {
+        /// Form id, e.g. opening, voting, counting, tabulation, incident.
+        form: String,
+        /// Station or commission code.
+        #[arg(long)]
+        station: String,
+        /// A JSON file of answers ({"question_id": answer, ...}); without it, eom asks
+        /// question by question.
+        #[arg(long)]
+        answers: Option<PathBuf>,
+        #[arg(long)]
+        notes: Option<String>,
+        /// When you observed it (RFC 3339); default: now.
+        #[arg(long)]
+        observed_at: Option<String>,
+    },
+    /// Change a checklist's answers: saved as the next revision and queued.
+    Edit {
+        /// Checklist id (or a unique prefix of it).
+        id: String,
+        #[arg(long)]
+        answers: PathBuf,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// List checklists on this laptop.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Only checklists in this state: queued, delivered, rejected, conflict.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show one checklist with its answers and the server's messages.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts per state and the time of the last successful sync.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send everything queued, then pull forms and stations.
+    Sync {
+        /// Checklists per request.
+        #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
+        batch_size: usize,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let home = crate::home::resolve(cli.home).map_err(|e| anyhow!(e))?;
+    let mut store = LocalStore::open(&home)?;
+    let stdout = &mut std::io::stdout().lock();
+    match cli.command {
+        Command::Setup {
+            server,
+            token,
+            lang,
+        } => setup(&store, &server, &token, lang.as_deref(), stdout)?,
+        Command::Pull => {
+            let client = client(&store)?;
+            let (forms, stations, _) = sync::pull(&mut store, &client).await?;
+            writeln!(stdout, "Pulled {forms} forms and {stations} stations.")?;
+        }
+        Command::Forms { json } => forms(&store, json, stdout)?,
+        Command::Stations { search, json } => stations(&store, search.as_deref(), json, stdout)?,
+        Command::New {
+            form,
+            station,
+            answers,
+            notes,
+            observed_at,
+        } => new(
+            &mut store,
+            &form,
+            &station,
+            answers.as_deref(),
+            notes,
+            observed_at,
+            stdout,
+        )?,
+        Command::Edit { id, answers, notes } => edit(&mut store, &id, &answers, notes, stdout)?,
+        Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
+        Command::Show { id, json } => show(&store, &id, json, stdout)?,
+        Command::Status { json } => status(&store, json, stdout)?,
+        Command::Sync { batch_size } => {
+            let client = client(&store)?;
+            let report = sync::sync(&mut store, &client, batch_size).await?;
+            print_sync_report(&report, stdout)?;
+            if !report.is_complete() {
+                return Ok(ExitCode::from(EXIT_NOT_DELIVERED));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn setup(
+    store: &LocalStore,
+    server: &str,
+    token: &str,
+    lang: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let url = parse_server_url(server).map_err(|e| anyhow!(e))?;
+    let token = token.trim();
+    if token.is_empty() {
+        bail!("the token is empty: pass the token your coordinator gave you");
+    }
+    if let Some(lang) = lang {
+        if !matches!(lang, "en" | "ru" | "kk") {
+            bail!("language '{lang}' is not available: use en, ru or kk");
+        }
+        store.set_setting("lang", lang)?;
+    }
+    store.set_setting("server", url.as_str())?;
+    store.set_setting("token", token)?;
+    writeln!(
+        out,
+        "Saved: server {url}, data in {}.",
+        store.path().display()
+    )?;
+    writeln!(
+        out,
+        "Next: 'eom pull' when online, to fetch forms and stations."
+    )?;
+    Ok(())
+}
+
+fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
+    let (Some(server), Some(token)) = (store.setting("server")?, store.setting("token")?) else {
+        bail!("this laptop is not set up yet: run 'eom setup --server URL --token TOKEN'");
+    };
+    let url = parse_server_url(&server).map_err(|e| anyhow!(e))?;
+    Ok(ServerClient::new(url, token)?)
+}
+
+fn lang(store: &LocalStore) -> anyhow::Result<String> {
+    Ok(store.setting("lang")?.unwrap_or_else(|| "en".to_owned()))
+}
+
+fn forms(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let forms = store.forms()?;
+    if as_json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&forms)?)?;
+        return Ok(());
+    }
+    if forms.is_empty() {
+        writeln!(out, "No forms cached yet: run 'eom pull' when online.")?;
+    }
+    let lang = lang(store)?;
+    for f in forms {
+        writeln!(
+            out,
+            "{:<12} v{:<3} {:<11} {:>3} questions  {}",
+            f.id,
+            f.version,
+            f.stage,
+            f.questions.len(),
+            f.title.get(&lang)
+        )?;
+    }
+    Ok(())
+}
+
+fn stations(
+    store: &LocalStore,
+    search: Option<&str>,
+    as_json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let stations = store.stations(search)?;
+    if as_json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&stations)?)?;
+        return Ok(());
+    }
+    if stations.is_empty() {
+        writeln!(
+            out,
+            "No stations match. The list comes from the server with 'eom pull'."
+        )?;
+    }
+    for s in stations {
+        writeln!(
+            out,
+            "{:<12} {:<4} {:<16} {}",
+            s.code,
+            s.level.as_str(),
+            s.region,
+            s.name
+        )?;
+    }
+    Ok(())
+}
+
+fn read_answers(path: &Path) -> anyhow::Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read answers from {}", path.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => bail!(
+            "{} must hold a JSON object of question ids and answers, e.g. {{\"arrival_time\": \"07:45\", \"overall\": \"good\"}}",
+            path.display()
+        ),
+    }
+}
+
+fn cached_form(store: &LocalStore, id: &str, version: Option<u32>) -> anyhow::Result<Form> {
+    store.form(id, version)?.ok_or_else(|| {
+        let known: Vec<String> = store
+            .forms()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.id.to_string())
+            .collect();
+        if known.is_empty() {
+            anyhow!(
+                "form '{id}' is not on this laptop: run 'eom pull' when online to fetch the forms"
+            )
+        } else {
+            anyhow!(
+                "form '{id}' is not on this laptop; the cached forms are: {}",
+                known.join(", ")
+            )
+        }
+    })
+}
+
+fn check_station(store: &LocalStore, raw: &str) -> anyhow::Result<StationCode> {
+    let code = StationCode::parse(raw).map_err(|e| anyhow!(e))?;
+    if store.station(code.as_str())?.is_none() {
+        bail!(
+            "station '{code}' is not in the station list on this laptop; find it with 'eom stations --search TEXT' (or 'eom pull' to refresh the list)"
+        );
+    }
+    Ok(code)
+}
+
+/// Validates; prints errors and refuses, or prints warnings and goes on.
+fn validated(
+    form: &Form,
+    answers: &Map<String, Value>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let validation = validate(form, answers);
+    for w in validation.warnings() {
+        writeln!(out, "warning: {}", w.message)?;
+    }
+    let errors: Vec<&Issue> = validation.errors().collect();
+    if !errors.is_empty() {
+        let list: Vec<String> = errors
+            .iter()
+            .map(|e| format!("  - {}", e.message))
+            .collect();
+        bail!(
+            "the checklist was not saved; fix these answers and try again:\n{}",
+            list.join("\n")
+        );
+    }
+    Ok(())
+}
+
+fn new(
+    store: &mut LocalStore,
+    form_id: &str,
+    station: &str,
+    answers_file: Option<&Path>,
+    notes: Option<String>,
+    observed_at: Option<String>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let form = cached_form(store, form_id, None)?;
+    let station = check_station(store, station)?;
+    let observed_at = match observed_at {
+        Some(raw) => DateTime::parse_from_rfc3339(raw.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                anyhow!("--observed-at '{raw}' is not a time like 2026-03-19T14:05:00+05:00: {e}")
+            })?,
+        None => Utc::now(),
+    };
+    let answers = match answers_file {
+        Some(path) => read_answers(path)?,
+        None => {
+            let lang = lang(store)?;
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            ask_interactively(&form, &lang, &mut input, out)?
+        }
+    };
+    validated(&form, &answers, out)?;
+    let entry = store.create(SubmissionContent {
+        form_id: form.id.clone(),
+        form_version: form.version,
+        station,
+        observed_at,
+        answers,
+        notes: notes.unwrap_or_default(),
+    })?;
+    writeln!(
+        out,
+        "Saved {} at {} as queued; 'eom sync' sends it. Id:",
+        entry.content.form_id, entry.content.station
+    )?;
+    writeln!(out, "{}", entry.id)?;
+    Ok(())
+}
+
+fn ask_interactively(
+    form: &Form,
+    lang: &str,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> anyhow::Result<Map<String, Value>> {
+    Ok(prompt::ask_all(form, lang, input, out)?)
+}
+
+fn edit(
+    store: &mut LocalStore,
+    id: &str,
+    answers_file: &Path,
+    notes: Option<String>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let entry = store.find(id)?;
+    let form = cached_form(
+        store,
+        entry.content.form_id.as_str(),
+        Some(entry.content.form_version),
+    )?;
+    let answers = read_answers(answers_file)?;
+    validated(&form, &answers, out)?;
+    let content = SubmissionContent {
+        answers,
+        notes: notes.unwrap_or(entry.content.notes),
+        ..entry.content
+    };
+    let updated = store.edit(entry.id, content)?;
+    writeln!(
+        out,
+        "Saved revision {} of {} and queued it; 'eom sync' sends it.",
+        updated.revision, updated.id
+    )?;
+    Ok(())
+}
+
+fn list(
+    store: &LocalStore,
+    as_json: bool,
+    state: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let state = state
+        .map(State::parse)
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
+    let entries = store.list(state)?;
+    if as_json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
+        return Ok(());
+    }
+    if entries.is_empty() {
+        writeln!(
+            out,
+            "No checklists{}.",
+            state.map(|s| format!(" in state {s}")).unwrap_or_default()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<36}  {:<10} {:<12} {:>3}  {:<9}  observed",
+        "id", "form", "station", "rev", "state"
+    )?;
+    for e in &entries {
+        writeln!(
+            out,
+            "{:<36}  {:<10} {:<12} {:>3}  {:<9}  {}{}",
+            e.id.to_string(),
+            e.content.form_id,
+            e.content.station,
+            e.revision,
+            e.state,
+            e.content.observed_at.format("%Y-%m-%d %H:%M"),
+            attention(e)
+        )?;
+    }
+    Ok(())
+}
+
+fn attention(e: &Entry) -> String {
+    match e.state {
+        State::Rejected => format!("  ! {} problem(s): eom show {}", e.issues.len(), e.id),
+        State::Conflict => "  ! conflicts with another copy on the server".to_owned(),
+        _ if !e.issues.is_empty() => format!("  ({} warning(s))", e.issues.len()),
+        _ => String::new(),
+    }
+}
+
+fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let entry = store.find(id)?;
+    let revisions = store.revision_count(entry.id)?;
+    if as_json {
+        let mut value = serde_json::to_value(&entry)?;
+        value["revisions_saved"] = json!(revisions);
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    let lang = lang(store)?;
+    let form = store.form(
+        entry.content.form_id.as_str(),
+        Some(entry.content.form_version),
+    )?;
+    let station = store.station(entry.content.station.as_str())?;
+    writeln!(out, "Checklist {}", entry.id)?;
+    writeln!(
+        out,
+        "Form:     {} v{}{}",
+        entry.content.form_id,
+        entry.content.form_version,
+        form.as_ref()
+            .map(|f| format!(" ({})", f.title.get(&lang)))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "Station:  {}{}",
+        entry.content.station,
+        station
+            .map(|s| format!(" ({}, {})", s.name, s.region))
+            .unwrap_or_default()
+    )?;
+    writeln!(out, "Observed: {}", entry.content.observed_at.to_rfc3339())?;
+    writeln!(
+        out,
+        "State:    {} (revision {}, {} saved on this laptop)",
+        entry.state, entry.revision, revisions
+    )?;
+    if let Some(at) = &entry.delivered_at {
+        writeln!(out, "Delivered: {at}")?;
+    }
+    if !entry.issues.is_empty() {
+        writeln!(out, "Server says:")?;
+        for issue in &entry.issues {
+            writeln!(out, "  - [{:?}] {}", issue.severity, issue.message)?;
+        }
+        if entry.state == State::Rejected {
+            writeln!(
+                out,
+                "Fix it with: eom edit {} --answers FILE.json",
+                entry.id
+            )?;
+        }
+    }
+    writeln!(out, "Answers:")?;
+    let label = |qid: &str| -> String {
+        form.as_ref()
+            .and_then(|f| f.question(qid))
+            .map(|q| q.label.get(&lang).to_owned())
+            .unwrap_or_else(|| qid.to_owned())
+    };
+    let ordered: Vec<&String> = match &form {
+        Some(f) => f
+            .questions
+            .iter()
+            .map(|q| &q.id)
+            .filter(|id| entry.content.answers.contains_key(id.as_str()))
+            .collect(),
+        None => entry.content.answers.keys().collect(),
+    };
+    for qid in ordered {
+        writeln!(
+            out,
+            "  {}: {}",
+            label(qid),
+            entry.content.answers[qid.as_str()]
+        )?;
+    }
+    if !entry.content.notes.is_empty() {
+        writeln!(out, "Notes: {}", entry.content.notes)?;
+    }
+    Ok(())
+}
+
+fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let status = store.status()?;
+    if as_json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Server:    {}",
+        status.server.as_deref().unwrap_or("not set up (eom setup)")
+    )?;
+    writeln!(out, "Queued:    {}", status.queued)?;
+    writeln!(out, "Delivered: {}", status.delivered)?;
+    writeln!(out, "Rejected:  {}", status.rejected)?;
+    if status.conflict > 0 {
+        writeln!(out, "Conflict:  {}", status.conflict)?;
+    }
+    writeln!(
+        out,
+        "Last sync: {}",
+        status.last_sync_at.as_deref().unwrap_or("never")
+    )?;
+    Ok(())
+}
+
+fn print_sync_report(report: &SyncReport, out: &mut impl Write) -> anyhow::Result<()> {
+    if report.delivered() > 0 {
+        writeln!(
+            out,
+            "Delivered {} checklist(s): {} new, {} already on the server, {} superseded by a newer revision.",
+            report.delivered(),
+            report.accepted,
+            report.duplicate,
+            report.stale
+        )?;
+    }
+    for (id, issues) in &report.rejected {
+        writeln!(out, "Rejected by the server: {id}")?;
+        for issue in issues
+            .iter()
+            .filter(|i| i.severity == eom_shared::Severity::Error)
+        {
+            writeln!(out, "  - {}", issue.message)?;
+        }
+        writeln!(
+            out,
+            "  Kept on this laptop. Fix it with: eom edit {id} --answers FILE.json"
+        )?;
+    }
+    for id in &report.conflicts {
+        writeln!(
+            out,
+            "Conflict: the server holds other content for {id} at the same revision. Both copies are kept; tell your coordinator, or save a new revision with 'eom edit'."
+        )?;
+    }
+    if let Some(e) = &report.push_error {
+        writeln!(out, "Could not send: {e}")?;
+    }
+    if let Some(e) = &report.pull_error {
+        writeln!(out, "Could not fetch forms and stations: {e}")?;
+    }
+    if report.pulled_forms + report.pulled_stations > 0 {
+        writeln!(
+            out,
+            "Pulled {} form(s) and {} station(s).",
+            report.pulled_forms, report.pulled_stations
+        )?;
+    }
+    if let Some(skew) = report.clock_skew_secs {
+        writeln!(
+            out,
+            "warning: this laptop's clock is off by about {} minutes from the server's; set the clock so observation times are right.",
+            skew / 60
+        )?;
+    }
+    if report.still_queued > 0 {
+        writeln!(
+            out,
+            "Still queued: {}. They are safe on this laptop; run 'eom sync' again when the connection is back.",
+            report.still_queued
+        )?;
+    } else if report.is_complete() {
+        writeln!(out, "Everything is delivered.")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

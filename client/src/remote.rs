@@ -1,0 +1,245 @@
+//! Talking to `eom-server` over HTTP.
+//!
+//! Every answer is checked to be a genuine eom answer (the `Eom-Version` header and the
+//! expected JSON) before anything is marked delivered: a hotel Wi-Fi login page or a proxy's
+//! error page answering 200 must never be mistaken for the server.
+
+use std::io::Write;
+use std::time::Duration;
+
+use eom_shared::ErrorBody;
+use eom_shared::submission::SubmissionPayload;
+use eom_shared::sync::{PullResponse, PushRequest, PushResponse};
+use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error("cannot reach the server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error(
+        "the answer did not come from an eom server (HTTP {status}{detail}): probably a Wi-Fi login page or a proxy; open a web browser, sign in to the network, then sync again"
+    )]
+    NotEomServer { status: u16, detail: String },
+    #[error(
+        "the server refused the token ({message}); ask your coordinator for a token and run 'eom setup' again"
+    )]
+    Unauthorized { message: String },
+    #[error("the server refused the request: {message}")]
+    Forbidden { message: String },
+    #[error("the server is overloaded; it asked to retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("the batch is too large for the server: {message}")]
+    TooLarge { message: String },
+    #[error("the server answered HTTP {status}: {message}")]
+    Server {
+        status: u16,
+        message: String,
+        retryable: bool,
+    },
+}
+
+impl RemoteError {
+    /// Whether trying the same request again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            RemoteError::Unreachable { .. }
+            | RemoteError::NotEomServer { .. }
+            | RemoteError::Overloaded { .. } => true,
+            RemoteError::Server { retryable, .. } => *retryable,
+            RemoteError::Unauthorized { .. }
+            | RemoteError::Forbidden { .. }
+            | RemoteError::TooLarge { .. } => false,
+        }
+    }
+}
+
+pub struct ServerClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+}
+
+/// Parses and normalises a server address as typed by a person.
+pub fn parse_server_url(raw: &str) -> Result<Url, String> {
+    let trimmed = raw.trim();
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| {
+        format!("'{raw}' is not a server address ({e}); e.g. http://192.168.1.10:8080")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "'{raw}': the address must start with http:// or https://"
+        ));
+    }
+    // API paths are joined onto the base, which therefore has to end with '/'.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+impl ServerClient {
+    pub fn new(base: Url, token: String) -> Result<Self, RemoteError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("eom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RemoteError::Unreachable {
+                url: base.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self { http, base, token })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // `base` always ends with '/', and `path` is one of ours: joining cannot fail.
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> RemoteError {
+        let reason = if e.is_timeout() {
+            "the connection timed out".to_owned()
+        } else if e.is_connect() {
+            "could not connect (offline, blocked, or the server is not running)".to_owned()
+        } else {
+            // Includes connections cut in the middle of the answer.
+            format!("the connection failed: {e}")
+        };
+        RemoteError::Unreachable {
+            url: self.base.to_string(),
+            reason,
+        }
+    }
+
+    /// Sends a batch, gzip-compressed; one result per item, in order.
+    pub async fn push(&self, items: &[SubmissionPayload]) -> Result<PushResponse, RemoteError> {
+        let body = serde_json::to_vec(&PushRequest {
+            submissions: items.to_vec(),
+        })
+        .map_err(|e| RemoteError::Server {
+            status: 0,
+            message: format!("could not encode the batch: {e}"),
+            retryable: false,
+        })?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let compressed = gz
+            .write_all(&body)
+            .and_then(|()| gz.finish())
+            .map_err(|e| RemoteError::Server {
+                status: 0,
+                message: format!("could not compress the batch: {e}"),
+                retryable: false,
+            })?;
+        let response = self
+            .http
+            .post(self.url("api/v1/sync/push"))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_ENCODING, "gzip")
+            .body(compressed)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let answer: PushResponse = self.read(response).await?;
+        if answer.results.len() != items.len() {
+            return Err(RemoteError::NotEomServer {
+                status: 200,
+                detail: format!(
+                    ", {} results for {} items",
+                    answer.results.len(),
+                    items.len()
+                ),
+            });
+        }
+        Ok(answer)
+    }
+
+    pub async fn pull(&self, since: Option<&str>) -> Result<PullResponse, RemoteError> {
+        let mut url = self.url("api/v1/sync/pull");
+        if let Some(cursor) = since {
+            url.query_pairs_mut().append_pair("since", cursor);
+        }
+        let response = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.read(response).await
+    }
+
+    /// Turns an HTTP answer into `T`, or into the error it stands for.
+    async fn read<T: DeserializeOwned>(&self, response: Response) -> Result<T, RemoteError> {
+        let status = response.status();
+        let genuine = response.headers().contains_key(eom_shared::VERSION_HEADER);
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response.bytes().await.map_err(|e| self.unreachable(&e))?;
+        if !genuine {
+            return Err(RemoteError::NotEomServer {
+                status: status.as_u16(),
+                detail: String::new(),
+            });
+        }
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| RemoteError::NotEomServer {
+                status: status.as_u16(),
+                detail: format!(", unreadable answer: {e}"),
+            });
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        let message = body
+            .as_ref()
+            .map(|b| match &b.hint {
+                Some(h) => format!("{}; {h}", b.message),
+                None => b.message.clone(),
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        Err(match status {
+            StatusCode::UNAUTHORIZED => RemoteError::Unauthorized { message },
+            StatusCode::FORBIDDEN => RemoteError::Forbidden { message },
+            StatusCode::PAYLOAD_TOO_LARGE => RemoteError::TooLarge { message },
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+                RemoteError::Overloaded {
+                    retry_after_secs: retry_after.unwrap_or(5),
+                }
+            }
+            _ => RemoteError::Server {
+                status: status.as_u16(),
+                retryable: body.is_some_and(|b| b.retryable) || status.is_server_error(),
+                message,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_are_normalised() {
+        assert_eq!(
+            parse_server_url("127.0.0.1:8080").map(String::from),
+            Ok("http://127.0.0.1:8080/".to_owned())
+        );
+        assert_eq!(
+            parse_server_url("https://eom.example.org/mission/").map(String::from),
+            Ok("https://eom.example.org/mission/".to_owned())
+        );
+        assert!(parse_server_url("ftp://x").is_err());
+        assert!(parse_server_url("http://").is_err());
+    }
+}

@@ -1,0 +1,603 @@
+//! The client's local store: one SQLite file in the client's home folder holding settings,
+//! the cached forms and stations, and the outbox.
+//!
+//! Every state change is one transaction, so killing the client at any instant loses nothing
+//! the observer saved.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use eom_shared::form::Form;
+use eom_shared::station::Station;
+use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
+use eom_shared::sync::{PushOutcome, PushResult};
+use eom_shared::{ContentHash, FormId, Issue};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+pub const DATABASE_FILE: &str = "eom.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the local database is busy (another eom command is running?); try again")]
+    Busy,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("local database error: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Database(format!("unreadable stored JSON: {e}"))
+}
+
+/// Where a checklist stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Draft,
+    /// Saved, waiting to be sent.
+    Queued,
+    /// The server holds this revision (or a newer one).
+    Delivered,
+    /// The server refused it; `issues` says why. Fixed with `eom edit`.
+    Rejected,
+    /// The server holds other content under the same revision; kept here, flagged.
+    Conflict,
+}
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Draft,
+        State::Queued,
+        State::Delivered,
+        State::Rejected,
+        State::Conflict,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Queued => "queued",
+            State::Delivered => "delivered",
+            State::Rejected => "rejected",
+            State::Conflict => "conflict",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                format!(
+                    "'{raw}' is not a state: use draft, queued, delivered, rejected or conflict"
+                )
+            })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: SubmissionId,
+    pub revision: u32,
+    pub state: State,
+    #[serde(flatten)]
+    pub content: SubmissionContent,
+    pub content_hash: ContentHash,
+    pub created_at: String,
+    pub updated_at: String,
+    pub issues: Vec<Issue>,
+    pub last_outcome: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+impl Entry {
+    pub fn payload(&self) -> SubmissionPayload {
+        SubmissionPayload {
+            id: self.id,
+            revision: self.revision,
+            content: self.content.clone(),
+            content_hash: self.content_hash.clone(),
+        }
+    }
+}
+
+/// Counts per state and the last successful sync, for `eom status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    pub draft: u64,
+    pub queued: u64,
+    pub delivered: u64,
+    pub rejected: u64,
+    pub conflict: u64,
+    pub last_sync_at: Option<String>,
+    pub server: Option<String>,
+}
+
+/// What one push answer changed locally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub delivered: Vec<(SubmissionId, PushOutcome)>,
+    pub rejected: Vec<(SubmissionId, Vec<Issue>)>,
+    pub conflicts: Vec<SubmissionId>,
+    /// Edited locally while the push was in flight: the newer revision stays queued.
+    pub superseded: Vec<SubmissionId>,
+}
+
+pub fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub struct LocalStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) the store in `home`.
+    pub fn open(home: &Path) -> Result<Self, StoreError> {
+        create_private_dir(home)?;
+        let path = home.join(DATABASE_FILE);
+        let mut conn = Connection::open(&path)
+            .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Database(format!(
+                "{} was written by a newer eom; upgrade eom",
+                path.display()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(Self { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Saves what a pull brought, and the new cursor, in one transaction: a pull interrupted
+    /// half-way leaves the old cursor, so the next pull brings everything again.
+    pub fn save_catalog(
+        &mut self,
+        forms: &[Form],
+        stations: &[Station],
+        cursor: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for form in forms {
+            tx.execute(
+                "INSERT INTO forms (id, version, definition) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id, version) DO UPDATE SET definition = excluded.definition",
+                params![
+                    form.id.as_str(),
+                    form.version,
+                    serde_json::to_string(form).map_err(json_err)?
+                ],
+            )?;
+        }
+        for s in stations {
+            tx.execute(
+                "INSERT INTO stations (code, name, region, definition) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
+                   definition = excluded.definition",
+                params![
+                    s.code.as_str(),
+                    s.name,
+                    s.region,
+                    serde_json::to_string(s).map_err(json_err)?
+                ],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('pull_cursor', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [cursor],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest cached version of every form.
+    pub fn forms(&self) -> Result<Vec<Form>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT definition FROM forms f
+             WHERE version = (SELECT max(version) FROM forms WHERE id = f.id) ORDER BY rowid",
+        )?;
+        let texts = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(json_err))
+            .collect()
+    }
+
+    /// The cached form `id`, at `version` or else its newest version.
+    pub fn form(&self, id: &str, version: Option<u32>) -> Result<Option<Form>, StoreError> {
+        let text: Option<String> = match version {
+            Some(v) => self
+                .conn
+                .query_row(
+                    "SELECT definition FROM forms WHERE id = ?1 AND version = ?2",
+                    params![id, v],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => self
+                .conn
+                .query_row(
+                    "SELECT definition FROM forms WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        };
+        text.map(|t| serde_json::from_str(&t).map_err(json_err))
+            .transpose()
+    }
+
+    /// Cached stations whose code, name or region contains `search` (case-insensitive).
+    pub fn stations(&self, search: Option<&str>) -> Result<Vec<Station>, StoreError> {
+        let pattern = format!("%{}%", search.unwrap_or("").trim());
+        let mut stmt = self.conn.prepare(
+            "SELECT definition FROM stations
+             WHERE code LIKE ?1 OR name LIKE ?1 OR region LIKE ?1 ORDER BY code",
+        )?;
+        let texts = stmt
+            .query_map([pattern], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(json_err))
+            .collect()
+    }
+
+    pub fn station(&self, code: &str) -> Result<Option<Station>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT definition FROM stations WHERE code = ?1",
+                [code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(json_err))
+            .transpose()
+    }
+
+    /// Saves a new checklist as queued, revision 1.
+    pub fn create(&mut self, content: SubmissionContent) -> Result<Entry, StoreError> {
+        let id = SubmissionId::new();
+        let now = now_text();
+        let hash = content.content_hash();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO outbox (id, revision, state, form_id, form_version, station, observed_at,
+               answers, notes, content_hash, created_at, updated_at)
+             VALUES (?1, 1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                id.to_string(),
+                content.form_id.as_str(),
+                content.form_version,
+                content.station.as_str(),
+                content
+                    .observed_at
+                    .to_rfc3339_opts(SecondsFormat::Millis, true),
+                serde_json::to_string(&content.answers).map_err(json_err)?,
+                content.notes,
+                hash.0,
+                now
+            ],
+        )?;
+        insert_revision(&tx, id, 1, &content, &hash, &now)?;
+        tx.commit()?;
+        self.get(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
+    }
+
+    /// Saves an edit as the next revision and queues it, whatever state the checklist was in.
+    pub fn edit(
+        &mut self,
+        id: SubmissionId,
+        content: SubmissionContent,
+    ) -> Result<Entry, StoreError> {
+        let now = now_text();
+        let hash = content.content_hash();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let revision: Option<u32> = tx
+            .query_row(
+                "SELECT revision FROM outbox WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(revision) = revision else {
+            return Err(StoreError::NotFound(format!(
+                "no checklist with id {id} on this laptop; 'eom list' shows them"
+            )));
+        };
+        let next = revision + 1;
+        tx.execute(
+            "UPDATE outbox SET revision = ?2, state = 'queued', form_id = ?3, form_version = ?4,
+               station = ?5, observed_at = ?6, answers = ?7, notes = ?8, content_hash = ?9,
+               updated_at = ?10, issues = '[]', last_outcome = NULL
+             WHERE id = ?1",
+            params![
+                id.to_string(),
+                next,
+                content.form_id.as_str(),
+                content.form_version,
+                content.station.as_str(),
+                content
+                    .observed_at
+                    .to_rfc3339_opts(SecondsFormat::Millis, true),
+                serde_json::to_string(&content.answers).map_err(json_err)?,
+                content.notes,
+                hash.0,
+                now
+            ],
+        )?;
+        insert_revision(&tx, id, next, &content, &hash, &now)?;
+        tx.commit()?;
+        self.get(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
+    }
+
+    pub fn get(&self, id: SubmissionId) -> Result<Option<Entry>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT * FROM outbox WHERE id = ?1",
+                [id.to_string()],
+                |row| Ok(entry_from_row(row)),
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// Finds a checklist by its full id or a unique prefix of it (as `eom list` shows them).
+    pub fn find(&self, id_or_prefix: &str) -> Result<Entry, StoreError> {
+        let prefix = id_or_prefix.trim().to_ascii_lowercase();
+        if prefix.len() < 4 {
+            return Err(StoreError::NotFound(format!(
+                "'{id_or_prefix}' is too short: give at least 4 characters of the id"
+            )));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM outbox WHERE id LIKE ?1 || '%' LIMIT 2")?;
+        let mut rows = stmt.query([&prefix])?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(entry_from_row(row)?);
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(StoreError::NotFound(format!(
+                "no checklist with id '{id_or_prefix}' on this laptop; 'eom list' shows them"
+            ))),
+            _ => Err(StoreError::NotFound(format!(
+                "'{id_or_prefix}' matches more than one checklist; give more of the id"
+            ))),
+        }
+    }
+
+    pub fn list(&self, state: Option<State>) -> Result<Vec<Entry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT * FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at, id",
+        )?;
+        let mut rows = stmt.query([state.map(State::as_str)])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(entry_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// Ids of queued checklists, oldest edit first.
+    pub fn queued_ids(&self) -> Result<Vec<SubmissionId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM outbox WHERE state = 'queued' ORDER BY updated_at, id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.iter()
+            .map(|s| SubmissionId::parse(s).map_err(StoreError::Database))
+            .collect()
+    }
+
+    /// Applies a push answer in one transaction. An outcome counts only for the revision that
+    /// was sent: a checklist edited meanwhile stays queued with its newer revision.
+    pub fn apply_outcomes(
+        &mut self,
+        sent: &[SubmissionPayload],
+        results: &[PushResult],
+    ) -> Result<Applied, StoreError> {
+        let now = now_text();
+        let mut applied = Applied::default();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (item, result) in sent.iter().zip(results) {
+            let issues = serde_json::to_string(&result.issues).map_err(json_err)?;
+            let (state, delivered_at) = match result.outcome {
+                o if o.is_delivered() => (State::Delivered, Some(now.as_str())),
+                PushOutcome::Conflict => (State::Conflict, None),
+                _ => (State::Rejected, None),
+            };
+            let changed = tx.execute(
+                "UPDATE outbox SET state = ?3, issues = ?4, last_outcome = ?5,
+                   delivered_at = coalesce(?6, delivered_at)
+                 WHERE id = ?1 AND revision = ?2 AND state = 'queued'",
+                params![
+                    item.id.to_string(),
+                    item.revision,
+                    state.as_str(),
+                    issues,
+                    result.outcome.as_str(),
+                    delivered_at
+                ],
+            )?;
+            if changed == 0 {
+                applied.superseded.push(item.id);
+                continue;
+            }
+            match state {
+                State::Delivered => applied.delivered.push((item.id, result.outcome)),
+                State::Conflict => applied.conflicts.push(item.id),
+                _ => applied.rejected.push((item.id, result.issues.clone())),
+            }
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    pub fn status(&self) -> Result<Status, StoreError> {
+        let mut status = Status {
+            last_sync_at: self.setting("last_sync_at")?,
+            server: self.setting("server")?,
+            ..Status::default()
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, count(*) FROM outbox GROUP BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+        for row in rows {
+            let (state, n) = row?;
+            match State::parse(&state) {
+                Ok(State::Draft) => status.draft = n,
+                Ok(State::Queued) => status.queued = n,
+                Ok(State::Delivered) => status.delivered = n,
+                Ok(State::Rejected) => status.rejected = n,
+                Ok(State::Conflict) => status.conflict = n,
+                Err(_) => {}
+            }
+        }
+        Ok(status)
+    }
+
+    /// How many revisions of a checklist were saved on this laptop.
+    pub fn revision_count(&self, id: SubmissionId) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM revisions WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+fn insert_revision(
+    tx: &Connection,
+    id: SubmissionId,
+    revision: u32,
+    content: &SubmissionContent,
+    hash: &ContentHash,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO revisions (id, revision, content, content_hash, saved_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            id.to_string(),
+            revision,
+            serde_json::to_string(content).map_err(json_err)?,
+            hash.0,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+fn entry_from_row(row: &Row<'_>) -> Result<Entry, StoreError> {
+    let text = |name: &str| row.get::<_, String>(name);
+    let id = SubmissionId::parse(&text("id")?).map_err(StoreError::Database)?;
+    let state = State::parse(&text("state")?).map_err(StoreError::Database)?;
+    let observed_at = DateTime::parse_from_rfc3339(&text("observed_at")?)
+        .map_err(|e| StoreError::Database(e.to_string()))?
+        .with_timezone(&Utc);
+    let content = SubmissionContent {
+        form_id: FormId::parse(&text("form_id")?).map_err(StoreError::Database)?,
+        form_version: row.get("form_version")?,
+        station: eom_shared::StationCode::parse(&text("station")?).map_err(StoreError::Database)?,
+        observed_at,
+        answers: serde_json::from_str(&text("answers")?).map_err(json_err)?,
+        notes: text("notes")?,
+    };
+    Ok(Entry {
+        id,
+        revision: row.get("revision")?,
+        state,
+        content,
+        content_hash: ContentHash(text("content_hash")?),
+        created_at: text("created_at")?,
+        updated_at: text("updated_at")?,
+        issues: serde_json::from_str(&text("issues")?).map_err(json_err)?,
+        last_outcome: row.get("last_outcome")?,
+        delivered_at: row.get("delivered_at")?,
+    })
+}
+
+/// The home folder may hold reports that endanger people if a laptop is seized: keep it
+/// readable by its owner only.
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        StoreError::Database(format!("cannot create the eom home {}: {e}", dir.display()))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
