@@ -8,6 +8,7 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use eom_shared::form::Form;
+use eom_shared::station_list::read_station_csv;
 use eom_shared::submission::SubmissionContent;
 use eom_shared::{Issue, StationCode, validate};
 use serde_json::{Map, Value, json};
@@ -57,8 +58,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List cached stations.
+    /// List cached stations, or load a station list from a CSV file.
+    #[command(args_conflicts_with_subcommands = true)]
     Stations {
+        #[command(subcommand)]
+        action: Option<StationsAction>,
         /// Only stations whose code, name or region contains this text.
         #[arg(long)]
         search: Option<String>,
@@ -118,6 +122,13 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum StationsAction {
+    /// Load stations from a CSV file (code,name,region,district,level,registered_voters),
+    /// for missions that hand out the station list before election day.
+    Import { file: PathBuf },
+}
+
 pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(code) => code,
@@ -144,7 +155,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(stdout, "Pulled {forms} forms and {stations} stations.")?;
         }
         Command::Forms { json } => forms(&store, json, stdout)?,
-        Command::Stations { search, json } => stations(&store, search.as_deref(), json, stdout)?,
+        Command::Stations {
+            action: Some(StationsAction::Import { file }),
+            ..
+        } => {
+            let list = read_station_csv(&file).with_context(|| file.display().to_string())?;
+            store.import_stations(&list)?;
+            writeln!(
+                stdout,
+                "Loaded {} stations from {}.",
+                list.len(),
+                file.display()
+            )?;
+        }
+        Command::Stations {
+            action: None,
+            search,
+            json,
+        } => stations(&store, search.as_deref(), json, stdout)?,
         Command::New {
             form,
             station,

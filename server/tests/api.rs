@@ -220,17 +220,17 @@ async fn push_outcomes_follow_the_protocol() {
     let app = TestApp::new();
     let id = SubmissionId::new();
     let first = payload(id, 1, voting("PEC-1", "good"));
-    assert_eq!(app.push(&[first.clone()]).await, ["accepted"]);
-    assert_eq!(app.push(&[first.clone()]).await, ["duplicate"]);
+    assert_eq!(app.push(std::slice::from_ref(&first)).await, ["accepted"]);
+    assert_eq!(app.push(std::slice::from_ref(&first)).await, ["duplicate"]);
 
     let second = payload(id, 2, voting("PEC-1", "bad"));
-    assert_eq!(app.push(&[second.clone()]).await, ["accepted"]);
+    assert_eq!(app.push(std::slice::from_ref(&second)).await, ["accepted"]);
     // the first revision again, after the second: the server already has a newer one.
     assert_eq!(app.push(&[first]).await, ["duplicate"]);
 
     // same (id, revision) with other content: a conflict, kept, not overwriting
     let clash = payload(id, 2, voting("PEC-1", "very_good"));
-    assert_eq!(app.push(&[clash.clone()]).await, ["conflict"]);
+    assert_eq!(app.push(std::slice::from_ref(&clash)).await, ["conflict"]);
     assert_eq!(
         app.push(&[clash]).await,
         ["conflict"],

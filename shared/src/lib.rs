@@ -9,6 +9,7 @@ pub mod default_forms;
 pub mod error;
 pub mod form;
 pub mod station;
+pub mod station_list;
 pub mod submission;
 pub mod sync;
 pub mod validate;

@@ -54,7 +54,7 @@ impl From<StationCode> for String {
 
 impl fmt::Display for StationCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -91,7 +91,7 @@ impl State {
 
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -223,24 +223,22 @@ impl LocalStore {
                 ],
             )?;
         }
-        for s in stations {
-            tx.execute(
-                "INSERT INTO stations (code, name, region, definition) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
-                   definition = excluded.definition",
-                params![
-                    s.code.as_str(),
-                    s.name,
-                    s.region,
-                    serde_json::to_string(s).map_err(json_err)?
-                ],
-            )?;
-        }
+        upsert_stations(&tx, stations)?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES ('pull_cursor', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [cursor],
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Loads a station list distributed offline (e.g. on a USB stick before election day).
+    pub fn import_stations(&mut self, stations: &[Station]) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        upsert_stations(&tx, stations)?;
         tx.commit()?;
         Ok(())
     }
@@ -536,6 +534,23 @@ impl LocalStore {
             |r| r.get(0),
         )?)
     }
+}
+
+fn upsert_stations(tx: &Connection, stations: &[Station]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO stations (code, name, region, definition) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
+           definition = excluded.definition",
+    )?;
+    for s in stations {
+        stmt.execute(params![
+            s.code.as_str(),
+            s.name,
+            s.region,
+            serde_json::to_string(s).map_err(json_err)?
+        ])?;
+    }
+    Ok(())
 }
 
 fn insert_revision(
