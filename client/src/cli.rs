@@ -553,7 +553,11 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     if !entry.issues.is_empty() {
         writeln!(out, "Server says:")?;
         for issue in &entry.issues {
-            writeln!(out, "  - [{:?}] {}", issue.severity, issue.message)?;
+            let severity = match issue.severity {
+                eom_shared::Severity::Error => "error",
+                eom_shared::Severity::Warning => "warning",
+            };
+            writeln!(out, "  - {severity}: {}", issue.message)?;
         }
         if entry.state == State::Rejected {
             writeln!(
@@ -580,17 +584,45 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
         None => entry.content.answers.keys().collect(),
     };
     for qid in ordered {
-        writeln!(
-            out,
-            "  {}: {}",
-            label(qid),
-            entry.content.answers[qid.as_str()]
-        )?;
+        let value = &entry.content.answers[qid.as_str()];
+        let shown = form
+            .as_ref()
+            .and_then(|f| f.question(qid))
+            .map_or_else(|| value.to_string(), |q| display_answer(q, value, &lang));
+        writeln!(out, "  {}: {shown}", label(qid))?;
     }
     if !entry.content.notes.is_empty() {
         writeln!(out, "Notes: {}", entry.content.notes)?;
     }
     Ok(())
+}
+
+/// An answer as a person reads it: "yes", a choice's label, "very bad".
+fn display_answer(q: &eom_shared::Question, value: &Value, lang: &str) -> String {
+    let choice = |id: &str| {
+        q.kind
+            .choices()
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
+    };
+    match value {
+        Value::Bool(true) => "yes".to_owned(),
+        Value::Bool(false) => "no".to_owned(),
+        Value::String(s) => match &q.kind {
+            eom_shared::QuestionKind::SingleChoice { .. } => choice(s),
+            eom_shared::QuestionKind::Assessment => {
+                eom_shared::Assessment::parse(s).map_or_else(|| s.clone(), |a| a.label().to_owned())
+            }
+            _ => s.clone(),
+        },
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), choice))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {

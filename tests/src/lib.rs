@@ -178,6 +178,22 @@ impl Mission {
         }
     }
 
+    /// Asks the server to stop with SIGTERM, as a service manager would, and returns whether
+    /// it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.server.take() else {
+            return false;
+        };
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            let _ = child.kill();
+        }
+        child.wait().is_ok_and(|s| s.success()) && sent
+    }
+
     /// The server's base URL; known after the first `start`.
     pub fn url(&self) -> &str {
         self.url.as_deref().expect("start the server first")

@@ -305,7 +305,7 @@ fn the_server_restarts_on_its_database_with_everything_kept() {
     let laptop = laptop_for(&mission, "Team 5", "South");
     let id = laptop.file("voting", "PEC-004", &voting_answers("bad"));
     laptop.eom(&["sync"]).ok();
-    mission.stop();
+    assert!(mission.terminate(), "SIGTERM stops the server cleanly");
     mission.start();
     let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
     assert_eq!(detail["overall"], "bad");
