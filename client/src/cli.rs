@@ -3,6 +3,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::prompt;
 use crate::remote::{ServerClient, parse_server_url};
 use crate::store::{Entry, LocalStore, State};
-use crate::sync::{self, DEFAULT_BATCH_SIZE, SyncReport};
+use crate::sync::{self, DEFAULT_BATCH_SIZE, RetryPolicy, SyncReport, SyncSession};
 
 /// Exit status of `eom sync` when something is still queued, rejected or in conflict.
 pub const EXIT_NOT_DELIVERED: u8 = 3;
@@ -116,9 +117,19 @@ pub enum Command {
     },
     /// Send everything queued, then pull forms and stations.
     Sync {
-        /// Checklists per request.
+        /// Most checklists per request (smaller while requests fail).
         #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
         batch_size: usize,
+        /// Keep trying, with growing waits, until everything queued is delivered (Ctrl-C
+        /// stops cleanly; nothing is lost).
+        #[arg(long)]
+        watch: bool,
+        /// Longest wait between two attempts, in seconds.
+        #[arg(long, default_value_t = 60)]
+        max_wait: u64,
+        /// First wait after a failure, in milliseconds (doubles with each failure).
+        #[arg(long, default_value_t = 1000, hide = true, env = "EOM_RETRY_BASE_MS")]
+        retry_base_ms: u64,
     },
 }
 
@@ -192,16 +203,74 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
         Command::Show { id, json } => show(&store, &id, json, stdout)?,
         Command::Status { json } => status(&store, json, stdout)?,
-        Command::Sync { batch_size } => {
+        Command::Sync {
+            batch_size,
+            watch,
+            max_wait,
+            retry_base_ms,
+        } => {
             let client = client(&store)?;
-            let report = sync::sync(&mut store, &client, batch_size).await?;
-            print_sync_report(&report, stdout)?;
-            if !report.is_complete() {
-                return Ok(ExitCode::from(EXIT_NOT_DELIVERED));
-            }
+            let policy = RetryPolicy {
+                base: Duration::from_millis(retry_base_ms.max(1)),
+                cap: Duration::from_secs(max_wait.max(1)),
+                ..RetryPolicy::default()
+            };
+            let mut session = SyncSession::new(batch_size, policy);
+            return run_sync(&mut store, &client, &mut session, watch, stdout).await;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit status after Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// One pass, or with `watch` as many as it takes; Ctrl-C stops between or during requests
+/// without losing anything (the outbox only changes in whole transactions).
+async fn run_sync(
+    store: &mut LocalStore,
+    client: &ServerClient,
+    session: &mut SyncSession,
+    watch: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    loop {
+        let pass = tokio::select! {
+            report = session.run(store, client) => Some(report?),
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        let Some(report) = pass else {
+            writeln!(
+                out,
+                "Stopped. Whatever was not confirmed is still queued; 'eom sync' resumes."
+            )?;
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        };
+        print_sync_report(&report, out)?;
+        if !watch || !report.worth_retrying() {
+            return Ok(if report.is_complete() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_NOT_DELIVERED)
+            });
+        }
+        let delay = session
+            .backoff
+            .next_delay(report.push_error.as_ref().and_then(|e| e.retry_after()));
+        writeln!(
+            out,
+            "Trying again in {:.1} s (Ctrl-C to stop).",
+            delay.as_secs_f64()
+        )?;
+        out.flush()?;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = tokio::signal::ctrl_c() => {
+                writeln!(out, "Stopped. {} checklist(s) still queued; 'eom sync' resumes.", report.still_queued)?;
+                return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            }
+        }
+    }
 }
 
 fn setup(

@@ -41,6 +41,16 @@ pub enum RemoteError {
 }
 
 impl RemoteError {
+    /// How long the server asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            RemoteError::Overloaded { retry_after_secs } => {
+                Some(Duration::from_secs(*retry_after_secs))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether trying the same request again later can succeed.
     pub fn is_retryable(&self) -> bool {
         match self {

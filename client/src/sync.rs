@@ -1,16 +1,23 @@
 //! The sync engine: push everything queued in batches, then pull forms and stations.
 //!
 //! Nothing is marked delivered unless a genuine server answer says so, and an outcome is
-//! applied only to the revision that was sent. Any failure leaves the outbox as it was, so
-//! `eom sync` can be run again at any time.
+//! applied only to the revision that was sent. Any failure leaves the outbox as it was, so a
+//! sync can be interrupted, killed or repeated at any moment.
+//!
+//! Over bad networks the engine retries with exponential backoff and jitter (waiting at least
+//! as long as the server's `Retry-After`), halves the batch when a request fails and doubles it
+//! again as requests succeed.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use eom_shared::Issue;
 use eom_shared::submission::{SubmissionId, SubmissionPayload};
 use eom_shared::sync::PushOutcome;
+use rand::Rng;
 
 use crate::remote::{RemoteError, ServerClient};
-use crate::store::{LocalStore, StoreError, now_text};
+use crate::store::{LocalStore, State, StoreError, now_text};
 
 pub const DEFAULT_BATCH_SIZE: usize = 200;
 
@@ -25,6 +32,99 @@ pub enum SyncError {
     Remote(#[from] RemoteError),
 }
 
+/// How hard to try before giving up on a pass.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// The first wait; each further failure doubles it.
+    pub base: Duration,
+    /// The longest wait between two attempts.
+    pub cap: Duration,
+    /// Failed requests retried within one pass before the pass gives up.
+    pub retries_per_pass: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(60),
+            retries_per_pass: 2,
+        }
+    }
+}
+
+/// Exponential backoff with jitter, capped, never shorter than the server's `Retry-After`.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    policy: RetryPolicy,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self {
+            policy,
+            failures: 0,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    /// The wait before the next attempt, after one more failure.
+    pub fn next_delay(&mut self, retry_after: Option<Duration>) -> Duration {
+        let exponent = self.failures.min(20);
+        self.failures = self.failures.saturating_add(1);
+        let ceiling = self
+            .policy
+            .base
+            .saturating_mul(1 << exponent)
+            .min(self.policy.cap);
+        // "Equal jitter": half fixed, half random, so that laptops that lost the connection
+        // together do not all come back in the same instant.
+        let half = ceiling / 2;
+        let jitter = rand::rng().random_range(0..=half.as_millis().max(1) as u64);
+        let delay = half + Duration::from_millis(jitter);
+        match retry_after {
+            Some(asked) => delay.max(asked),
+            None => delay,
+        }
+    }
+}
+
+/// State kept across passes of `eom sync --watch`: the adapted batch size and the backoff.
+#[derive(Debug, Clone)]
+pub struct SyncSession {
+    max_batch: usize,
+    batch_size: usize,
+    pub backoff: Backoff,
+}
+
+impl SyncSession {
+    pub fn new(max_batch: usize, policy: RetryPolicy) -> Self {
+        let max_batch = max_batch.max(1);
+        Self {
+            max_batch,
+            batch_size: max_batch,
+            backoff: Backoff::new(policy),
+        }
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    fn succeeded(&mut self) {
+        self.batch_size = (self.batch_size * 2).min(self.max_batch);
+        self.backoff.reset();
+    }
+
+    fn failed(&mut self, sent: usize) {
+        self.batch_size = (sent / 2).max(1);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SyncReport {
     pub accepted: usize,
@@ -34,6 +134,8 @@ pub struct SyncReport {
     pub conflicts: Vec<SubmissionId>,
     /// Queued checklists still waiting after this sync.
     pub still_queued: usize,
+    /// Failed requests that were retried within this pass.
+    pub retries: u32,
     /// Why pushing stopped early, if it did.
     pub push_error: Option<RemoteError>,
     /// Why pulling failed, if it did.
@@ -56,84 +158,116 @@ impl SyncReport {
             && self.conflicts.is_empty()
             && self.push_error.is_none()
     }
+
+    /// Whether another pass could deliver more without the observer doing anything.
+    pub fn worth_retrying(&self) -> bool {
+        self.still_queued > 0
+            && self
+                .push_error
+                .as_ref()
+                .is_none_or(RemoteError::is_retryable)
+    }
 }
 
-/// Pushes the whole outbox in batches of `batch_size`, then pulls.
+/// One pass with default settings: push the whole outbox, then pull.
 pub async fn sync(
     store: &mut LocalStore,
     client: &ServerClient,
     batch_size: usize,
 ) -> Result<SyncReport, SyncError> {
-    let mut report = SyncReport::default();
-    push_all(store, client, batch_size.max(1), &mut report).await?;
-    // Pull only after a clean push: when the server could not be reached or refused us,
-    // a pull would fail the same way.
-    if report.push_error.is_none() {
-        match pull(store, client).await {
-            Ok((forms, stations, server_time)) => {
-                report.pulled_forms = forms;
-                report.pulled_stations = stations;
-                let skew = (server_time - Utc::now()).num_seconds();
-                if skew.abs() > CLOCK_SKEW_WARNING_SECS {
-                    report.clock_skew_secs = Some(skew);
-                }
-            }
-            Err(SyncError::Remote(e)) => report.pull_error = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    report.still_queued = store.queued_ids()?.len();
-    if report.push_error.is_none() && report.pull_error.is_none() {
-        store.set_setting("last_sync_at", &now_text())?;
-    }
-    Ok(report)
+    SyncSession::new(batch_size, RetryPolicy::default())
+        .run(store, client)
+        .await
 }
 
-async fn push_all(
-    store: &mut LocalStore,
-    client: &ServerClient,
-    mut batch_size: usize,
-    report: &mut SyncReport,
-) -> Result<(), SyncError> {
-    // A snapshot of what is queued now: checklists edited during the sync are sent next time,
-    // and nothing is sent twice in one run.
-    let ids = store.queued_ids()?;
-    let mut rest: &[SubmissionId] = &ids;
-    while !rest.is_empty() {
-        let take = batch_size.min(rest.len());
-        let mut batch: Vec<SubmissionPayload> = Vec::with_capacity(take);
-        for id in &rest[..take] {
-            if let Some(entry) = store.get(*id)?
-                && entry.state == crate::store::State::Queued
-            {
-                batch.push(entry.payload());
-            }
-        }
-        match client.push(&batch).await {
-            Ok(answer) => {
-                let applied = store.apply_outcomes(&batch, &answer.results)?;
-                for (_, outcome) in &applied.delivered {
-                    match outcome {
-                        PushOutcome::Accepted => report.accepted += 1,
-                        PushOutcome::Duplicate => report.duplicate += 1,
-                        _ => report.stale += 1,
+impl SyncSession {
+    /// One pass: push everything queued (retrying failed requests a few times), then pull.
+    pub async fn run(
+        &mut self,
+        store: &mut LocalStore,
+        client: &ServerClient,
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        self.push_all(store, client, &mut report).await?;
+        // Pull only after a clean push: when the server could not be reached or refused us,
+        // a pull would fail the same way.
+        if report.push_error.is_none() {
+            match pull(store, client).await {
+                Ok((forms, stations, server_time)) => {
+                    report.pulled_forms = forms;
+                    report.pulled_stations = stations;
+                    let skew = (server_time - Utc::now()).num_seconds();
+                    if skew.abs() > CLOCK_SKEW_WARNING_SECS {
+                        report.clock_skew_secs = Some(skew);
                     }
                 }
-                report.rejected.extend(applied.rejected);
-                report.conflicts.extend(applied.conflicts);
-                rest = &rest[take..];
-            }
-            Err(RemoteError::TooLarge { .. }) if take > 1 => {
-                // Retry the same items in smaller batches.
-                batch_size = (take / 2).max(1);
-            }
-            Err(e) => {
-                report.push_error = Some(e);
-                return Ok(());
+                Err(SyncError::Remote(e)) => report.pull_error = Some(e),
+                Err(e) => return Err(e),
             }
         }
+        report.still_queued = store.queued_ids()?.len();
+        if report.push_error.is_none() && report.pull_error.is_none() {
+            store.set_setting("last_sync_at", &now_text())?;
+        }
+        Ok(report)
     }
-    Ok(())
+
+    async fn push_all(
+        &mut self,
+        store: &mut LocalStore,
+        client: &ServerClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        // A snapshot of what is queued now: checklists edited during the sync are sent next
+        // time, and nothing is sent twice in one pass.
+        let ids = store.queued_ids()?;
+        let mut rest: &[SubmissionId] = &ids;
+        let mut retries_left = self.backoff.policy.retries_per_pass;
+        while !rest.is_empty() {
+            let take = self.batch_size.min(rest.len());
+            let mut batch: Vec<SubmissionPayload> = Vec::with_capacity(take);
+            for id in &rest[..take] {
+                if let Some(entry) = store.get(*id)?
+                    && entry.state == State::Queued
+                {
+                    batch.push(entry.payload());
+                }
+            }
+            if batch.is_empty() {
+                rest = &rest[take..];
+                continue;
+            }
+            match client.push(&batch).await {
+                Ok(answer) => {
+                    let applied = store.apply_outcomes(&batch, &answer.results)?;
+                    for (_, outcome) in &applied.delivered {
+                        match outcome {
+                            PushOutcome::Accepted => report.accepted += 1,
+                            PushOutcome::Duplicate => report.duplicate += 1,
+                            _ => report.stale += 1,
+                        }
+                    }
+                    report.rejected.extend(applied.rejected);
+                    report.conflicts.extend(applied.conflicts);
+                    rest = &rest[take..];
+                    self.succeeded();
+                }
+                Err(RemoteError::TooLarge { .. }) if take > 1 => self.failed(take),
+                Err(e) if e.is_retryable() && retries_left > 0 => {
+                    retries_left -= 1;
+                    report.retries += 1;
+                    self.failed(take);
+                    tokio::time::sleep(self.backoff.next_delay(e.retry_after())).await;
+                }
+                Err(e) => {
+                    self.failed(take);
+                    report.push_error = Some(e);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Pulls what changed since the stored cursor; returns (forms, stations, server time).
@@ -149,4 +283,55 @@ pub async fn pull(
         answer.stations.len(),
         answer.server_time,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(1000),
+            retries_per_pass: 2,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let mut b = Backoff::new(policy());
+        let ceilings = [100, 200, 400, 800, 1000, 1000];
+        for ceiling in ceilings {
+            let d = b.next_delay(None).as_millis() as u64;
+            assert!(
+                d >= ceiling / 2 && d <= ceiling,
+                "{d} not in [{}, {ceiling}]",
+                ceiling / 2
+            );
+        }
+        b.reset();
+        assert!(b.next_delay(None) <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn backoff_waits_at_least_what_the_server_asked() {
+        let mut b = Backoff::new(policy());
+        assert!(b.next_delay(Some(Duration::from_secs(5))) >= Duration::from_secs(5));
+    }
+
+    #[test]
+    fn batches_shrink_on_failure_and_grow_back_on_success() {
+        let mut s = SyncSession::new(200, policy());
+        s.failed(200);
+        assert_eq!(s.batch_size(), 100);
+        s.failed(100);
+        s.failed(50);
+        assert_eq!(s.batch_size(), 25);
+        s.failed(1);
+        assert_eq!(s.batch_size(), 1);
+        for _ in 0..10 {
+            s.succeeded();
+        }
+        assert_eq!(s.batch_size(), 200);
+    }
 }

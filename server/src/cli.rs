@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::admin;
 use crate::config::{DEFAULT_DB, DEFAULT_LISTEN, ServeConfig};
+use crate::ingest::writer::WriterConfig;
 use crate::store::{Role, Store};
 
 #[derive(Debug, Parser)]
@@ -33,6 +34,13 @@ pub enum Command {
         /// Address to listen on; port 0 picks a free port (printed at start).
         #[arg(long, env = "EOM_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// Pushes that may wait for the database writer; beyond this the server answers 503
+        /// with Retry-After instead of piling up.
+        #[arg(long, env = "EOM_WRITE_QUEUE", default_value_t = WriterConfig::default().queue_capacity)]
+        write_queue: usize,
+        /// Most checklists stored in one transaction (group commit).
+        #[arg(long, env = "EOM_MAX_GROUP", default_value_t = WriterConfig::default().max_group_items)]
+        max_group: usize,
     },
     /// Observer accounts (they push checklists and pull forms).
     #[command(subcommand)]
@@ -95,7 +103,21 @@ pub enum StationsCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen } => crate::serve(ServeConfig { db: cli.db, listen }).await,
+        Command::Serve {
+            listen,
+            write_queue,
+            max_group,
+        } => {
+            crate::serve(ServeConfig {
+                db: cli.db,
+                listen,
+                writer: WriterConfig {
+                    queue_capacity: write_queue,
+                    max_group_items: max_group,
+                },
+            })
+            .await
+        }
         Command::Observer(ObserverCommand::Add(a)) => {
             let store = crate::open_store(&cli.db)?;
             add_account(&store, Role::Observer, &a.name, a.region.as_deref(), a.json)

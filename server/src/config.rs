@@ -6,8 +6,11 @@ use std::path::PathBuf;
 pub const DEFAULT_DB: &str = "eom.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+use crate::ingest::writer::WriterConfig;
+
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub db: PathBuf,
     pub listen: SocketAddr,
+    pub writer: WriterConfig,
 }

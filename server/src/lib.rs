@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::ingest::FormCache;
+use crate::ingest::writer::{GroupCommitter, WriterConfig};
 use crate::store::{SqliteStore, Store};
 
 pub use api::app;
@@ -30,14 +31,23 @@ pub use api::app;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub forms: Arc<FormCache>,
+    pub writer: Arc<GroupCommitter>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
+    /// State with the default write queue.
+    pub fn new(store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        Self::with_writer(store, WriterConfig::default())
+    }
+
+    pub fn with_writer(store: Arc<dyn Store>, writer: WriterConfig) -> anyhow::Result<Self> {
+        let committer = GroupCommitter::start(store.clone(), writer)
+            .context("could not start the writer thread")?;
+        Ok(Self {
             store,
             forms: Arc::new(FormCache::default()),
-        }
+            writer: Arc::new(committer),
+        })
     }
 }
 
@@ -74,7 +84,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "eom-server listening on http://{addr} (database {})",
         config.db.display()
     );
-    run(listener, AppState::new(Arc::new(store)), shutdown_signal()).await
+    let state = AppState::with_writer(Arc::new(store), config.writer)?;
+    run(listener, state, shutdown_signal()).await
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes open requests.

@@ -45,7 +45,7 @@ impl TestApp {
         let observer = token(Role::Observer, "Team 1");
         let other_observer = token(Role::Observer, "Team 2");
         let coordinator = token(Role::Coordinator, "Core team");
-        let router = app(AppState::new(store.clone()));
+        let router = app(AppState::new(store.clone()).expect("state"));
         Self {
             router,
             store,

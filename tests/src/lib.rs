@@ -5,6 +5,8 @@
 //! home folder. Processes are killed when their owner is dropped, so a failing test leaves
 //! nothing running.
 
+pub mod proxy;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -143,6 +145,11 @@ impl Mission {
 
     /// Starts the server on a free port (or, after a `stop`, on the port it had before).
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// Starts the server with extra `serve` options, e.g. `--write-queue 1`.
+    pub fn start_with(&mut self, options: &[&str]) {
         assert!(self.server.is_none(), "the server is already running");
         let listen = self.url.as_deref().map_or("127.0.0.1:0".to_owned(), |u| {
             u.trim_start_matches("http://").to_owned()
@@ -151,6 +158,7 @@ impl Mission {
             .arg("--db")
             .arg(self.db())
             .args(["serve", "--listen", &listen])
+            .args(options)
             .env("EOM_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -192,6 +200,33 @@ impl Mission {
             let _ = child.kill();
         }
         child.wait().is_ok_and(|s| s.success()) && sent
+    }
+
+    /// The server's socket address; known after the first `start`.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the server prints a socket address")
+    }
+
+    /// Every checklist on the server: id -> latest revision, read page by page.
+    pub fn all_submissions(&self) -> std::collections::HashMap<String, u64> {
+        let mut all = std::collections::HashMap::new();
+        for page in 1.. {
+            let body =
+                self.coordinator_get(&format!("/api/v1/submissions?per_page=500&page={page}"));
+            let items = body["items"].as_array().expect("items");
+            if items.is_empty() {
+                break;
+            }
+            for item in items {
+                let id = item["id"].as_str().expect("id").to_owned();
+                let previous = all.insert(id.clone(), item["revision"].as_u64().expect("revision"));
+                assert!(previous.is_none(), "{id} is listed twice");
+            }
+        }
+        all
     }
 
     /// The server's base URL; known after the first `start`.
@@ -284,6 +319,8 @@ impl Laptop {
             .arg("--home")
             .arg(self.home())
             .args(args)
+            // Retry waits of milliseconds keep failure tests quick; the policy is the same.
+            .env("EOM_RETRY_BASE_MS", "5")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -321,6 +358,43 @@ impl Laptop {
         path
     }
 
+    /// Points the laptop at `url` with `token`.
+    pub fn setup(&self, url: &str, token: &str) {
+        self.eom(&["setup", "--server", url, "--token", token]).ok();
+    }
+
+    /// The laptop's local store, opened through the client library.
+    pub fn store(&self) -> eom_client::store::LocalStore {
+        eom_client::store::LocalStore::open(self.home()).expect("local store opens")
+    }
+
+    /// Files `n` voting checklists through the client library (as `eom new` does, without a
+    /// process per checklist), spread over `stations`; returns their ids.
+    pub fn fill_voting(&self, n: usize, stations: &[&str]) -> Vec<eom_shared::SubmissionId> {
+        let mut store = self.store();
+        (0..n)
+            .map(|i| {
+                let overall = ["very_good", "good", "bad", "very_bad"][i % 4];
+                let content = voting_content(stations[i % stations.len()], overall);
+                store.create(content).expect("saved").id
+            })
+            .collect()
+    }
+
+    /// `eom --home <home> ARGS` as a command to spawn (e.g. to kill it midway).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(binary("eom"));
+        command
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .env("EOM_RETRY_BASE_MS", "5")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
     pub fn status(&self) -> Value {
         self.eom(&["status", "--json"]).ok().json()
     }
@@ -345,6 +419,21 @@ pub fn voting_answers(overall: &str) -> Value {
         "mobile_box_procedure": "not_observed", "boxes_intact": true, "accessible": true,
         "complaints_filed": false, "overall": overall
     })
+}
+
+/// A voting checklist's content, as the client library saves it.
+pub fn voting_content(station: &str, overall: &str) -> eom_shared::SubmissionContent {
+    eom_shared::SubmissionContent {
+        form_id: eom_shared::FormId::parse("voting").expect("form id"),
+        form_version: 1,
+        station: eom_shared::StationCode::parse(station).expect("station code"),
+        observed_at: chrono::Utc::now(),
+        answers: voting_answers(overall)
+            .as_object()
+            .cloned()
+            .expect("answers are an object"),
+        notes: String::new(),
+    }
 }
 
 /// A complete opening checklist.

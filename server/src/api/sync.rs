@@ -9,6 +9,15 @@ use crate::AppState;
 use crate::auth::Observer;
 use crate::error::ApiError;
 use crate::ingest;
+use crate::ingest::writer::QueueFull;
+use crate::store::IngestBatch;
+
+/// What an overloaded server asks clients to wait before retrying.
+const RETRY_AFTER_SECS: u32 = 1;
+
+/// How long a push waits for its commit before the client is told to retry. The data may
+/// still be committed afterwards: the retry is then answered `duplicate`.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `POST /api/v1/sync/push`: one outcome per item, in order, committed before the answer.
 pub async fn push(
@@ -22,16 +31,38 @@ pub async fn push(
             "a push may carry at most {MAX_PUSH_BATCH} submissions; this one has {count}"
         )));
     }
-    let results = blocking(move || {
-        Ok(ingest::push(
-            state.store.as_ref(),
-            &state.forms,
-            &observer.id,
-            Utc::now(),
+    let store = state.store.clone();
+    let forms = state.forms.clone();
+    let mut prepared = blocking(move || {
+        Ok(ingest::prepare(
+            store.as_ref(),
+            &forms,
             request.submissions,
         )?)
     })
     .await?;
+    let results = if prepared.items().is_empty() {
+        ingest::finish(prepared, Vec::new(), Vec::new())
+    } else {
+        let batch = IngestBatch {
+            observer_id: observer.id,
+            items: prepared.take_items(),
+        };
+        let answer = state.writer.submit(batch).map_err(|QueueFull| {
+            tracing::warn!("write queue full: answering 503");
+            ApiError::Overloaded {
+                retry_after_secs: RETRY_AFTER_SECS,
+            }
+        })?;
+        let stored = tokio::time::timeout(WRITE_TIMEOUT, answer)
+            .await
+            .map_err(|_| ApiError::Overloaded {
+                retry_after_secs: RETRY_AFTER_SECS,
+            })?
+            .map_err(|_| ApiError::Internal("the writer thread stopped".into()))?;
+        let (items, decisions) = stored?;
+        ingest::finish(prepared, items, decisions)
+    };
     Ok(Json(PushResponse {
         results,
         server_time: Utc::now(),

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 pub use sqlite::SqliteStore;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database is locked by another writer for longer than the busy timeout.
     #[error("the database is busy; try again in a moment")]
@@ -76,6 +76,12 @@ pub struct IngestItem {
     pub stage: Stage,
     /// Warnings from validation, stored with the revision for reviewers.
     pub warnings: Vec<Issue>,
+}
+
+/// One request's valid items, from one observer.
+pub struct IngestBatch {
+    pub observer_id: String,
+    pub items: Vec<IngestItem>,
 }
 
 /// What the store decided for one item.
@@ -188,13 +194,13 @@ pub trait Store: Send + Sync + 'static {
     fn import_stations(&self, stations: &[Station]) -> Result<ImportSummary, StoreError>;
     fn catalog_changes(&self, since: u64) -> Result<CatalogChanges, StoreError>;
 
-    /// Stores a batch in one transaction, committed to disk before it returns.
+    /// Stores several requests' batches in one transaction (group commit), committed to disk
+    /// before it returns. Decisions come back per batch, per item, in order.
     fn ingest(
         &self,
-        observer_id: &str,
         received_at: DateTime<Utc>,
-        items: &[IngestItem],
-    ) -> Result<Vec<IngestDecision>, StoreError>;
+        batches: &[IngestBatch],
+    ) -> Result<Vec<Vec<IngestDecision>>, StoreError>;
 
     fn list_submissions(
         &self,

@@ -18,9 +18,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params}
 use serde_json::Value;
 
 use super::{
-    Account, CatalogChanges, ConflictRecord, FormTally, ImportSummary, IngestDecision, IngestItem,
-    NewAccount, RevisionRecord, Role, Store, StoreError, SubmissionDetail, SubmissionFilter,
-    SubmissionPage, SubmissionSummary,
+    Account, CatalogChanges, ConflictRecord, FormTally, ImportSummary, IngestBatch, IngestDecision,
+    IngestItem, NewAccount, RevisionRecord, Role, Store, StoreError, SubmissionDetail,
+    SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -376,17 +376,21 @@ impl Store for SqliteStore {
 
     fn ingest(
         &self,
-        observer_id: &str,
         received_at: DateTime<Utc>,
-        items: &[IngestItem],
-    ) -> Result<Vec<IngestDecision>, StoreError> {
+        batches: &[IngestBatch],
+    ) -> Result<Vec<Vec<IngestDecision>>, StoreError> {
         let received = now_text(received_at);
         self.write(|tx| {
-            let mut decisions = Vec::with_capacity(items.len());
-            for item in items {
-                decisions.push(ingest_one(tx, observer_id, &received, item)?);
-            }
-            Ok(decisions)
+            batches
+                .iter()
+                .map(|batch| {
+                    batch
+                        .items
+                        .iter()
+                        .map(|item| ingest_one(tx, &batch.observer_id, &received, item))
+                        .collect()
+                })
+                .collect()
         })
     }
 

@@ -12,7 +12,9 @@ use eom_shared::sync::{PushOutcome, PushResult};
 use eom_shared::{FormId, Issue, IssueKind, Severity, validate};
 use serde_json::Value;
 
-use crate::store::{IngestDecision, IngestItem, Store, StoreError};
+use crate::store::{IngestBatch, IngestDecision, IngestItem, Store, StoreError};
+
+pub mod writer;
 
 /// Form definitions by (id, version). A released version never changes, so entries never go
 /// stale and validation does not re-read and re-parse the definition for every item.
@@ -72,14 +74,31 @@ fn best_effort_identity(raw: &Value) -> (Option<SubmissionId>, Option<u32>) {
     (id, revision)
 }
 
-/// Processes one push batch for `observer_id`. Results come back in the order of `raw`.
-pub fn push(
+/// A push batch after parsing and validation: answers already known for the items that
+/// failed, and the valid items waiting for the store's decision.
+pub struct Prepared {
+    results: Vec<Option<PushResult>>,
+    items: Vec<IngestItem>,
+    positions: Vec<usize>,
+}
+
+impl Prepared {
+    /// The items the store has to decide on.
+    pub fn items(&self) -> &[IngestItem] {
+        &self.items
+    }
+
+    pub fn take_items(&mut self) -> Vec<IngestItem> {
+        std::mem::take(&mut self.items)
+    }
+}
+
+/// Parses and validates each item on its own, so one bad item never sinks the batch.
+pub fn prepare(
     store: &dyn Store,
     forms: &FormCache,
-    observer_id: &str,
-    received_at: DateTime<Utc>,
     raw: Vec<Value>,
-) -> Result<Vec<PushResult>, StoreError> {
+) -> Result<Prepared, StoreError> {
     let mut results: Vec<Option<PushResult>> = vec![None; raw.len()];
     let mut items = Vec::new();
     let mut positions = Vec::new();
@@ -152,12 +171,24 @@ pub fn push(
         });
         positions.push(index);
     }
+    Ok(Prepared {
+        results,
+        items,
+        positions,
+    })
+}
 
-    let decisions = if items.is_empty() {
-        Vec::new()
-    } else {
-        store.ingest(observer_id, received_at, &items)?
-    };
+/// Puts the store's decisions next to the answers known already, in the request's order.
+pub fn finish(
+    prepared: Prepared,
+    items: Vec<IngestItem>,
+    decisions: Vec<IngestDecision>,
+) -> Vec<PushResult> {
+    let Prepared {
+        mut results,
+        positions,
+        ..
+    } = prepared;
     for ((item, index), decision) in items.into_iter().zip(positions).zip(decisions) {
         results[index] = Some(match decision {
             IngestDecision::Stored(outcome) => PushResult {
@@ -180,10 +211,11 @@ pub fn push(
             ),
         });
     }
-    // Every index was filled above: either answered while parsing or by the store.
-    Ok(results
+    results
         .into_iter()
         .map(|r| {
+            // Every position is answered either while preparing or by the store; a gap would
+            // be a bug, reported to the client as a retryable problem rather than a panic.
             r.unwrap_or_else(|| {
                 invalid(
                     None,
@@ -191,10 +223,35 @@ pub fn push(
                     vec![Issue::error(
                         None,
                         IssueKind::WrongType,
-                        "item was not processed".into(),
+                        "the server did not process this item; send it again".into(),
                     )],
                 )
             })
         })
-        .collect())
+        .collect()
+}
+
+/// Processes one push batch for `observer_id` synchronously, in its own transaction.
+/// The HTTP path goes through the [`writer::GroupCommitter`] instead, which shares commits.
+pub fn push(
+    store: &dyn Store,
+    forms: &FormCache,
+    observer_id: &str,
+    received_at: DateTime<Utc>,
+    raw: Vec<Value>,
+) -> Result<Vec<PushResult>, StoreError> {
+    let mut prepared = prepare(store, forms, raw)?;
+    let items = prepared.take_items();
+    let batch = [IngestBatch {
+        observer_id: observer_id.to_owned(),
+        items,
+    }];
+    let decisions = if batch[0].items.is_empty() {
+        vec![Vec::new()]
+    } else {
+        store.ingest(received_at, &batch)?
+    };
+    let [IngestBatch { items, .. }] = batch;
+    let decisions = decisions.into_iter().next().unwrap_or_default();
+    Ok(finish(prepared, items, decisions))
 }

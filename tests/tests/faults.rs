@@ -1,0 +1,305 @@
+//! Sync over networks that drop, cut, delay and impersonate: every checklist arrives exactly
+//! once, at its latest revision, and nothing is marked delivered on a false answer.
+
+use std::process::Child;
+use std::time::Duration;
+
+use eom_client::store::State;
+use eom_tests::proxy::{Fault, FaultProxy, Plan};
+use eom_tests::{Laptop, Mission, voting_content};
+
+const STATIONS: [&str; 4] = ["PEC-001", "PEC-002", "PEC-003", "PEC-004"];
+
+/// A laptop that pulled forms and stations from the server directly, then syncs via `url`.
+fn laptop_behind(mission: &Mission, url: &str, team: &str) -> Laptop {
+    let laptop = Laptop::new();
+    let token = mission.add_observer(team, "North");
+    laptop.setup(mission.url(), &token);
+    laptop.eom(&["pull"]).ok();
+    laptop.setup(url, &token);
+    laptop
+}
+
+fn wait(child: Child) -> (Option<i32>, String) {
+    let output = child.wait_with_output().expect("eom finishes");
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(
+        mission.addr(),
+        Plan::Random {
+            rate: 0.45,
+            seed: 20_260_319,
+            delay: Duration::from_millis(20),
+        },
+    );
+    let laptops: Vec<Laptop> = (0..10)
+        .map(|i| {
+            let laptop = laptop_behind(&mission, &proxy.url(), &format!("Team {i}"));
+            laptop.fill_voting(50, &STATIONS);
+            laptop
+        })
+        .collect();
+
+    let mut finished = vec![false; laptops.len()];
+    let mut last_output = vec![String::new(); laptops.len()];
+    for round in 0..80 {
+        if finished.iter().all(|f| *f) {
+            break;
+        }
+        let running: Vec<(usize, Child)> = laptops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !finished[*i])
+            .map(|(i, l)| {
+                let child = l
+                    .command(&["sync", "--batch-size", "8"])
+                    .spawn()
+                    .expect("eom sync starts");
+                (i, child)
+            })
+            .collect();
+        for (i, child) in running {
+            let (code, output) = wait(child);
+            finished[i] = code == Some(0);
+            last_output[i] = output;
+        }
+        // Observers keep editing while the network misbehaves: revision 2 for ten checklists
+        // of each team after the first round, revision 3 for five of them after the second.
+        if round < 2 {
+            for (i, laptop) in laptops.iter().enumerate() {
+                let mut store = laptop.store();
+                let entries = store.list(None).expect("list");
+                for entry in entries.iter().take(10 - 5 * round) {
+                    store
+                        .edit(
+                            entry.id,
+                            voting_content(entry.content.station.as_str(), "very_bad"),
+                        )
+                        .expect("edit");
+                }
+                finished[i] = false;
+            }
+        }
+    }
+    for (i, done) in finished.iter().enumerate() {
+        assert!(
+            done,
+            "laptop {i} never finished; last sync said:\n{}",
+            last_output[i]
+        );
+    }
+
+    let on_server = mission.all_submissions();
+    assert_eq!(on_server.len(), 500, "every checklist exactly once");
+    for laptop in &laptops {
+        let store = laptop.store();
+        let status = store.status().expect("status");
+        assert_eq!((status.queued, status.delivered), (0, 50));
+        for entry in store.list(None).expect("list") {
+            assert_eq!(entry.state, State::Delivered);
+            assert_eq!(
+                on_server.get(&entry.id.to_string()).copied(),
+                Some(u64::from(entry.revision)),
+                "{} is on the server at its latest revision",
+                entry.id
+            );
+            if entry.revision > 1 {
+                let detail = mission.coordinator_get(&format!("/api/v1/submissions/{}", entry.id));
+                let newest = detail["revisions"]
+                    .as_array()
+                    .and_then(|r| r.last())
+                    .expect("revisions");
+                assert_eq!(newest["content_hash"], entry.content_hash.0.as_str());
+                assert_eq!(detail["overall"], "very_bad");
+            }
+        }
+    }
+    let stats = proxy.stats();
+    assert!(
+        stats.faults * 100 >= stats.connections * 30,
+        "the network must really have failed at least 30% of the time: {stats:?}"
+    );
+}
+
+#[test]
+fn a_captive_portal_is_never_taken_for_the_server() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(mission.addr(), Plan::Always(Fault::CaptivePortal));
+    let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+    laptop.fill_voting(5, &STATIONS);
+
+    let run = laptop.eom(&["sync"]);
+    assert_eq!(run.status, Some(3), "{}", run.stdout);
+    assert!(run.stdout.contains("login page"), "{}", run.stdout);
+    assert_eq!(laptop.status()["queued"], 5, "nothing marked delivered");
+    assert_eq!(laptop.status()["delivered"], 0);
+    assert!(mission.all_submissions().is_empty());
+
+    proxy.set_plan(Plan::Always(Fault::Pass));
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(laptop.status()["delivered"], 5);
+    assert_eq!(mission.all_submissions().len(), 5);
+}
+
+#[test]
+fn answers_lost_on_the_way_back_are_resent_and_counted_once() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(mission.addr(), Plan::Always(Fault::CutBeforeAnswer));
+    let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+    laptop.fill_voting(3, &STATIONS);
+    let run = laptop.eom(&["sync", "--batch-size", "3"]);
+    assert_eq!(run.status, Some(3));
+    // The server stored them, but the laptop was never told: they stay queued.
+    assert_eq!(mission.all_submissions().len(), 3);
+    assert_eq!(laptop.status()["queued"], 3);
+
+    proxy.set_plan(Plan::Always(Fault::CutMidAnswer));
+    assert_eq!(laptop.eom(&["sync"]).status, Some(3));
+    assert_eq!(laptop.status()["queued"], 3);
+
+    proxy.set_plan(Plan::Always(Fault::Pass));
+    let run = laptop.eom(&["sync"]).ok();
+    assert!(
+        run.stdout.contains("3 already on the server"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mission.all_submissions().len(), 3);
+}
+
+#[test]
+fn watch_mode_keeps_trying_until_everything_is_delivered() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(
+        mission.addr(),
+        Plan::Random {
+            rate: 0.6,
+            seed: 7,
+            delay: Duration::from_millis(5),
+        },
+    );
+    let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+    laptop.fill_voting(40, &STATIONS);
+    let child = laptop
+        .command(&["sync", "--watch", "--batch-size", "5", "--max-wait", "1"])
+        .spawn()
+        .expect("eom sync --watch starts");
+    let (code, output) = wait(child);
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(laptop.status()["delivered"], 40);
+    assert_eq!(mission.all_submissions().len(), 40);
+}
+
+#[test]
+fn an_edit_made_while_a_push_is_in_flight_is_sent_next() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(mission.addr(), Plan::Always(Fault::Hold));
+    let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+    let id = laptop.fill_voting(1, &STATIONS)[0];
+    let arrivals = proxy.arrivals();
+    let sync = laptop.command(&["sync"]).spawn().expect("eom sync starts");
+    arrivals.recv().expect("the push reaches the proxy");
+
+    // Revision 1 is on its way; the observer edits.
+    laptop
+        .store()
+        .edit(id, voting_content("PEC-001", "very_bad"))
+        .expect("edit");
+    proxy.set_plan(Plan::Always(Fault::Pass));
+    proxy.release();
+    let (code, output) = wait(sync);
+    assert_eq!(code, Some(3), "revision 2 is still to be sent: {output}");
+    let entry = laptop.store().get(id).expect("read").expect("present");
+    assert_eq!((entry.revision, entry.state), (2, State::Queued));
+    assert_eq!(mission.all_submissions()[&id.to_string()], 1);
+
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(mission.all_submissions()[&id.to_string()], 2);
+    assert_eq!(
+        laptop
+            .store()
+            .get(id)
+            .expect("read")
+            .expect("present")
+            .state,
+        State::Delivered
+    );
+}
+
+#[test]
+fn two_laptops_restored_from_one_backup_conflict_and_both_copies_are_kept() {
+    let mut mission = Mission::new();
+    mission.start();
+    let first = Laptop::new();
+    let token = mission.add_observer("Team 4", "South");
+    first.setup(mission.url(), &token);
+    first.eom(&["pull"]).ok();
+    let id = first.fill_voting(1, &["PEC-003"])[0];
+    first.eom(&["sync"]).ok();
+
+    // The laptop's folder is restored onto a second laptop.
+    let second = Laptop::new();
+    for file in std::fs::read_dir(first.home()).expect("home") {
+        let file = file.expect("entry").path();
+        if file.is_file() {
+            std::fs::copy(&file, second.home().join(file.file_name().expect("name")))
+                .expect("copy");
+        }
+    }
+    first
+        .store()
+        .edit(id, voting_content("PEC-003", "bad"))
+        .expect("edit on the first");
+    second
+        .store()
+        .edit(id, voting_content("PEC-003", "very_good"))
+        .expect("edit on the second");
+
+    first.eom(&["sync"]).ok();
+    let run = second.eom(&["sync"]);
+    assert_eq!(run.status, Some(3));
+    assert!(run.stdout.contains("Conflict"), "{}", run.stdout);
+    let flagged = second
+        .eom(&["list", "--state", "conflict", "--json"])
+        .ok()
+        .json();
+    assert_eq!(flagged[0]["id"], id.to_string());
+
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    assert_eq!(detail["revision"], 2);
+    assert_eq!(
+        detail["overall"], "bad",
+        "the first copy is not overwritten"
+    );
+    let conflicts = detail["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "the second copy is kept for review");
+    assert_eq!(conflicts[0]["payload"]["answers"]["overall"], "very_good");
+
+    // The second observer decides: a new revision supersedes both.
+    second
+        .store()
+        .edit(id, voting_content("PEC-003", "good"))
+        .expect("edit again");
+    second.eom(&["sync"]).ok();
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    assert_eq!(
+        (detail["revision"].clone(), detail["overall"].clone()),
+        (3.into(), "good".into())
+    );
+}
