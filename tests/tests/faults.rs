@@ -39,7 +39,9 @@ fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
     let proxy = FaultProxy::start(
         mission.addr(),
         Plan::Random {
-            rate: 0.45,
+            // Four of the five fault kinds fail the request: 44% of requests fail on average,
+            // comfortably above the 30% the assertion below demands.
+            rate: 0.55,
             seed: 20_260_319,
             delay: Duration::from_millis(20),
         },
@@ -54,10 +56,12 @@ fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
 
     let mut finished = vec![false; laptops.len()];
     let mut last_output = vec![String::new(); laptops.len()];
+    let mut rounds = 0;
     for round in 0..80 {
         if finished.iter().all(|f| *f) {
             break;
         }
+        rounds += 1;
         let running: Vec<(usize, Child)> = laptops
             .iter()
             .enumerate()
@@ -93,6 +97,7 @@ fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
             }
         }
     }
+    eprintln!("sync rounds: {rounds}");
     for (i, done) in finished.iter().enumerate() {
         assert!(
             done,
@@ -127,6 +132,7 @@ fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
         }
     }
     let stats = proxy.stats();
+    eprintln!("through the proxy: {stats:?}");
     assert!(
         stats.faults * 100 >= stats.connections * 30,
         "the network must really have failed at least 30% of the time: {stats:?}"
