@@ -26,13 +26,16 @@ fn payloads(n: usize) -> Vec<SubmissionPayload> {
         .collect()
 }
 
+/// Status, `Retry-After` and JSON body of one push answer.
+type Answer = (u16, Option<String>, Value);
+
 /// Pushes `batch` once; `Ok` with the response's outcomes, `Err` when there was no answer.
 async fn push(
     http: &reqwest::Client,
     url: &str,
     token: &str,
     batch: &[SubmissionPayload],
-) -> Result<(u16, Option<String>, Value), reqwest::Error> {
+) -> Result<Answer, reqwest::Error> {
     let response = http
         .post(format!("{url}/api/v1/sync/push"))
         .bearer_auth(token)
@@ -198,7 +201,7 @@ fn a_full_write_queue_answers_503_and_clients_still_deliver_everything() {
         }
         answers
     });
-    let refused: Vec<&(SubmissionPayload, (u16, Option<String>, Value))> = answers
+    let refused: Vec<&(SubmissionPayload, Answer)> = answers
         .iter()
         .filter(|(_, (status, _, _))| *status == 503)
         .collect();
