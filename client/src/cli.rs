@@ -234,10 +234,14 @@ async fn run_sync(
     watch: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
+    // One listener for the whole run, set up before the first request: a Ctrl-C that lands
+    // between two passes is remembered rather than lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         let pass = tokio::select! {
             report = session.run(store, client) => Some(report?),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = &mut interrupted => None,
         };
         let Some(report) = pass else {
             writeln!(
@@ -265,7 +269,7 @@ async fn run_sync(
         out.flush()?;
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupted => {
                 writeln!(out, "Stopped. {} checklist(s) still queued; 'eom sync' resumes.", report.still_queued)?;
                 return Ok(ExitCode::from(EXIT_INTERRUPTED));
             }

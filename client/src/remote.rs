@@ -228,7 +228,9 @@ impl ServerClient {
             }
             _ => RemoteError::Server {
                 status: status.as_u16(),
-                retryable: body.is_some_and(|b| b.retryable) || status.is_server_error(),
+                retryable: body.is_some_and(|b| b.retryable)
+                    || status.is_server_error()
+                    || status == StatusCode::REQUEST_TIMEOUT,
                 message,
             },
         })

@@ -309,3 +309,29 @@ fn two_laptops_restored_from_one_backup_conflict_and_both_copies_are_kept() {
         (3.into(), "good".into())
     );
 }
+
+#[test]
+fn ctrl_c_stops_watch_mode_cleanly_and_keeps_the_outbox() {
+    let mut mission = Mission::new();
+    mission.start();
+    let proxy = FaultProxy::start(mission.addr(), Plan::Always(Fault::CaptivePortal));
+    let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+    laptop.fill_voting(3, &STATIONS);
+    let arrivals = proxy.arrivals();
+    let watch = laptop
+        .command(&["sync", "--watch", "--max-wait", "1"])
+        .spawn()
+        .expect("eom sync --watch starts");
+    for _ in 0..2 {
+        arrivals.recv().expect("it keeps trying");
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let (code, output) = wait(watch);
+    assert_eq!(code, Some(130), "{output}");
+    assert!(output.contains("Stopped"), "{output}");
+    assert_eq!(laptop.status()["queued"], 3);
+}

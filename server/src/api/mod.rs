@@ -8,15 +8,19 @@ mod sync;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 use crate::error::ApiError;
+
+/// Longest a request may take from its first byte to its answer.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Largest request body accepted, after gzip decompression.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -32,6 +36,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/reports/summary", get(reports::summary))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A client that trickles its request (a dying mobile link, or a slowloris) must not
+        // hold a connection and a task for ever; it gets 408 and retries.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(RequestDecompressionLayer::new())
         .layer(map_response(add_version_header))
         .layer(TraceLayer::new_for_http())
