@@ -579,7 +579,7 @@ fn a_bad_station_row_is_reported_by_line_and_nothing_is_imported() {
     assert!(text.contains("line 4") && text.contains("many"), "{text}");
     assert!(
         store
-            .catalog_changes(0)
+            .catalog_changes(0, "nobody")
             .expect("changes")
             .stations
             .is_empty()

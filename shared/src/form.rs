@@ -170,6 +170,10 @@ impl Assessment {
 /// The id of the question every checklist form ends with.
 pub const OVERALL_QUESTION: &str = "overall";
 
+/// The id of the question, asked in every form, whether observers could watch without
+/// restriction. A `false` answer counts as a restriction of observer access.
+pub const ACCESS_QUESTION: &str = "observers_unrestricted";
+
 /// A checklist definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Form {

@@ -91,6 +91,56 @@ pub struct PullResponse {
     pub server_time: DateTime<Utc>,
     pub forms: Vec<Form>,
     pub stations: Vec<Station>,
+    /// Coordinators' reviews of this observer's own checklists.
+    #[serde(default)]
+    pub feedback: Vec<Feedback>,
+}
+
+/// Where a coordinator's review left a checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// Not reviewed, or the review was withdrawn.
+    None,
+    Verified,
+    /// Needs follow-up.
+    Flagged,
+    /// Left out of the statistics.
+    Rejected,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 4] = [
+        ReviewStatus::None,
+        ReviewStatus::Verified,
+        ReviewStatus::Flagged,
+        ReviewStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::None => "none",
+            ReviewStatus::Verified => "verified",
+            ReviewStatus::Flagged => "flagged",
+            ReviewStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// A coordinator's review of one of the observer's checklists, as pulled by the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub submission_id: SubmissionId,
+    /// The revision that was reviewed.
+    pub revision: u32,
+    pub status: ReviewStatus,
+    pub comment: String,
+    pub reviewer: String,
+    pub at: DateTime<Utc>,
 }
 
 /// `GET /api/v1/health`. Naming the service lets the client tell the eom server from a hotel

@@ -2,8 +2,8 @@
 //! domain, and map the result to HTTP; no SQL here.
 
 mod health;
-mod reports;
-mod submissions;
+pub(crate) mod reports;
+pub(crate) mod submissions;
 mod sync;
 
 use axum::Router;
@@ -33,7 +33,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/submissions", get(submissions::list))
         .route("/api/v1/submissions/{id}", get(submissions::detail))
+        .route("/api/v1/submissions/{id}/review", post(submissions::review))
         .route("/api/v1/reports/summary", get(reports::summary))
+        .route("/api/v1/reports/assessments", get(reports::assessments))
+        .route("/api/v1/reports/access", get(reports::access))
+        .route("/api/v1/reports/findings", get(reports::findings))
+        .route("/api/v1/reports/coverage", get(reports::coverage))
+        .route("/api/v1/reports/timeline", get(reports::timeline))
+        .route("/api/v1/reports/statement", get(reports::statement))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // A client that trickles its request (a dying mobile link, or a slowloris) must not

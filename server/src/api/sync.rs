@@ -77,7 +77,7 @@ pub struct PullQuery {
 /// `GET /api/v1/sync/pull?since=<cursor>`: forms and stations changed since the cursor.
 pub async fn pull(
     State(state): State<AppState>,
-    Observer(_observer): Observer,
+    Observer(observer): Observer,
     ApiQuery(query): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let since = match query.since.as_deref().map(str::trim) {
@@ -89,11 +89,12 @@ pub async fn pull(
             )
         })?,
     };
-    let changes = blocking(move || Ok(state.store.catalog_changes(since)?)).await?;
+    let changes = blocking(move || Ok(state.store.catalog_changes(since, &observer.id)?)).await?;
     Ok(Json(PullResponse {
         cursor: changes.cursor.to_string(),
         server_time: Utc::now(),
         forms: changes.forms,
         stations: changes.stations,
+        feedback: changes.feedback,
     }))
 }

@@ -12,6 +12,7 @@ use eom_shared::sync::{PushOutcome, PushResult};
 use eom_shared::{FormId, Issue, IssueKind, Severity, validate};
 use serde_json::Value;
 
+use crate::reports::contribution::contribution;
 use crate::store::{IngestBatch, IngestDecision, IngestItem, Store, StoreError};
 
 pub mod writer;
@@ -165,6 +166,7 @@ pub fn prepare(
             id: payload.id,
             revision: payload.revision,
             content_hash: content.content_hash(),
+            contribution: contribution(&form, &content.answers),
             content,
             stage: form.stage,
             warnings,

@@ -1,5 +1,9 @@
 //! Aggregation for coordinators: pure functions over what the store counted.
 
+pub mod contribution;
+pub mod figures;
+pub mod filter;
+
 use eom_shared::Stage;
 use serde::Serialize;
 

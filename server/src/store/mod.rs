@@ -11,9 +11,12 @@ use eom_shared::form::Form;
 use eom_shared::station::Station;
 use eom_shared::submission::{ContentHash, SubmissionContent, SubmissionId};
 use eom_shared::sync::PushOutcome;
+use eom_shared::sync::{Feedback, ReviewStatus};
 use eom_shared::{FormId, Issue, Stage};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::reports::contribution::Contribution;
 
 pub use sqlite::SqliteStore;
 
@@ -76,6 +79,8 @@ pub struct IngestItem {
     pub stage: Stage,
     /// Warnings from validation, stored with the revision for reviewers.
     pub warnings: Vec<Issue>,
+    /// What it adds to the running totals that reports read.
+    pub contribution: Contribution,
 }
 
 /// One request's valid items, from one observer.
@@ -103,6 +108,7 @@ pub struct CatalogChanges {
     pub cursor: u64,
     pub forms: Vec<Form>,
     pub stations: Vec<Station>,
+    pub feedback: Vec<Feedback>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -111,6 +117,103 @@ pub struct SubmissionFilter {
     pub station: Option<String>,
     pub region: Option<String>,
     pub observer: Option<String>,
+    pub review: Option<ReviewStatus>,
+    /// Observed at or after this hour ("YYYY-MM-DDTHH", UTC).
+    pub from_hour: Option<String>,
+    /// Observed before this hour.
+    pub to_hour: Option<String>,
+}
+
+/// The filters every report takes: region, form, and a window of observation hours.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub region: Option<String>,
+    pub form: Option<String>,
+    /// Observed at or after this hour ("YYYY-MM-DDTHH", UTC).
+    pub from_hour: Option<String>,
+    /// Observed before this hour.
+    pub to_hour: Option<String>,
+}
+
+/// Running totals for one form in one region (within the filter's window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentRow {
+    pub form_id: String,
+    pub stage: Stage,
+    pub region: String,
+    pub checklists: u64,
+    pub assessed: u64,
+    pub negative: u64,
+    pub access_answered: u64,
+    pub restricted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRow {
+    pub form_id: String,
+    pub question_id: String,
+    pub answered: u64,
+    pub concern: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CriticalFinding {
+    pub submission_id: String,
+    pub form_id: String,
+    pub question_id: String,
+    pub station: String,
+    pub region: String,
+    pub observed_at: String,
+    pub observer_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRow {
+    pub region: String,
+    pub stage: Stage,
+    pub visited: u64,
+    pub stations: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SilentObserver {
+    pub id: String,
+    pub name: String,
+    pub region: Option<String>,
+    /// When the last checklist from this observer arrived; `None` if none ever did.
+    pub last_received_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArrivalRow {
+    /// "YYYY-MM-DDTHH", UTC, of first receipt.
+    pub hour: String,
+    pub stage: Stage,
+    pub checklists: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewRecord {
+    pub status: ReviewStatus,
+    pub comment: String,
+    pub reviewer: String,
+    pub revision: u32,
+    pub at: String,
+}
+
+pub struct NewReview {
+    pub submission_id: SubmissionId,
+    pub status: ReviewStatus,
+    pub comment: String,
+    pub reviewer_id: String,
+}
+
+/// One checklist for export: its latest revision.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub summary: SubmissionSummary,
+    pub answers: serde_json::Map<String, Value>,
+    pub notes: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +229,10 @@ pub struct SubmissionSummary {
     pub overall: Option<String>,
     pub observed_at: String,
     pub received_at: String,
+    pub review_status: ReviewStatus,
+    /// The revision the last review was about; older than `revision` when the observer has
+    /// edited the checklist since.
+    pub reviewed_revision: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +274,8 @@ pub struct SubmissionDetail {
     pub revisions: Vec<RevisionRecord>,
     /// Versions that arrived under an already stored (id, revision) with other content.
     pub conflicts: Vec<ConflictRecord>,
+    /// Every review, oldest first.
+    pub reviews: Vec<ReviewRecord>,
 }
 
 /// Per form: latest revisions and negative overall assessments.
@@ -192,7 +301,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds or updates stations, all or nothing.
     fn import_stations(&self, stations: &[Station]) -> Result<ImportSummary, StoreError>;
-    fn catalog_changes(&self, since: u64) -> Result<CatalogChanges, StoreError>;
+    /// Forms and stations changed since the cursor, and reviews of `observer_id`'s checklists.
+    fn catalog_changes(&self, since: u64, observer_id: &str) -> Result<CatalogChanges, StoreError>;
 
     /// Stores several requests' batches in one transaction (group commit), committed to disk
     /// before it returns. Decisions come back per batch, per item, in order.
@@ -210,6 +320,38 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<SubmissionPage, StoreError>;
     fn submission(&self, id: SubmissionId) -> Result<Option<SubmissionDetail>, StoreError>;
 
-    /// Per-form counts over the latest revision of each checklist.
+    /// Per-form counts over the latest revision of each checklist, rejected ones left out.
     fn form_tallies(&self) -> Result<Vec<FormTally>, StoreError>;
+
+    /// Running totals per form and region within the filter.
+    fn assessment_rows(&self, filter: &ReportFilter) -> Result<Vec<AssessmentRow>, StoreError>;
+    /// Per question with a concern: answered and concern seen, within the filter.
+    fn finding_rows(&self, filter: &ReportFilter) -> Result<Vec<FindingRow>, StoreError>;
+    /// The newest critical findings within the filter.
+    fn critical_findings(
+        &self,
+        filter: &ReportFilter,
+        limit: u32,
+    ) -> Result<Vec<CriticalFinding>, StoreError>;
+    /// Stations visited per region and stage, against the station list.
+    fn coverage(&self, region: Option<&str>) -> Result<Vec<CoverageRow>, StoreError>;
+    /// Observers whose last checklist arrived before `before` (RFC 3339), or never.
+    fn silent_observers(
+        &self,
+        before: &str,
+        region: Option<&str>,
+    ) -> Result<Vec<SilentObserver>, StoreError>;
+    /// First arrivals per hour of receipt and stage.
+    fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError>;
+
+    /// Records a review; `None` when there is no such checklist.
+    fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;
+
+    /// Calls `sink` with each checklist matching `filter`, oldest first, without holding them
+    /// all in memory. `sink` returns `false` to stop early.
+    fn export(
+        &self,
+        filter: &SubmissionFilter,
+        sink: &mut dyn FnMut(ExportRow) -> bool,
+    ) -> Result<(), StoreError>;
 }

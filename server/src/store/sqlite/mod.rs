@@ -10,22 +10,29 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use eom_shared::FormId;
-use eom_shared::form::{Form, OVERALL_QUESTION};
+use eom_shared::form::Form;
 use eom_shared::station::{Station, StationCode, StationLevel};
 use eom_shared::submission::SubmissionId;
-use eom_shared::sync::PushOutcome;
+use eom_shared::sync::ReviewStatus;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{
-    Account, CatalogChanges, ConflictRecord, FormTally, ImportSummary, IngestBatch, IngestDecision,
-    IngestItem, NewAccount, RevisionRecord, Role, Store, StoreError, SubmissionDetail,
-    SubmissionFilter, SubmissionPage, SubmissionSummary,
+    Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageRow,
+    CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch, IngestDecision,
+    NewAccount, NewReview, ReportFilter, ReviewRecord, RevisionRecord, Role, SilentObserver, Store,
+    StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// A released migration is never edited: add a new file instead.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_reports_and_review.sql"),
+];
+
+mod ingest;
+mod reports;
 
 const MAX_IDLE_READERS: usize = 8;
 
@@ -44,7 +51,7 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-fn now_text(t: DateTime<Utc>) -> String {
+pub(super) fn now_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -140,7 +147,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn next_seq(tx: &Connection) -> Result<u64, StoreError> {
+pub(super) fn next_seq(tx: &Connection) -> Result<u64, StoreError> {
     Ok(tx.query_row(
         "UPDATE catalog_sequence SET value = value + 1 WHERE only_row = 1 RETURNING value",
         [],
@@ -148,7 +155,7 @@ fn next_seq(tx: &Connection) -> Result<u64, StoreError> {
     )?)
 }
 
-fn parse_time(text: &str) -> DateTime<Utc> {
+pub(super) fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
@@ -188,10 +195,11 @@ fn station_from_row(row: &Row<'_>) -> Result<Station, StoreError> {
     })
 }
 
-const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, s.station_code, s.region, \
-     s.observer_id, a.name AS observer_name, s.overall, s.observed_at, s.received_at";
+pub(super) const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, s.station_code, \
+     s.region, s.observer_id, a.name AS observer_name, s.overall, s.observed_at, s.received_at, \
+     s.review_status, s.reviewed_revision";
 
-fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
+pub(super) fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
     let id: String = row.get("id")?;
     Ok(SubmissionSummary {
         id: SubmissionId::parse(&id).map_err(StoreError::Database)?,
@@ -205,6 +213,9 @@ fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
         overall: row.get("overall")?,
         observed_at: row.get("observed_at")?,
         received_at: row.get("received_at")?,
+        review_status: ReviewStatus::parse(&row.get::<_, String>("review_status")?)
+            .unwrap_or(ReviewStatus::None),
+        reviewed_revision: row.get("reviewed_revision")?,
     })
 }
 
@@ -341,7 +352,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn catalog_changes(&self, since: u64) -> Result<CatalogChanges, StoreError> {
+    fn catalog_changes(&self, since: u64, observer_id: &str) -> Result<CatalogChanges, StoreError> {
         self.read(|c| {
             // One read transaction, so the cursor matches exactly what is returned.
             c.execute_batch("BEGIN")?;
@@ -363,10 +374,12 @@ impl Store for SqliteStore {
                 while let Some(row) = rows.next()? {
                     stations.push(station_from_row(row)?);
                 }
+                let feedback = reports::feedback_since(c, since, observer_id)?;
                 Ok(CatalogChanges {
                     cursor,
                     forms,
                     stations,
+                    feedback,
                 })
             })();
             c.execute_batch("COMMIT")?;
@@ -381,16 +394,22 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Vec<IngestDecision>>, StoreError> {
         let received = now_text(received_at);
         self.write(|tx| {
-            batches
-                .iter()
-                .map(|batch| {
-                    batch
-                        .items
-                        .iter()
-                        .map(|item| ingest_one(tx, &batch.observer_id, &received, item))
-                        .collect()
-                })
-                .collect()
+            let mut deltas = ingest::TallyDeltas::default();
+            let mut decisions = Vec::with_capacity(batches.len());
+            for batch in batches {
+                let decided = batch
+                    .items
+                    .iter()
+                    .map(|item| {
+                        ingest::ingest_one(tx, &batch.observer_id, &received, item, &mut deltas)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.prepare_cached("UPDATE accounts SET last_received_at = ?2 WHERE id = ?1")?
+                    .execute(params![batch.observer_id, received])?;
+                decisions.push(decided);
+            }
+            deltas.flush(tx)?;
+            Ok(decisions)
         })
     }
 
@@ -400,24 +419,7 @@ impl Store for SqliteStore {
         page: u32,
         per_page: u32,
     ) -> Result<SubmissionPage, StoreError> {
-        let mut clauses = Vec::new();
-        let mut values: Vec<&str> = Vec::new();
-        for (column, value) in [
-            ("s.form_id", &filter.form),
-            ("s.station_code", &filter.station),
-            ("s.region", &filter.region),
-            ("s.observer_id", &filter.observer),
-        ] {
-            if let Some(v) = value {
-                values.push(v);
-                clauses.push(format!("{column} = ?{}", values.len()));
-            }
-        }
-        let filter_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let (filter_sql, values) = reports::submission_where(filter);
         let offset = u64::from(page.saturating_sub(1)) * u64::from(per_page);
         self.read(|c| {
             let total: u64 = c.query_row(
@@ -490,10 +492,12 @@ impl Store for SqliteStore {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
+            let reviews = reports::reviews_of(c, &key)?;
             Ok(Some(SubmissionDetail {
                 summary,
                 revisions,
                 conflicts,
+                reviews,
             }))
         })
     }
@@ -501,10 +505,9 @@ impl Store for SqliteStore {
     fn form_tallies(&self) -> Result<Vec<FormTally>, StoreError> {
         let forms = self.latest_forms()?;
         let counts: Vec<(String, u64, u64, u64)> = self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT form_id, count(*), count(overall),
-                        coalesce(sum(overall IN ('bad', 'very_bad')), 0)
-                 FROM submissions GROUP BY form_id",
+            let mut stmt = c.prepare_cached(
+                "SELECT form_id, sum(checklists), sum(assessed), sum(negative)
+                 FROM tally_assessments GROUP BY form_id",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -528,158 +531,48 @@ impl Store for SqliteStore {
         }
         Ok(tallies)
     }
-}
 
-fn ingest_one(
-    tx: &Connection,
-    observer_id: &str,
-    received: &str,
-    item: &IngestItem,
-) -> Result<IngestDecision, StoreError> {
-    let region: Option<String> = tx
-        .prepare_cached("SELECT region FROM stations WHERE code = ?1")?
-        .query_row([item.content.station.as_str()], |r| r.get(0))
-        .optional()?;
-    let Some(region) = region else {
-        return Ok(IngestDecision::UnknownStation);
-    };
-    let id = item.id.to_string();
-    let latest: Option<(u32, String)> = tx
-        .prepare_cached("SELECT revision, observer_id FROM submissions WHERE id = ?1")?
-        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-
-    if let Some((_, ref owner)) = latest
-        && owner != observer_id
-    {
-        // Another account's checklist: never let one observer overwrite another's data.
-        record_conflict(tx, observer_id, received, item)?;
-        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    fn assessment_rows(&self, filter: &ReportFilter) -> Result<Vec<AssessmentRow>, StoreError> {
+        self.read(|c| reports::assessment_rows(c, filter))
     }
 
-    let stored_hash: Option<String> = tx
-        .prepare_cached(
-            "SELECT content_hash FROM revisions WHERE submission_id = ?1 AND revision = ?2",
-        )?
-        .query_row(params![id, item.revision], |r| r.get(0))
-        .optional()?;
-    if let Some(hash) = stored_hash {
-        if hash == item.content_hash.0 {
-            return Ok(IngestDecision::Stored(PushOutcome::Duplicate));
-        }
-        record_conflict(tx, observer_id, received, item)?;
-        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    fn finding_rows(&self, filter: &ReportFilter) -> Result<Vec<FindingRow>, StoreError> {
+        self.read(|c| reports::finding_rows(c, filter))
     }
 
-    insert_revision(tx, observer_id, received, item)?;
-    let overall = item
-        .content
-        .answers
-        .get(OVERALL_QUESTION)
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let observed_at = now_text(item.content.observed_at);
-    match latest {
-        Some((revision, _)) if revision > item.revision => {
-            // An older revision arriving late: kept in the history, the newer one stays.
-            Ok(IngestDecision::Stored(PushOutcome::Stale))
-        }
-        Some(_) => {
-            tx.prepare_cached(
-                "UPDATE submissions SET revision = ?2, form_id = ?3, form_version = ?4, stage = ?5,
-                   station_code = ?6, region = ?7, overall = ?8, observed_at = ?9, received_at = ?10
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                item.revision,
-                item.content.form_id.as_str(),
-                item.content.form_version,
-                item.stage.as_str(),
-                item.content.station.as_str(),
-                region,
-                overall,
-                observed_at,
-                received
-            ])?;
-            Ok(IngestDecision::Stored(PushOutcome::Accepted))
-        }
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
-                   station_code, region, overall, observed_at, first_received_at, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-            )?
-            .execute(params![
-                id,
-                item.revision,
-                observer_id,
-                item.content.form_id.as_str(),
-                item.content.form_version,
-                item.stage.as_str(),
-                item.content.station.as_str(),
-                region,
-                overall,
-                observed_at,
-                received
-            ])?;
-            Ok(IngestDecision::Stored(PushOutcome::Accepted))
-        }
+    fn critical_findings(
+        &self,
+        filter: &ReportFilter,
+        limit: u32,
+    ) -> Result<Vec<CriticalFinding>, StoreError> {
+        self.read(|c| reports::critical_findings(c, filter, limit))
     }
-}
 
-fn insert_revision(
-    tx: &Connection,
-    observer_id: &str,
-    received: &str,
-    item: &IngestItem,
-) -> Result<(), StoreError> {
-    let answers = serde_json::to_string(&item.content.answers)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let warnings =
-        serde_json::to_string(&item.warnings).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    tx.prepare_cached(
-        "INSERT INTO revisions (submission_id, revision, content_hash, observer_id, form_id,
-           form_version, station_code, observed_at, answers, notes, warnings, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        item.id.to_string(),
-        item.revision,
-        item.content_hash.0,
-        observer_id,
-        item.content.form_id.as_str(),
-        item.content.form_version,
-        item.content.station.as_str(),
-        now_text(item.content.observed_at),
-        answers,
-        item.content.notes,
-        warnings,
-        received
-    ])?;
-    Ok(())
-}
+    fn coverage(&self, region: Option<&str>) -> Result<Vec<CoverageRow>, StoreError> {
+        self.read(|c| reports::coverage(c, region))
+    }
 
-fn record_conflict(
-    tx: &Connection,
-    observer_id: &str,
-    received: &str,
-    item: &IngestItem,
-) -> Result<(), StoreError> {
-    let payload =
-        serde_json::to_string(&item.content).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    tx.prepare_cached(
-        "INSERT INTO conflicts (submission_id, revision, content_hash, observer_id, payload, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT DO NOTHING",
-    )?
-    .execute(params![
-        item.id.to_string(),
-        item.revision,
-        item.content_hash.0,
-        observer_id,
-        payload,
-        received
-    ])?;
-    Ok(())
+    fn silent_observers(
+        &self,
+        before: &str,
+        region: Option<&str>,
+    ) -> Result<Vec<SilentObserver>, StoreError> {
+        self.read(|c| reports::silent_observers(c, before, region))
+    }
+
+    fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError> {
+        self.read(reports::arrivals)
+    }
+
+    fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {
+        self.write(|tx| reports::review(tx, &review))
+    }
+
+    fn export(
+        &self,
+        filter: &SubmissionFilter,
+        sink: &mut dyn FnMut(ExportRow) -> bool,
+    ) -> Result<(), StoreError> {
+        self.read(|c| reports::export(c, filter, sink))
+    }
 }

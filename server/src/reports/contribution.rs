@@ -1,0 +1,94 @@
+//! What one checklist contributes to the statistics, computed once when it arrives so that
+//! the store can keep running totals without knowing anything about forms.
+
+use eom_shared::Assessment;
+use eom_shared::form::{ACCESS_QUESTION, Form, OVERALL_QUESTION};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// An answered question that has a `concern`: whether the problem was seen, and whether it is
+/// critical.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub question: String,
+    pub concern: bool,
+    pub critical: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contribution {
+    pub overall: Option<Assessment>,
+    /// `Some(true)` when observers were restricted; `None` when the question was not answered.
+    pub restricted: Option<bool>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
+    let overall = answers
+        .get(OVERALL_QUESTION)
+        .and_then(Value::as_str)
+        .and_then(Assessment::parse);
+    let restricted = answers
+        .get(ACCESS_QUESTION)
+        .and_then(Value::as_bool)
+        .map(|unrestricted| !unrestricted);
+    let findings = form
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let concern = q.concern.as_ref()?;
+            let answer = answers.get(&q.id).filter(|v| !v.is_null())?;
+            let seen = concern.is_seen_in(answer);
+            Some(Finding {
+                question: q.id.clone(),
+                concern: seen,
+                critical: seen && concern.critical,
+            })
+        })
+        .collect();
+    Contribution {
+        overall,
+        restricted,
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eom_shared::default_forms::default_forms;
+    use serde_json::json;
+
+    #[test]
+    fn findings_cover_answered_concern_questions_only() {
+        let forms = default_forms().expect("forms");
+        let voting = forms
+            .iter()
+            .find(|f| f.id.as_str() == "voting")
+            .expect("voting");
+        let answers = json!({
+            "observers_unrestricted": false,
+            "box_stuffing": true,
+            "group_voting": false,
+            "arrival_time": "09:00",
+            "overall": "very_bad"
+        });
+        let c = contribution(voting, answers.as_object().expect("object"));
+        assert_eq!(c.overall, Some(Assessment::VeryBad));
+        assert_eq!(c.restricted, Some(true));
+        let seen: Vec<(&str, bool, bool)> = c
+            .findings
+            .iter()
+            .map(|f| (f.question.as_str(), f.concern, f.critical))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("observers_unrestricted", true, false),
+                ("group_voting", false, false),
+                ("box_stuffing", true, true),
+                ("overall", true, false),
+            ]
+        );
+    }
+}

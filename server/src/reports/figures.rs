@@ -1,0 +1,475 @@
+//! The figures a public statement quotes, computed from the store's tallies. Pure functions:
+//! every number here can be checked against data whose right answer is known.
+
+use std::collections::BTreeMap;
+
+use eom_shared::Stage;
+use eom_shared::form::Form;
+use serde::Serialize;
+
+use crate::store::{
+    ArrivalRow, AssessmentRow, CoverageRow, CriticalFinding, FindingRow, SilentObserver,
+};
+
+/// The checklist stages, in the order of election day.
+pub const CHECKLIST_STAGES: [Stage; 4] = [
+    Stage::Opening,
+    Stage::Voting,
+    Stage::Counting,
+    Stage::Tabulation,
+];
+
+/// A share with its 95% Wilson score interval: `part` of `whole`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    pub part: u64,
+    pub whole: u64,
+    /// `part / whole`; `None` when `whole` is 0.
+    pub share: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+impl Share {
+    /// The Wilson score interval: unlike the normal approximation it stays inside [0, 1] and
+    /// behaves with small samples and shares near 0 or 100%, which observation data has.
+    pub fn of(part: u64, whole: u64) -> Self {
+        if whole == 0 {
+            return Self {
+                part,
+                whole,
+                share: None,
+                ci_low: None,
+                ci_high: None,
+            };
+        }
+        // Counts stay far below 2^52, so the conversions are exact.
+        let n = whole as f64;
+        let p = part as f64 / n;
+        let z2 = Z95 * Z95;
+        let denominator = 1.0 + z2 / n;
+        let centre = (p + z2 / (2.0 * n)) / denominator;
+        let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+        Self {
+            part,
+            whole,
+            share: Some(p),
+            ci_low: Some((centre - half).max(0.0)),
+            ci_high: Some((centre + half).min(1.0)),
+        }
+    }
+
+    /// "31% of 412 observations (95% CI 27-36%)".
+    pub fn phrase(&self, noun: &str) -> String {
+        match (self.share, self.ci_low, self.ci_high) {
+            (Some(p), Some(lo), Some(hi)) => format!(
+                "{}% of {} {noun} (95% CI {}-{}%)",
+                percent(p),
+                self.whole,
+                percent(lo),
+                percent(hi)
+            ),
+            _ => format!("none of 0 {noun}"),
+        }
+    }
+}
+
+fn percent(x: f64) -> i64 {
+    // A share is in [0, 1]: the rounded percentage fits any integer type.
+    (x * 100.0).round() as i64
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageAssessment {
+    pub stage: Stage,
+    /// Checklists of this stage that carry an overall assessment, and how many were negative.
+    pub negative: Share,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionAssessment {
+    pub region: String,
+    pub stage: Stage,
+    pub negative: Share,
+}
+
+/// Negative overall assessments (bad + very bad) per stage and per region.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssessmentReport {
+    pub stages: Vec<StageAssessment>,
+    pub regions: Vec<RegionAssessment>,
+}
+
+pub fn assessments(rows: &[AssessmentRow]) -> AssessmentReport {
+    let total = |filter: &dyn Fn(&AssessmentRow) -> bool| {
+        rows.iter()
+            .filter(|r| filter(r))
+            .fold((0, 0), |(neg, all), r| (neg + r.negative, all + r.assessed))
+    };
+    let stages = CHECKLIST_STAGES
+        .iter()
+        .map(|&stage| {
+            let (neg, all) = total(&|r| r.stage == stage);
+            StageAssessment {
+                stage,
+                negative: Share::of(neg, all),
+            }
+        })
+        .collect();
+    let regions = regions_of(rows)
+        .into_iter()
+        .flat_map(|region| {
+            CHECKLIST_STAGES.iter().filter_map(move |&stage| {
+                let (neg, all) = total(&|r| r.stage == stage && r.region == region);
+                (all > 0).then(|| RegionAssessment {
+                    region: region.to_owned(),
+                    stage,
+                    negative: Share::of(neg, all),
+                })
+            })
+        })
+        .collect();
+    AssessmentReport { stages, regions }
+}
+
+fn regions_of(rows: &[AssessmentRow]) -> Vec<&str> {
+    let mut regions: Vec<&str> = rows.iter().map(|r| r.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    regions
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessFigure {
+    /// `None` for all regions together.
+    pub region: Option<String>,
+    /// `None` for all stages together.
+    pub stage: Option<Stage>,
+    /// Observations where the access question was answered, and how many were restricted.
+    pub restricted: Share,
+}
+
+/// Observer access: the share of observations in which observers were restricted, overall,
+/// per stage (incident reports included in the overall figure only) and per region and stage.
+pub fn access(rows: &[AssessmentRow]) -> Vec<AccessFigure> {
+    let total = |filter: &dyn Fn(&AssessmentRow) -> bool| {
+        rows.iter()
+            .filter(|r| filter(r))
+            .fold((0, 0), |(res, all), r| {
+                (res + r.restricted, all + r.access_answered)
+            })
+    };
+    let mut figures = Vec::new();
+    let (res, all) = total(&|_| true);
+    figures.push(AccessFigure {
+        region: None,
+        stage: None,
+        restricted: Share::of(res, all),
+    });
+    for stage in CHECKLIST_STAGES {
+        let (res, all) = total(&|r| r.stage == stage);
+        figures.push(AccessFigure {
+            region: None,
+            stage: Some(stage),
+            restricted: Share::of(res, all),
+        });
+    }
+    for region in regions_of(rows) {
+        for stage in CHECKLIST_STAGES {
+            let (res, all) = total(&|r| r.stage == stage && r.region == region);
+            if all > 0 {
+                figures.push(AccessFigure {
+                    region: Some(region.to_owned()),
+                    stage: Some(stage),
+                    restricted: Share::of(res, all),
+                });
+            }
+        }
+    }
+    figures
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuestionFinding {
+    pub form_id: String,
+    pub question_id: String,
+    pub label: String,
+    pub critical: bool,
+    /// Observations that answered the question, and those where the concern was seen.
+    pub concern: Share,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingsReport {
+    pub questions: Vec<QuestionFinding>,
+    pub critical: Vec<CriticalFinding>,
+}
+
+/// Per question with a concern, in the forms' order.
+pub fn findings(
+    rows: &[FindingRow],
+    forms: &[Form],
+    critical: Vec<CriticalFinding>,
+) -> FindingsReport {
+    let mut questions = Vec::new();
+    for form in forms {
+        for q in &form.questions {
+            let Some(concern) = &q.concern else { continue };
+            let Some(row) = rows
+                .iter()
+                .find(|r| r.form_id == form.id.as_str() && r.question_id == q.id)
+            else {
+                continue;
+            };
+            questions.push(QuestionFinding {
+                form_id: form.id.to_string(),
+                question_id: q.id.clone(),
+                label: q.label.en.clone(),
+                critical: concern.critical,
+                concern: Share::of(row.concern, row.answered),
+            });
+        }
+    }
+    FindingsReport {
+        questions,
+        critical,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageFigure {
+    pub region: String,
+    pub stage: Stage,
+    /// Stations (or commissions, for tabulation) visited, of those on the list.
+    pub visited: Share,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageReport {
+    pub regions: Vec<CoverageFigure>,
+    pub totals: Vec<CoverageFigure>,
+    pub silent_after_minutes: u32,
+    pub silent_observers: Vec<SilentObserver>,
+}
+
+pub fn coverage(
+    rows: &[CoverageRow],
+    silent_after_minutes: u32,
+    silent: Vec<SilentObserver>,
+) -> CoverageReport {
+    let regions = rows
+        .iter()
+        .map(|r| CoverageFigure {
+            region: r.region.clone(),
+            stage: r.stage,
+            visited: Share::of(r.visited, r.stations),
+        })
+        .collect();
+    let totals = CHECKLIST_STAGES
+        .iter()
+        .map(|&stage| {
+            let (v, s) = rows
+                .iter()
+                .filter(|r| r.stage == stage)
+                .fold((0, 0), |(v, s), r| (v + r.visited, s + r.stations));
+            CoverageFigure {
+                region: "all".to_owned(),
+                stage,
+                visited: Share::of(v, s),
+            }
+        })
+        .collect();
+    CoverageReport {
+        regions,
+        totals,
+        silent_after_minutes,
+        silent_observers: silent,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineHour {
+    pub hour: String,
+    pub total: u64,
+    pub by_stage: BTreeMap<Stage, u64>,
+}
+
+/// Checklists received per hour (of first receipt), and by stage.
+pub fn timeline(rows: &[ArrivalRow]) -> Vec<TimelineHour> {
+    let mut hours: Vec<TimelineHour> = Vec::new();
+    for r in rows {
+        if hours.last().is_none_or(|h| h.hour != r.hour) {
+            hours.push(TimelineHour {
+                hour: r.hour.clone(),
+                total: 0,
+                by_stage: BTreeMap::new(),
+            });
+        }
+        if let Some(h) = hours.last_mut() {
+            h.total += r.checklists;
+            *h.by_stage.entry(r.stage).or_default() += r.checklists;
+        }
+    }
+    hours
+}
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Opening => "Opening",
+        Stage::Voting => "Voting",
+        Stage::Counting => "Counting",
+        Stage::Tabulation => "Tabulation",
+        Stage::Incident => "Incidents",
+    }
+}
+
+/// The figures as sentences ready to quote.
+pub fn statement(assessment: &AssessmentReport, access: &[AccessFigure]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &assessment.stages {
+        if s.negative.whole > 0 {
+            lines.push(format!(
+                "{} was assessed negatively in {}.",
+                stage_name(s.stage),
+                s.negative.phrase("observations")
+            ));
+        }
+    }
+    for a in access.iter().filter(|a| a.region.is_none()) {
+        if a.restricted.whole == 0 {
+            continue;
+        }
+        match a.stage {
+            None => lines.push(format!(
+                "Observers were restricted in {}.",
+                a.restricted.phrase("observations")
+            )),
+            Some(stage) => lines.push(format!(
+                "During {}, observers were restricted in {}.",
+                stage_name(stage).to_lowercase(),
+                a.restricted.phrase("observations")
+            )),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 5e-4)
+    }
+
+    #[test]
+    fn wilson_interval_matches_known_values() {
+        // 31 of 100: 0.2278 to 0.4063 (computed independently from Wilson's formula).
+        let s = Share::of(31, 100);
+        assert!(close(s.share, 0.31));
+        assert!(close(s.ci_low, 0.2278), "{s:?}");
+        assert!(close(s.ci_high, 0.4063), "{s:?}");
+        // 0 of 10 still has an upper bound: 0 to 0.2775.
+        let s = Share::of(0, 10);
+        assert!(close(s.ci_low, 0.0) && close(s.ci_high, 0.2775), "{s:?}");
+        // 10 of 10: 0.7225 to 1.
+        let s = Share::of(10, 10);
+        assert!(close(s.ci_low, 0.7225) && close(s.ci_high, 1.0), "{s:?}");
+        assert_eq!(Share::of(0, 0).share, None);
+    }
+
+    #[test]
+    fn phrases_read_like_a_statement() {
+        assert_eq!(
+            Share::of(128, 412).phrase("observations"),
+            "31% of 412 observations (95% CI 27-36%)"
+        );
+    }
+
+    fn row(
+        form: &str,
+        stage: Stage,
+        region: &str,
+        assessed: u64,
+        negative: u64,
+        answered: u64,
+        restricted: u64,
+    ) -> AssessmentRow {
+        AssessmentRow {
+            form_id: form.into(),
+            stage,
+            region: region.into(),
+            checklists: assessed,
+            assessed,
+            negative,
+            access_answered: answered,
+            restricted,
+        }
+    }
+
+    #[test]
+    fn assessments_add_up_per_stage_and_region() {
+        let rows = [
+            row("voting", Stage::Voting, "North", 40, 2, 40, 4),
+            row("voting", Stage::Voting, "South", 60, 2, 60, 0),
+            row("counting", Stage::Counting, "North", 10, 6, 10, 5),
+            row("incident", Stage::Incident, "North", 0, 0, 3, 3),
+        ];
+        let report = assessments(&rows);
+        let voting = &report.stages[1];
+        assert_eq!((voting.negative.part, voting.negative.whole), (4, 100));
+        assert_eq!(report.stages[0].negative.whole, 0);
+        assert_eq!(report.regions.len(), 3);
+        let access = access(&rows);
+        assert_eq!(
+            (access[0].restricted.part, access[0].restricted.whole),
+            (12, 113)
+        );
+        let counting = access
+            .iter()
+            .find(|a| a.region.is_none() && a.stage == Some(Stage::Counting))
+            .expect("row");
+        assert_eq!(
+            (counting.restricted.part, counting.restricted.whole),
+            (5, 10)
+        );
+        let lines = statement(&report, &access);
+        assert_eq!(
+            lines[0],
+            "Voting was assessed negatively in 4% of 100 observations (95% CI 2-10%)."
+        );
+        assert_eq!(
+            lines[1],
+            "Counting was assessed negatively in 60% of 10 observations (95% CI 31-83%)."
+        );
+        assert!(lines[2].starts_with("Observers were restricted in 11% of 113 observations"));
+    }
+
+    #[test]
+    fn timeline_groups_hours() {
+        let rows = [
+            ArrivalRow {
+                hour: "2026-03-19T08".into(),
+                stage: Stage::Opening,
+                checklists: 5,
+            },
+            ArrivalRow {
+                hour: "2026-03-19T08".into(),
+                stage: Stage::Voting,
+                checklists: 2,
+            },
+            ArrivalRow {
+                hour: "2026-03-19T09".into(),
+                stage: Stage::Voting,
+                checklists: 7,
+            },
+        ];
+        let t = timeline(&rows);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].total, 7);
+        assert_eq!(t[1].by_stage[&Stage::Voting], 7);
+    }
+}

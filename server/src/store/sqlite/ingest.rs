@@ -1,0 +1,363 @@
+//! Storing pushed checklists, and keeping the report tallies in step in the same transaction.
+
+use std::collections::HashMap;
+
+use eom_shared::sync::PushOutcome;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::now_text;
+use crate::reports::contribution::Finding;
+use crate::store::{IngestDecision, IngestItem, StoreError};
+
+/// What one checklist adds to the tallies, as stored on its `submissions` row so that it can
+/// be taken back when a newer revision replaces it or a coordinator rejects it.
+#[derive(Debug, Clone)]
+pub(super) struct Counted {
+    pub form_id: String,
+    pub stage: String,
+    pub region: String,
+    pub hour: String,
+    pub station: String,
+    pub overall: Option<String>,
+    pub restricted: Option<bool>,
+    pub findings: Vec<Finding>,
+}
+
+impl Counted {
+    fn negative(&self) -> bool {
+        matches!(self.overall.as_deref(), Some("bad" | "very_bad"))
+    }
+
+    /// Reads the contribution of the checklist `id` as stored now.
+    pub fn load(tx: &Connection, id: &str) -> Result<Option<(Self, String)>, StoreError> {
+        let row = tx
+            .prepare_cached(
+                "SELECT form_id, stage, region, observed_hour, station_code, overall, restricted,
+                        findings, review_status
+                 FROM submissions WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    Counted {
+                        form_id: r.get(0)?,
+                        stage: r.get(1)?,
+                        region: r.get(2)?,
+                        hour: r.get(3)?,
+                        station: r.get(4)?,
+                        overall: r.get(5)?,
+                        restricted: r.get(6)?,
+                        findings: Vec::new(),
+                    },
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .optional()?;
+        let Some((mut counted, findings, review)) = row else {
+            return Ok(None);
+        };
+        counted.findings = serde_json::from_str(&findings)
+            .map_err(|e| StoreError::Database(format!("stored findings unreadable: {e}")))?;
+        Ok(Some((counted, review)))
+    }
+}
+
+/// Changes to the tallies gathered over a whole transaction and written once per key at the
+/// end: a group of thousands of checklists touches only a few hundred tally rows.
+#[derive(Default)]
+pub(super) struct TallyDeltas {
+    assessments: HashMap<(String, String, String, String), [i64; 5]>,
+    findings: HashMap<(String, String, String, String), [i64; 2]>,
+    visits: HashMap<(String, String), i64>,
+    arrivals: HashMap<(String, String), i64>,
+}
+
+impl TallyDeltas {
+    /// Adds (`sign` = 1) or takes back (`sign` = -1) one checklist's contribution.
+    pub fn count(&mut self, c: &Counted, sign: i64) {
+        let a = self
+            .assessments
+            .entry((
+                c.form_id.clone(),
+                c.stage.clone(),
+                c.region.clone(),
+                c.hour.clone(),
+            ))
+            .or_default();
+        a[0] += sign;
+        a[1] += sign * i64::from(c.overall.is_some());
+        a[2] += sign * i64::from(c.negative());
+        a[3] += sign * i64::from(c.restricted.is_some());
+        a[4] += sign * i64::from(c.restricted == Some(true));
+        for f in &c.findings {
+            let t = self
+                .findings
+                .entry((
+                    c.form_id.clone(),
+                    f.question.clone(),
+                    c.region.clone(),
+                    c.hour.clone(),
+                ))
+                .or_default();
+            t[0] += sign;
+            t[1] += sign * i64::from(f.concern);
+        }
+        *self
+            .visits
+            .entry((c.station.clone(), c.stage.clone()))
+            .or_default() += sign;
+    }
+
+    pub fn arrived(&mut self, hour: &str, stage: &str) {
+        *self
+            .arrivals
+            .entry((hour.to_owned(), stage.to_owned()))
+            .or_default() += 1;
+    }
+
+    pub fn flush(self, tx: &Connection) -> Result<(), StoreError> {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO tally_assessments
+               (form_id, stage, region, hour, checklists, assessed, negative, access_answered, restricted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (form_id, region, hour) DO UPDATE SET
+               checklists = checklists + excluded.checklists,
+               assessed = assessed + excluded.assessed,
+               negative = negative + excluded.negative,
+               access_answered = access_answered + excluded.access_answered,
+               restricted = restricted + excluded.restricted",
+        )?;
+        for ((form, stage, region, hour), d) in self.assessments {
+            if d.iter().any(|v| *v != 0) {
+                stmt.execute(params![
+                    form, stage, region, hour, d[0], d[1], d[2], d[3], d[4]
+                ])?;
+            }
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO tally_findings (form_id, question_id, region, hour, answered, concern)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (form_id, question_id, region, hour) DO UPDATE SET
+               answered = answered + excluded.answered, concern = concern + excluded.concern",
+        )?;
+        for ((form, question, region, hour), d) in self.findings {
+            if d.iter().any(|v| *v != 0) {
+                stmt.execute(params![form, question, region, hour, d[0], d[1]])?;
+            }
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO station_visits (station_code, stage, checklists) VALUES (?1, ?2, ?3)
+             ON CONFLICT (station_code, stage) DO UPDATE SET checklists = checklists + excluded.checklists",
+        )?;
+        for ((station, stage), d) in self.visits {
+            if d != 0 {
+                stmt.execute(params![station, stage, d])?;
+            }
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO tally_arrivals (hour, stage, checklists) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hour, stage) DO UPDATE SET checklists = checklists + excluded.checklists",
+        )?;
+        for ((hour, stage), d) in self.arrivals {
+            stmt.execute(params![hour, stage, d])?;
+        }
+        Ok(())
+    }
+}
+
+/// "YYYY-MM-DDTHH" of an RFC 3339 UTC time as stored ("2026-03-19T09:30:00.000Z").
+pub(super) fn hour_of(text: &str) -> String {
+    text.chars().take(13).collect()
+}
+
+pub(super) fn ingest_one(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+    deltas: &mut TallyDeltas,
+) -> Result<IngestDecision, StoreError> {
+    let region: Option<String> = tx
+        .prepare_cached("SELECT region FROM stations WHERE code = ?1")?
+        .query_row([item.content.station.as_str()], |r| r.get(0))
+        .optional()?;
+    let Some(region) = region else {
+        return Ok(IngestDecision::UnknownStation);
+    };
+    let id = item.id.to_string();
+    let latest: Option<(u32, String)> = tx
+        .prepare_cached("SELECT revision, observer_id FROM submissions WHERE id = ?1")?
+        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+
+    if let Some((_, ref owner)) = latest
+        && owner != observer_id
+    {
+        // Another account's checklist: never let one observer overwrite another's data.
+        record_conflict(tx, observer_id, received, item)?;
+        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    }
+
+    let stored_hash: Option<String> = tx
+        .prepare_cached(
+            "SELECT content_hash FROM revisions WHERE submission_id = ?1 AND revision = ?2",
+        )?
+        .query_row(params![id, item.revision], |r| r.get(0))
+        .optional()?;
+    if let Some(hash) = stored_hash {
+        if hash == item.content_hash.0 {
+            return Ok(IngestDecision::Stored(PushOutcome::Duplicate));
+        }
+        record_conflict(tx, observer_id, received, item)?;
+        return Ok(IngestDecision::Stored(PushOutcome::Conflict));
+    }
+
+    insert_revision(tx, observer_id, received, item)?;
+    if let Some((revision, _)) = latest
+        && revision > item.revision
+    {
+        // An older revision arriving late: kept in the history, the newer one stays.
+        return Ok(IngestDecision::Stored(PushOutcome::Stale));
+    }
+
+    let observed_at = now_text(item.content.observed_at);
+    let counted = Counted {
+        form_id: item.content.form_id.to_string(),
+        stage: item.stage.as_str().to_owned(),
+        region,
+        hour: hour_of(&observed_at),
+        station: item.content.station.to_string(),
+        overall: item.contribution.overall.map(|a| a.as_str().to_owned()),
+        restricted: item.contribution.restricted,
+        findings: item.contribution.findings.clone(),
+    };
+    let findings =
+        serde_json::to_string(&counted.findings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+
+    // A review stays with the checklist across revisions: a rejected checklist stays out of
+    // the statistics until a coordinator says otherwise.
+    let counts = if latest.is_some() {
+        let (old, review) = Counted::load(tx, &id)?.ok_or_else(|| {
+            StoreError::Database(format!("checklist {id} vanished during ingest"))
+        })?;
+        let counts = review != "rejected";
+        if counts {
+            deltas.count(&old, -1);
+        }
+        tx.prepare_cached(
+            "UPDATE submissions SET revision = ?2, form_id = ?3, form_version = ?4, stage = ?5,
+               station_code = ?6, region = ?7, overall = ?8, observed_at = ?9, received_at = ?10,
+               observed_hour = ?11, restricted = ?12, findings = ?13
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            item.revision,
+            counted.form_id,
+            item.content.form_version,
+            counted.stage,
+            counted.station,
+            counted.region,
+            counted.overall,
+            observed_at,
+            received,
+            counted.hour,
+            counted.restricted,
+            findings
+        ])?;
+        counts
+    } else {
+        tx.prepare_cached(
+            "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
+               station_code, region, overall, observed_at, first_received_at, received_at,
+               observed_hour, restricted, findings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            id,
+            item.revision,
+            observer_id,
+            counted.form_id,
+            item.content.form_version,
+            counted.stage,
+            counted.station,
+            counted.region,
+            counted.overall,
+            observed_at,
+            received,
+            counted.hour,
+            counted.restricted,
+            findings
+        ])?;
+        deltas.arrived(&hour_of(received), &counted.stage);
+        true
+    };
+    if counts {
+        deltas.count(&counted, 1);
+    }
+    tx.prepare_cached("DELETE FROM critical_findings WHERE submission_id = ?1")?
+        .execute([&id])?;
+    let mut critical = tx.prepare_cached(
+        "INSERT INTO critical_findings (submission_id, question_id) VALUES (?1, ?2)",
+    )?;
+    for f in counted.findings.iter().filter(|f| f.critical) {
+        critical.execute(params![id, f.question])?;
+    }
+    Ok(IngestDecision::Stored(PushOutcome::Accepted))
+}
+
+fn insert_revision(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+) -> Result<(), StoreError> {
+    let answers = serde_json::to_string(&item.content.answers)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let warnings =
+        serde_json::to_string(&item.warnings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO revisions (submission_id, revision, content_hash, observer_id, form_id,
+           form_version, station_code, observed_at, answers, notes, warnings, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        item.id.to_string(),
+        item.revision,
+        item.content_hash.0,
+        observer_id,
+        item.content.form_id.as_str(),
+        item.content.form_version,
+        item.content.station.as_str(),
+        now_text(item.content.observed_at),
+        answers,
+        item.content.notes,
+        warnings,
+        received
+    ])?;
+    Ok(())
+}
+
+fn record_conflict(
+    tx: &Connection,
+    observer_id: &str,
+    received: &str,
+    item: &IngestItem,
+) -> Result<(), StoreError> {
+    let payload =
+        serde_json::to_string(&item.content).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO conflicts (submission_id, revision, content_hash, observer_id, payload, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![
+        item.id.to_string(),
+        item.revision,
+        item.content_hash.0,
+        observer_id,
+        payload,
+        received
+    ])?;
+    Ok(())
+}
