@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use eom_shared::form::Form;
 use eom_shared::station_list::read_station_csv;
 use eom_shared::submission::SubmissionContent;
+use eom_shared::sync::ReviewStatus;
 use eom_shared::{Issue, StationCode, validate};
 use serde_json::{Map, Value, json};
 
@@ -162,8 +163,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => setup(&store, &server, &token, lang.as_deref(), stdout)?,
         Command::Pull => {
             let client = client(&store)?;
-            let (forms, stations, _) = sync::pull(&mut store, &client).await?;
-            writeln!(stdout, "Pulled {forms} forms and {stations} stations.")?;
+            let pulled = sync::pull(&mut store, &client).await?;
+            writeln!(
+                stdout,
+                "Pulled {} forms and {} stations{}.",
+                pulled.forms,
+                pulled.stations,
+                if pulled.feedback > 0 {
+                    format!(", and {} review(s) of your checklists", pulled.feedback)
+                } else {
+                    String::new()
+                }
+            )?;
         }
         Command::Forms { json } => forms(&store, json, stdout)?,
         Command::Stations {
@@ -573,6 +584,11 @@ fn list(
 }
 
 fn attention(e: &Entry) -> String {
+    if let Some(r) = &e.review
+        && matches!(r.status, ReviewStatus::Flagged | ReviewStatus::Rejected)
+    {
+        return format!("  ! {} by coordinator: {}", r.status.as_str(), r.comment);
+    }
     match e.state {
         State::Rejected => format!("  ! {} problem(s): eom show {}", e.issues.len(), e.id),
         State::Conflict => "  ! conflicts with another copy on the server".to_owned(),
@@ -622,6 +638,28 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     )?;
     if let Some(at) = &entry.delivered_at {
         writeln!(out, "Delivered: {at}")?;
+    }
+    if let Some(r) = &entry.review {
+        writeln!(
+            out,
+            "Coordinator: {} by {} on {} (revision {}){}",
+            r.status.as_str(),
+            r.reviewer,
+            r.at,
+            r.revision,
+            if r.comment.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", r.comment)
+            }
+        )?;
+        if matches!(r.status, ReviewStatus::Flagged | ReviewStatus::Rejected) {
+            writeln!(
+                out,
+                "  Answer with a corrected revision: eom edit {} --answers FILE.json",
+                entry.id
+            )?;
+        }
     }
     if !entry.issues.is_empty() {
         writeln!(out, "Server says:")?;
@@ -764,6 +802,13 @@ fn print_sync_report(report: &SyncReport, out: &mut impl Write) -> anyhow::Resul
             out,
             "Pulled {} form(s) and {} station(s).",
             report.pulled_forms, report.pulled_stations
+        )?;
+    }
+    if report.pulled_feedback > 0 {
+        writeln!(
+            out,
+            "Coordinators reviewed {} of your checklists: see 'eom list'.",
+            report.pulled_feedback
         )?;
     }
     if let Some(skew) = report.clock_skew_secs {

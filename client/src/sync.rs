@@ -142,6 +142,7 @@ pub struct SyncReport {
     pub pull_error: Option<RemoteError>,
     pub pulled_forms: usize,
     pub pulled_stations: usize,
+    pub pulled_feedback: usize,
     /// Server time minus laptop time, in seconds, when it is large enough to matter.
     pub clock_skew_secs: Option<i64>,
 }
@@ -193,10 +194,11 @@ impl SyncSession {
         // a pull would fail the same way.
         if report.push_error.is_none() {
             match pull(store, client).await {
-                Ok((forms, stations, server_time)) => {
-                    report.pulled_forms = forms;
-                    report.pulled_stations = stations;
-                    let skew = (server_time - Utc::now()).num_seconds();
+                Ok(pulled) => {
+                    report.pulled_forms = pulled.forms;
+                    report.pulled_stations = pulled.stations;
+                    report.pulled_feedback = pulled.feedback;
+                    let skew = (pulled.server_time - Utc::now()).num_seconds();
                     if skew.abs() > CLOCK_SKEW_WARNING_SECS {
                         report.clock_skew_secs = Some(skew);
                     }
@@ -270,19 +272,32 @@ impl SyncSession {
     }
 }
 
-/// Pulls what changed since the stored cursor; returns (forms, stations, server time).
-pub async fn pull(
-    store: &mut LocalStore,
-    client: &ServerClient,
-) -> Result<(usize, usize, DateTime<Utc>), SyncError> {
+/// What one pull brought.
+#[derive(Debug, Clone, Copy)]
+pub struct PullSummary {
+    pub forms: usize,
+    pub stations: usize,
+    /// Coordinators' reviews of this observer's checklists.
+    pub feedback: usize,
+    pub server_time: DateTime<Utc>,
+}
+
+/// Pulls what changed since the stored cursor.
+pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullSummary, SyncError> {
     let cursor = store.setting("pull_cursor")?;
     let answer = client.pull(cursor.as_deref()).await?;
-    store.save_catalog(&answer.forms, &answer.stations, &answer.cursor)?;
-    Ok((
-        answer.forms.len(),
-        answer.stations.len(),
-        answer.server_time,
-    ))
+    store.save_catalog(
+        &answer.forms,
+        &answer.stations,
+        &answer.feedback,
+        &answer.cursor,
+    )?;
+    Ok(PullSummary {
+        forms: answer.forms.len(),
+        stations: answer.stations.len(),
+        feedback: answer.feedback.len(),
+        server_time: answer.server_time,
+    })
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ fn a_pull_replaces_the_catalog_and_cursor_together() {
         registered_voters: None,
     };
     store
-        .save_catalog(&default_forms().expect("forms"), &[station], "7")
+        .save_catalog(&default_forms().expect("forms"), &[station], &[], "7")
         .expect("save");
     assert_eq!(store.forms().expect("forms").len(), 5);
     assert_eq!(

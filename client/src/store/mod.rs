@@ -12,12 +12,15 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use eom_shared::form::Form;
 use eom_shared::station::Station;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
-use eom_shared::sync::{PushOutcome, PushResult};
+use eom_shared::sync::{Feedback, PushOutcome, PushResult, ReviewStatus};
 use eom_shared::{ContentHash, FormId, Issue};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_feedback.sql"),
+];
 pub const DATABASE_FILE: &str = "eom.db";
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,19 @@ pub struct Entry {
     pub issues: Vec<Issue>,
     pub last_outcome: Option<String>,
     pub delivered_at: Option<String>,
+    /// The coordinators' latest review, once pulled.
+    pub review: Option<Review>,
+}
+
+/// A coordinator's review of a checklist, as the observer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub status: ReviewStatus,
+    pub comment: String,
+    pub reviewer: String,
+    pub at: String,
+    /// The revision that was reviewed.
+    pub revision: u32,
 }
 
 impl Entry {
@@ -207,11 +223,28 @@ impl LocalStore {
         &mut self,
         forms: &[Form],
         stations: &[Station],
+        feedback: &[Feedback],
         cursor: &str,
     ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for f in feedback {
+            // Reviews arrive in the order they were made: the last one stands.
+            tx.execute(
+                "UPDATE outbox SET review_status = ?2, review_comment = ?3, reviewer = ?4,
+                   reviewed_at = ?5, reviewed_revision = ?6
+                 WHERE id = ?1",
+                params![
+                    f.submission_id.to_string(),
+                    f.status.as_str(),
+                    f.comment,
+                    f.reviewer,
+                    f.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    f.revision
+                ],
+            )?;
+        }
         for form in forms {
             tx.execute(
                 "INSERT INTO forms (id, version, definition) VALUES (?1, ?2, ?3)
@@ -600,6 +633,24 @@ fn entry_from_row(row: &Row<'_>) -> Result<Entry, StoreError> {
         issues: serde_json::from_str(&text("issues")?).map_err(json_err)?,
         last_outcome: row.get("last_outcome")?,
         delivered_at: row.get("delivered_at")?,
+        review: match row.get::<_, Option<String>>("review_status")? {
+            Some(status) => Some(Review {
+                status: ReviewStatus::parse(&status).unwrap_or(ReviewStatus::None),
+                comment: row
+                    .get::<_, Option<String>>("review_comment")?
+                    .unwrap_or_default(),
+                reviewer: row
+                    .get::<_, Option<String>>("reviewer")?
+                    .unwrap_or_default(),
+                at: row
+                    .get::<_, Option<String>>("reviewed_at")?
+                    .unwrap_or_default(),
+                revision: row
+                    .get::<_, Option<u32>>("reviewed_revision")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: one module per area. Handlers parse, authorize, call the
 //! domain, and map the result to HTTP; no SQL here.
 
+pub(crate) mod export;
 mod health;
 pub(crate) mod reports;
 pub(crate) mod submissions;
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/reports/coverage", get(reports::coverage))
         .route("/api/v1/reports/timeline", get(reports::timeline))
         .route("/api/v1/reports/statement", get(reports::statement))
+        .route("/api/v1/export", get(export::export))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // A client that trickles its request (a dying mobile link, or a slowloris) must not

@@ -1,6 +1,7 @@
 //! Aggregation for coordinators: pure functions over what the store counted.
 
 pub mod contribution;
+pub mod export;
 pub mod figures;
 pub mod filter;
 

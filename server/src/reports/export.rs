@@ -1,0 +1,266 @@
+//! Exports of checklists (latest revisions) as CSV, XLSX and JSON Lines, written row by row
+//! to any `Write` so that a million checklists stream out in constant memory.
+
+use std::io::{self, Write};
+
+use eom_shared::form::{Form, QuestionKind};
+use serde_json::{Value, json};
+use zip::write::SimpleFileOptions;
+
+use crate::store::ExportRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "xlsx" => Some(Self::Xlsx),
+            "jsonl" | "ndjson" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Jsonl => "application/x-ndjson",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Jsonl => "jsonl",
+        }
+    }
+
+    /// CSV and XLSX have one column per question, so they are made for one form at a time.
+    pub fn needs_form(self) -> bool {
+        self != Self::Jsonl
+    }
+}
+
+const FIXED_COLUMNS: [&str; 10] = [
+    "id",
+    "revision",
+    "form",
+    "station",
+    "region",
+    "observer",
+    "observed_at",
+    "received_at",
+    "review",
+    "notes",
+];
+
+/// The header row: fixed columns, then one labelled column per question.
+pub fn header(form: &Form) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .chain(
+            form.questions
+                .iter()
+                .map(|q| format!("{} [{}]", q.label.en, q.id)),
+        )
+        .collect()
+}
+
+/// One checklist as the cells of its row.
+pub fn cells(form: &Form, row: &ExportRow) -> Vec<String> {
+    let s = &row.summary;
+    let mut out = vec![
+        s.id.to_string(),
+        s.revision.to_string(),
+        s.form_id.clone(),
+        s.station.clone(),
+        s.region.clone(),
+        s.observer_name.clone(),
+        s.observed_at.clone(),
+        s.received_at.clone(),
+        s.review_status.as_str().to_owned(),
+        row.notes.clone(),
+    ];
+    for q in &form.questions {
+        out.push(match row.answers.get(&q.id) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_owned(),
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(";"),
+            Some(other) => other.to_string(),
+        });
+    }
+    out
+}
+
+/// Writes rows in one format; `finish` closes the file properly.
+pub enum Exporter<W: Write> {
+    Csv(csv::Writer<W>, Form),
+    Xlsx(Box<XlsxWriter<W>>, Form),
+    Jsonl(W),
+}
+
+impl<W: Write> Exporter<W> {
+    pub fn start(format: ExportFormat, form: Option<Form>, out: W) -> io::Result<Self> {
+        let form = match (format.needs_form(), form) {
+            (true, Some(f)) => Some(f),
+            (true, None) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "this format needs a form",
+                ));
+            }
+            (false, f) => f,
+        };
+        Ok(match (format, form) {
+            (ExportFormat::Csv, Some(form)) => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(header(&form))?;
+                Self::Csv(w, form)
+            }
+            (ExportFormat::Xlsx, Some(form)) => {
+                let mut w = XlsxWriter::start(out, form.id.as_str())?;
+                w.row(&header(&form), &[])?;
+                Self::Xlsx(Box::new(w), form)
+            }
+            (_, _) => Self::Jsonl(out),
+        })
+    }
+
+    pub fn write(&mut self, row: &ExportRow) -> io::Result<()> {
+        match self {
+            Self::Csv(w, form) => Ok(w.write_record(cells(form, row))?),
+            Self::Xlsx(w, form) => {
+                let numeric: Vec<bool> = FIXED_COLUMNS
+                    .iter()
+                    .map(|c| *c == "revision")
+                    .chain(
+                        form.questions
+                            .iter()
+                            .map(|q| matches!(q.kind, QuestionKind::Number { .. })),
+                    )
+                    .collect();
+                w.row(&cells(form, row), &numeric)
+            }
+            Self::Jsonl(w) => {
+                let mut value = serde_json::to_value(&row.summary)?;
+                value["answers"] = Value::Object(row.answers.clone());
+                value["notes"] = json!(row.notes);
+                serde_json::to_writer(&mut *w, &value)?;
+                w.write_all(b"\n")
+            }
+        }
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self {
+            Self::Csv(mut w, _) => w.flush(),
+            Self::Xlsx(w, _) => w.finish(),
+            Self::Jsonl(mut w) => w.flush(),
+        }
+    }
+}
+
+/// A minimal XLSX writer that streams: one worksheet with inline strings, written into a zip
+/// stream as rows arrive, so nothing but the current row is held in memory.
+pub struct XlsxWriter<W: Write> {
+    zip: zip::ZipWriter<zip::write::StreamWriter<W>>,
+    row: u64,
+}
+
+fn zip_err(e: zip::result::ZipError) -> io::Error {
+    io::Error::other(e)
+}
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl<W: Write> XlsxWriter<W> {
+    pub fn start(out: W, sheet: &str) -> io::Result<Self> {
+        let mut zip = zip::ZipWriter::new_stream(out);
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        for (name, body) in [
+            ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
+            ("_rels/.rels", ROOT_RELS.to_owned()),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.to_owned()),
+            (
+                "xl/workbook.xml",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{}" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+                    xml_escape(sheet)
+                ),
+            ),
+        ] {
+            zip.start_file(name, options).map_err(zip_err)?;
+            zip.write_all(body.as_bytes())?;
+        }
+        zip.start_file("xl/worksheets/sheet1.xml", options)
+            .map_err(zip_err)?;
+        zip.write_all(
+            br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+        )?;
+        Ok(Self { zip, row: 0 })
+    }
+
+    /// One row; cells flagged numeric and holding an integer are written as numbers.
+    pub fn row(&mut self, cells: &[String], numeric: &[bool]) -> io::Result<()> {
+        self.row += 1;
+        let mut xml = format!("<row r=\"{}\">", self.row);
+        for (i, cell) in cells.iter().enumerate() {
+            if numeric.get(i).copied().unwrap_or(false) && cell.parse::<i64>().is_ok() {
+                xml.push_str(&format!("<c><v>{cell}</v></c>"));
+            } else if !cell.is_empty() {
+                xml.push_str(&format!(
+                    "<c t=\"inlineStr\"><is><t xml:space=\"preserve\">{}</t></is></c>",
+                    xml_escape(cell)
+                ));
+            } else {
+                xml.push_str("<c/>");
+            }
+        }
+        xml.push_str("</row>");
+        self.zip.write_all(xml.as_bytes())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.zip.write_all(b"</sheetData></worksheet>")?;
+        let mut out = self.zip.finish().map_err(zip_err)?;
+        out.flush()
+    }
+}

@@ -1,0 +1,522 @@
+//! Every report checked against data whose right answer is known by construction.
+
+mod common;
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{TimeZone, Utc};
+use common::{TestApp, payload, voting};
+use eom_server::admin;
+use eom_server::store::Role;
+use eom_shared::FormId;
+use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
+use serde_json::{Value, json};
+
+/// A voting checklist observed on election day at `hour`:00 UTC.
+fn voting_at(station: &str, overall: &str, hour: u32) -> SubmissionContent {
+    let mut c = voting(station, overall);
+    c.observed_at = Utc
+        .with_ymd_and_hms(2026, 3, 19, hour, 30, 0)
+        .single()
+        .expect("time");
+    c
+}
+
+fn counting_at(station: &str, overall: &str, hour: u32) -> SubmissionContent {
+    let mut c = voting_at(station, overall, hour);
+    c.form_id = FormId::parse("counting").expect("id");
+    let answers = json!({
+        "arrival_time": "20:00", "observers_unrestricted": true, "could_see": true,
+        "unauthorized_present": false, "unused_cancelled_first": true, "signatures_counted": true,
+        "seals_intact": true, "each_ballot_shown": true, "validity_consistent": true,
+        "ballots_misattributed": false, "figures_in_ink": true, "protocol_completed": true,
+        "protocol_presigned": false, "copy_to_observers": true, "protocol_posted": true,
+        "protocol_copied": false, "overall": overall
+    });
+    c.answers = answers.as_object().cloned().expect("object");
+    c
+}
+
+/// The known election day:
+/// - North voting, 20 checklists at PEC-1/PEC-2: 5 negative (all at 08:30), 4 restricted;
+/// - South voting, 30 at PEC-3: 3 negative (08:30), 2 with ballot box stuffing (critical);
+/// - North counting, 10 at PEC-1: 6 negative.
+/// Half of each group is observed at 08:30, the other half at 14:30.
+struct Day {
+    app: TestApp,
+    north_voting: Vec<SubmissionPayload>,
+}
+
+async fn known_day() -> Day {
+    let app = TestApp::new();
+    let mut north_voting = Vec::new();
+    for i in 0..20 {
+        let station = if i % 2 == 0 { "PEC-1" } else { "PEC-2" };
+        let overall = match i {
+            0 | 2 | 4 => "bad",
+            1 | 3 => "very_bad",
+            _ => "good",
+        };
+        let mut c = voting_at(station, overall, if i < 10 { 8 } else { 14 });
+        if (5..9).contains(&i) {
+            c.answers
+                .insert("observers_unrestricted".into(), json!(false));
+            c.answers
+                .insert("access_restriction".into(), json!(["kept_far"]));
+        }
+        north_voting.push(payload(SubmissionId::new(), 1, c));
+    }
+    let mut south_voting = Vec::new();
+    for i in 0..30 {
+        let overall = if i < 3 { "very_bad" } else { "very_good" };
+        let mut c = voting_at("PEC-3", overall, if i < 15 { 8 } else { 14 });
+        if i == 20 || i == 21 {
+            c.answers.insert("box_stuffing".into(), json!(true));
+        }
+        south_voting.push(payload(SubmissionId::new(), 1, c));
+    }
+    let counting: Vec<SubmissionPayload> = (0..10)
+        .map(|i| {
+            let overall = if i < 6 { "bad" } else { "good" };
+            payload(
+                SubmissionId::new(),
+                1,
+                counting_at("PEC-1", overall, if i < 5 { 20 } else { 21 }),
+            )
+        })
+        .collect();
+    for batch in [&north_voting, &south_voting, &counting] {
+        assert!(app.push(batch).await.iter().all(|o| o == "accepted"));
+    }
+    Day { app, north_voting }
+}
+
+fn stage<'a>(report: &'a Value, stage: &str) -> &'a Value {
+    report["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["stage"] == stage)
+        .unwrap_or_else(|| panic!("no {stage} in {report}"))
+}
+
+fn share(v: &Value) -> (u64, u64) {
+    (
+        v["part"].as_u64().expect("part"),
+        v["whole"].as_u64().expect("whole"),
+    )
+}
+
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - expected).abs() < 5e-4)
+}
+
+#[tokio::test]
+async fn assessments_per_stage_and_region_with_confidence_intervals() {
+    let day = known_day().await;
+    let (status, report) = day
+        .app
+        .get("/api/v1/reports/assessments", &day.app.coordinator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let voting = &stage(&report, "voting")["negative"];
+    assert_eq!(share(voting), (8, 50));
+    assert!(close(&voting["share"], 0.16));
+    // Wilson 95% interval of 8/50, computed independently: 0.0834 to 0.2851.
+    assert!(close(&voting["ci_low"], 0.0834), "{voting}");
+    assert!(close(&voting["ci_high"], 0.2851), "{voting}");
+    assert_eq!(share(&stage(&report, "counting")["negative"]), (6, 10));
+    assert_eq!(share(&stage(&report, "opening")["negative"]), (0, 0));
+    assert!(stage(&report, "opening")["negative"]["share"].is_null());
+
+    let regions: Vec<(String, String, (u64, u64))> = report["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().expect("region").to_owned(),
+                r["stage"].as_str().expect("stage").to_owned(),
+                share(&r["negative"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        regions,
+        [
+            ("North".into(), "voting".into(), (5, 20)),
+            ("North".into(), "counting".into(), (6, 10)),
+            ("South".into(), "voting".into(), (3, 30)),
+        ]
+    );
+
+    // Filters: region, form, time window.
+    let (_, south) = day
+        .app
+        .get(
+            "/api/v1/reports/assessments?region=South",
+            &day.app.coordinator,
+        )
+        .await;
+    assert_eq!(share(&stage(&south, "voting")["negative"]), (3, 30));
+    assert_eq!(south["filter"]["region"], "South");
+    let (_, counting_only) = day
+        .app
+        .get(
+            "/api/v1/reports/assessments?form=counting",
+            &day.app.coordinator,
+        )
+        .await;
+    assert_eq!(share(&stage(&counting_only, "voting")["negative"]), (0, 0));
+    let (_, afternoon) = day
+        .app
+        .get(
+            "/api/v1/reports/assessments?from=2026-03-19T12:00&to=2026-03-19T18:00",
+            &day.app.coordinator,
+        )
+        .await;
+    assert_eq!(share(&stage(&afternoon, "voting")["negative"]), (0, 25));
+    assert_eq!(share(&stage(&afternoon, "counting")["negative"]), (0, 0));
+    let (status, bad) = day
+        .app
+        .get(
+            "/api/v1/reports/assessments?from=noon",
+            &day.app.coordinator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad["message"].as_str().expect("message").contains("noon"));
+}
+
+#[tokio::test]
+async fn access_findings_and_statement_lines() {
+    let day = known_day().await;
+    let c = &day.app.coordinator;
+    let (_, access) = day.app.get("/api/v1/reports/access", c).await;
+    let figures = access["figures"].as_array().expect("figures");
+    assert_eq!(share(&figures[0]["restricted"]), (4, 60), "overall first");
+    let voting = figures
+        .iter()
+        .find(|f| f["region"].is_null() && f["stage"] == "voting")
+        .expect("voting");
+    assert_eq!(share(&voting["restricted"]), (4, 50));
+    let north = figures
+        .iter()
+        .find(|f| f["region"] == "North" && f["stage"] == "voting")
+        .expect("north voting");
+    assert_eq!(share(&north["restricted"]), (4, 20));
+
+    let (_, findings) = day.app.get("/api/v1/reports/findings", c).await;
+    let stuffing = findings["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .find(|q| q["form_id"] == "voting" && q["question_id"] == "box_stuffing")
+        .expect("box stuffing");
+    assert_eq!(share(&stuffing["concern"]), (2, 50));
+    assert_eq!(stuffing["critical"], true);
+    assert_eq!(stuffing["label"], "Did you see ballot box stuffing?");
+    let critical = findings["critical"].as_array().expect("critical");
+    assert_eq!(critical.len(), 2);
+    for f in critical {
+        assert_eq!(
+            (
+                f["question_id"].as_str(),
+                f["station"].as_str(),
+                f["region"].as_str()
+            ),
+            (Some("box_stuffing"), Some("PEC-3"), Some("South"))
+        );
+        assert_eq!(f["observer_name"], "Team 1");
+        assert!(
+            f["observed_at"]
+                .as_str()
+                .expect("time")
+                .starts_with("2026-03-19T14")
+        );
+    }
+
+    let (_, statement) = day.app.get("/api/v1/reports/statement", c).await;
+    let lines: Vec<&str> = statement["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l.as_str().expect("line"))
+        .collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "Voting was assessed negatively in 16% of 50 observations (95% CI 8-29%).",
+            "Counting was assessed negatively in 60% of 10 observations (95% CI 31-83%).",
+        ]
+    );
+    assert!(
+        lines.contains(
+            &"During voting, observers were restricted in 8% of 50 observations (95% CI 3-19%)."
+        ),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn coverage_silent_teams_and_timeline() {
+    let day = known_day().await;
+    admin::create_account(
+        day.app.store.as_ref(),
+        "Team silent",
+        Role::Observer,
+        Some("South"),
+    )
+    .expect("account");
+    let (_, coverage) = day
+        .app
+        .get("/api/v1/reports/coverage", &day.app.coordinator)
+        .await;
+    let find = |region: &str, stage: &str| {
+        coverage["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .find(|r| r["region"] == region && r["stage"] == stage)
+            .map(|r| share(&r["visited"]))
+            .unwrap_or_else(|| panic!("{region} {stage} in {coverage}"))
+    };
+    assert_eq!(find("North", "voting"), (2, 2));
+    assert_eq!(find("North", "counting"), (1, 2));
+    assert_eq!(find("North", "opening"), (0, 2));
+    assert_eq!(
+        find("North", "tabulation"),
+        (0, 1),
+        "the TEC counts for tabulation"
+    );
+    assert_eq!(find("South", "voting"), (1, 1));
+    let silent: Vec<&str> = coverage["silent_observers"]
+        .as_array()
+        .expect("silent")
+        .iter()
+        .map(|o| o["name"].as_str().expect("name"))
+        .collect();
+    assert!(silent.contains(&"Team silent"), "{silent:?}");
+    assert!(!silent.contains(&"Team 1"), "Team 1 just sent checklists");
+
+    let (_, timeline) = day
+        .app
+        .get("/api/v1/reports/timeline", &day.app.coordinator)
+        .await;
+    let total: u64 = timeline["hours"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .map(|h| h["total"].as_u64().expect("total"))
+        .sum();
+    assert_eq!(total, 60);
+}
+
+#[tokio::test]
+async fn rejected_checklists_leave_the_statistics_and_come_back() {
+    let day = known_day().await;
+    let c = &day.app.coordinator;
+    let negative = &day.north_voting[0];
+    let review = |status: &str, comment: &str| {
+        Request::post(format!("/api/v1/submissions/{}/review", negative.id))
+            .header(header::AUTHORIZATION, format!("Bearer {c}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"status": status, "comment": comment}).to_string(),
+            ))
+            .expect("request")
+    };
+    let (status, body, _) = day.app.send(review("rejected", "")).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a rejection needs a reason: {body}"
+    );
+
+    let (status, history, _) = day
+        .app
+        .send(review("rejected", "The team was not at this station"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history[0]["status"], "rejected");
+    assert_eq!(history[0]["reviewer"], "Core team");
+    let (_, report) = day.app.get("/api/v1/reports/assessments", c).await;
+    assert_eq!(share(&stage(&report, "voting")["negative"]), (7, 49));
+    let (_, summary) = day.app.get("/api/v1/reports/summary", c).await;
+    assert_eq!(summary["total"], 59);
+    let (_, rejected) = day.app.get("/api/v1/submissions?review=rejected", c).await;
+    assert_eq!(rejected["total"], 1);
+
+    let (status, history, _) = day.app.send(review("none", "Checked with the team")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        history.as_array().expect("history").len(),
+        2,
+        "every change is kept"
+    );
+    let (_, report) = day.app.get("/api/v1/reports/assessments", c).await;
+    assert_eq!(share(&stage(&report, "voting")["negative"]), (8, 50));
+
+    // A new revision replaces the old one in every tally.
+    let mut fixed = negative.content.clone();
+    fixed.answers.insert("overall".into(), json!("good"));
+    assert_eq!(
+        day.app.push(&[payload(negative.id, 2, fixed)]).await,
+        ["accepted"]
+    );
+    let (_, report) = day.app.get("/api/v1/reports/assessments", c).await;
+    assert_eq!(share(&stage(&report, "voting")["negative"]), (7, 50));
+
+    let (status, _, _) = day
+        .app
+        .send(
+            Request::post(format!(
+                "/api/v1/submissions/{}/review",
+                SubmissionId::new()
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {c}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"status": "verified"}"#))
+            .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn observers_pull_the_feedback_on_their_own_checklists_only() {
+    let day = known_day().await;
+    let target = &day.north_voting[3];
+    let (status, _, _) = day
+        .app
+        .send(
+            Request::post(format!("/api/v1/submissions/{}/review", target.id))
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", day.app.coordinator),
+                )
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"status": "flagged", "comment": "Please confirm the stamp count"})
+                        .to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mine) = day.app.get("/api/v1/sync/pull", &day.app.observer).await;
+    let feedback = mine["feedback"].as_array().expect("feedback");
+    assert_eq!(feedback.len(), 1);
+    assert_eq!(feedback[0]["submission_id"], target.id.to_string());
+    assert_eq!(feedback[0]["status"], "flagged");
+    assert_eq!(feedback[0]["comment"], "Please confirm the stamp count");
+    let (_, theirs) = day
+        .app
+        .get("/api/v1/sync/pull", &day.app.other_observer)
+        .await;
+    assert!(theirs["feedback"].as_array().expect("feedback").is_empty());
+    let cursor = mine["cursor"].as_str().expect("cursor");
+    let (_, again) = day
+        .app
+        .get(
+            &format!("/api/v1/sync/pull?since={cursor}"),
+            &day.app.observer,
+        )
+        .await;
+    assert!(again["feedback"].as_array().expect("feedback").is_empty());
+}
+
+async fn download(app: &TestApp, path: &str) -> (StatusCode, Vec<u8>, Option<String>) {
+    use tower::ServiceExt;
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.coordinator))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, bytes.to_vec(), kind)
+}
+
+#[tokio::test]
+async fn exports_in_csv_xlsx_and_json_lines() {
+    let day = known_day().await;
+    let (status, csv, kind) = download(&day.app, "/api/v1/export?format=csv&form=voting").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind.as_deref(), Some("text/csv; charset=utf-8"));
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let headers = reader.headers().expect("header").clone();
+    assert_eq!(&headers[0], "id");
+    assert!(
+        headers
+            .iter()
+            .any(|h| h == "Did you see ballot box stuffing? [box_stuffing]")
+    );
+    let column = headers
+        .iter()
+        .position(|h| h.ends_with("[box_stuffing]"))
+        .expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 50, "one row per voting checklist");
+    assert_eq!(rows.iter().filter(|r| &r[column] == "yes").count(), 2);
+
+    let (_, south, _) = download(
+        &day.app,
+        "/api/v1/export?format=csv&form=voting&region=South",
+    )
+    .await;
+    assert_eq!(
+        csv::Reader::from_reader(south.as_slice()).records().count(),
+        30
+    );
+
+    let (status, jsonl, _) = download(&day.app, "/api/v1/export?format=jsonl").await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<Value> = String::from_utf8(jsonl)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 60);
+    assert!(lines.iter().all(|l| l["answers"]["overall"].is_string()));
+
+    let (status, xlsx, kind) = download(&day.app, "/api/v1/export?format=xlsx&form=counting").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.expect("type").contains("spreadsheetml"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a zip file");
+    let mut sheet = String::new();
+    archive
+        .by_name("xl/worksheets/sheet1.xml")
+        .expect("worksheet")
+        .read_to_string(&mut sheet)
+        .expect("read");
+    assert_eq!(
+        sheet.matches("<row ").count(),
+        11,
+        "header and ten checklists"
+    );
+    assert!(sheet.contains("Overall assessment of the counting [overall]"));
+    for part in ["[Content_Types].xml", "xl/workbook.xml", "_rels/.rels"] {
+        assert!(archive.by_name(part).is_ok(), "{part}");
+    }
+
+    let (status, _, _) = download(&day.app, "/api/v1/export?format=csv").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "CSV needs a form");
+    let (status, _, _) = download(&day.app, "/api/v1/export?format=pdf&form=voting").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
