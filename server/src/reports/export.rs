@@ -107,7 +107,7 @@ pub fn cells(form: &Form, row: &ExportRow) -> Vec<String> {
 
 /// Writes rows in one format; `finish` closes the file properly.
 pub enum Exporter<W: Write> {
-    Csv(csv::Writer<W>, Form),
+    Csv(Box<csv::Writer<W>>, Form),
     Xlsx(Box<XlsxWriter<W>>, Form),
     Jsonl(W),
 }
@@ -128,7 +128,7 @@ impl<W: Write> Exporter<W> {
             (ExportFormat::Csv, Some(form)) => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(header(&form))?;
-                Self::Csv(w, form)
+                Self::Csv(Box::new(w), form)
             }
             (ExportFormat::Xlsx, Some(form)) => {
                 let mut w = XlsxWriter::start(out, form.id.as_str())?;
