@@ -43,7 +43,8 @@ fn counting_at(station: &str, overall: &str, hour: u32) -> SubmissionContent {
 /// - North voting, 20 checklists at PEC-1/PEC-2: 5 negative (all at 08:30), 4 restricted;
 /// - South voting, 30 at PEC-3: 3 negative (08:30), 2 with ballot box stuffing (critical);
 /// - North counting, 10 at PEC-1: 6 negative.
-/// Half of each group is observed at 08:30, the other half at 14:30.
+///
+/// Half of each group is observed in the morning, the other half in the afternoon.
 struct Day {
     app: TestApp,
     north_voting: Vec<SubmissionPayload>,
