@@ -51,6 +51,19 @@ pub enum Command {
     /// The list of polling stations and commissions.
     #[command(subcommand)]
     Stations(StationsCommand),
+    /// Fill the database with a realistic simulated election day (regions, stations, teams,
+    /// checklists, incidents) and print a coordinator token to explore it with.
+    Demo {
+        /// Observer teams to simulate (each files about ten checklists).
+        #[arg(long, default_value_t = 60)]
+        observers: usize,
+        /// Polling stations to create.
+        #[arg(long, default_value_t = 400)]
+        stations: usize,
+        /// Seed of the simulation, for a repeatable day.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +144,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Coordinator(CoordinatorCommand::List) => {
             list_accounts(&crate::open_store(&cli.db)?, Role::Coordinator)
+        }
+        Command::Demo {
+            observers,
+            stations,
+            seed,
+        } => {
+            let store = crate::open_store(&cli.db)?;
+            let started = std::time::Instant::now();
+            let summary = crate::demo::generate(
+                &store,
+                crate::demo::DemoConfig {
+                    observers,
+                    stations,
+                    seed,
+                },
+            )?;
+            println!(
+                "Simulated an election day in {}: {} regions, {} stations, {} teams, {} checklists ({:.1} s).",
+                cli.db.display(),
+                summary.regions,
+                summary.stations,
+                summary.observers,
+                summary.checklists,
+                started.elapsed().as_secs_f64()
+            );
+            println!("Coordinator token (sign in to the dashboard with it):");
+            println!("{}", summary.coordinator_token);
+            println!(
+                "Next: eom-server --db {} serve, then open http://127.0.0.1:8080/",
+                cli.db.display()
+            );
+            Ok(())
         }
         Command::Stations(StationsCommand::Import { file }) => {
             let store = crate::open_store(&cli.db)?;

@@ -6,10 +6,12 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod reports;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;

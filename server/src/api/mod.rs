@@ -29,6 +29,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// The whole HTTP application; tests drive it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(crate::web::router())
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/pull", get(sync::pull))
@@ -80,7 +81,7 @@ pub struct ApiJson<T>(pub T);
 pub struct ApiQuery<T>(pub T);
 
 /// Runs blocking storage work off the async executor.
-pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,

@@ -136,8 +136,12 @@ pub fn prepare(
             ));
             continue;
         }
-        let content = payload.content;
-        let Some(form) = forms.get(store, &content.form_id, content.form_version)? else {
+        let Some(form) = forms.get(
+            store,
+            &payload.content.form_id,
+            payload.content.form_version,
+        )?
+        else {
             results[index] = Some(invalid(
                 id,
                 revision,
@@ -146,37 +150,49 @@ pub fn prepare(
                     IssueKind::UnknownForm,
                     format!(
                         "form '{}' version {} is not known to this server; run 'eom pull' and fill the current form",
-                        content.form_id, content.form_version
+                        payload.content.form_id, payload.content.form_version
                     ),
                 )],
             ));
             continue;
         };
-        let validation = validate(&form, &content.answers);
-        if !validation.is_valid() {
-            results[index] = Some(invalid(id, revision, validation.issues));
-            continue;
+        match checked_item(&form, payload) {
+            Ok(item) => items.push(item),
+            Err(issues) => {
+                results[index] = Some(invalid(id, revision, issues));
+                continue;
+            }
         }
-        let warnings: Vec<Issue> = validation
-            .issues
-            .into_iter()
-            .filter(|i| i.severity == Severity::Warning)
-            .collect();
-        items.push(IngestItem {
-            id: payload.id,
-            revision: payload.revision,
-            content_hash: content.content_hash(),
-            contribution: contribution(&form, &content.answers),
-            content,
-            stage: form.stage,
-            warnings,
-        });
         positions.push(index);
     }
     Ok(Prepared {
         results,
         items,
         positions,
+    })
+}
+
+/// Validates one submission against its form and, when it passes, makes it ready to store:
+/// the server's own hash, its warnings, and what it adds to the report tallies.
+pub fn checked_item(form: &Form, payload: SubmissionPayload) -> Result<IngestItem, Vec<Issue>> {
+    let content = payload.content;
+    let validation = validate(form, &content.answers);
+    if !validation.is_valid() {
+        return Err(validation.issues);
+    }
+    let warnings: Vec<Issue> = validation
+        .issues
+        .into_iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .collect();
+    Ok(IngestItem {
+        id: payload.id,
+        revision: payload.revision,
+        content_hash: content.content_hash(),
+        contribution: contribution(form, &content.answers),
+        stage: form.stage,
+        content,
+        warnings,
     })
 }
 

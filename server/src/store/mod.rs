@@ -290,6 +290,8 @@ pub struct FormTally {
 
 pub trait Store: Send + Sync + 'static {
     fn create_account(&self, account: NewAccount) -> Result<Account, StoreError>;
+    /// Creates many accounts in one transaction (the demo's thousands of teams).
+    fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError>;
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError>;
     fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
 

@@ -225,21 +225,38 @@ fn json_column(text: &str) -> Value {
 
 impl Store for SqliteStore {
     fn create_account(&self, account: NewAccount) -> Result<Account, StoreError> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let created_at = Utc::now();
+        self.create_accounts(vec![account])?
+            .pop()
+            .ok_or_else(|| StoreError::Database("the new account was not returned".into()))
+    }
+
+    fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError> {
+        let created_at = parse_time(&now_text(Utc::now()));
+        let created = now_text(created_at);
         self.write(|tx| {
-            tx.execute(
+            let mut stmt = tx.prepare_cached(
                 "INSERT INTO accounts (id, name, role, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, account.name, account.role.as_str(), account.region, account.token_hash, now_text(created_at)],
             )?;
-            Ok(())
-        })?;
-        Ok(Account {
-            id,
-            name: account.name,
-            role: account.role,
-            region: account.region,
-            created_at: parse_time(&now_text(created_at)),
+            let mut out = Vec::with_capacity(accounts.len());
+            for account in accounts {
+                let id = uuid::Uuid::now_v7().to_string();
+                stmt.execute(params![
+                    id,
+                    account.name,
+                    account.role.as_str(),
+                    account.region,
+                    account.token_hash,
+                    created
+                ])?;
+                out.push(Account {
+                    id,
+                    name: account.name,
+                    role: account.role,
+                    region: account.region,
+                    created_at,
+                });
+            }
+            Ok(out)
         })
     }
 

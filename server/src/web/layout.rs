@@ -1,0 +1,102 @@
+//! The page frame and the few pieces every page uses.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::reports::figures::Share;
+
+const STYLE: &str = r#"
+:root { --ink: #1d2330; --muted: #5b6474; --line: #d8dde6; --bad: #b3261e; --accent: #1f5fbf; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f6f7f9; }
+header { background: #1d2330; color: #fff; padding: .6rem 1rem; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center; }
+header a { color: #fff; text-decoration: none; }
+header nav { display: flex; flex-wrap: wrap; gap: .9rem; flex: 1; }
+header form { margin: 0; }
+header button { background: none; border: 1px solid #fff6; color: #fff; border-radius: 4px; padding: .2rem .6rem; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
+main.narrow { max-width: 380px; margin-top: 12vh; }
+h1 { font-size: 1.4rem; margin: .4rem 0 1rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .6rem; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; color: var(--muted); font-size: .85rem; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.bar { background: #e8ebf0; border-radius: 3px; height: .8rem; min-width: 80px; position: relative; }
+.bar span { position: absolute; inset: 0 auto 0 0; background: var(--bad); border-radius: 3px; }
+.muted { color: var(--muted); } .error { color: var(--bad); font-weight: 600; }
+.statement li { margin: .2rem 0; }
+form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
+label { display: block; font-size: .8rem; color: var(--muted); }
+input, select, textarea, button { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 4px; }
+textarea { width: 100%; min-height: 4rem; } button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
+main.narrow input { width: 100%; margin-bottom: .6rem; }
+.tag { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .8rem; background: #e8ebf0; }
+.tag.flagged { background: #fff1c2; } .tag.rejected { background: #f9d2cf; } .tag.verified { background: #d5f0dc; }
+a { color: var(--accent); }
+@media (max-width: 600px) { body { font-size: 14px; } th, td { padding: .3rem; } }
+"#;
+
+/// A page without the navigation (sign-in).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · eom" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// A signed-in page with the navigation.
+pub fn page(title: &str, user: &str, body: Markup) -> Markup {
+    bare(
+        title,
+        html! {
+            header {
+                strong { a href="/" { "eom" } }
+                nav {
+                    a href="/" { "Overview" }
+                    a href="/regions" { "Regions" }
+                    a href="/findings" { "Findings" }
+                    a href="/checklists" { "Checklists" }
+                }
+                span class="muted" { (user) }
+                form method="post" action="/logout" { button type="submit" { "Sign out" } }
+            }
+            main { h1 { (title) } (body) }
+        },
+    )
+}
+
+pub fn percent(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// "16%" with its bar, "8 of 50" and the 95% interval.
+pub fn share_cells(s: &Share) -> Markup {
+    html! {
+        @match (s.share, s.ci_low, s.ci_high) {
+            (Some(p), Some(lo), Some(hi)) => {
+                td class="num share" { (percent(p)) }
+                td { div class="bar" { span style=(format!("width:{:.1}%", p * 100.0)) {} } }
+                td class="num count" { (s.part) " of " (s.whole) }
+                td class="num ci muted" { (percent(lo)) "–" (percent(hi)) }
+            }
+            _ => {
+                td class="num share muted" { "–" }
+                td {}
+                td class="num count" { "0 of 0" }
+                td {}
+            }
+        }
+    }
+}
+
+pub fn share_headers(what: &str) -> Markup {
+    html! {
+        th { (what) } th {} th class="num" { "count" } th class="num" { "95% CI" }
+    }
+}

@@ -1,0 +1,489 @@
+//! The dashboard's pages. Every figure comes from the same functions as the JSON API, so the
+//! two always agree.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use eom_shared::Stage;
+use eom_shared::sync::ReviewStatus;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::Session;
+use super::layout::{page, share_cells, share_headers};
+use crate::AppState;
+use crate::api::blocking;
+use crate::api::export::stream_export;
+use crate::api::reports::{
+    DEFAULT_SILENT_MINUTES, access_figures, assessment_report, coverage_report, findings_report,
+};
+use crate::api::submissions::{ReviewRequest, SubmissionQuery, parse_id, record_review};
+use crate::error::ApiError;
+use crate::reports::export::ExportFormat;
+use crate::reports::figures;
+use crate::reports::filter::FilterQuery;
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Opening => "Opening",
+        Stage::Voting => "Voting",
+        Stage::Counting => "Counting",
+        Stage::Tabulation => "Tabulation",
+        Stage::Incident => "Incidents",
+    }
+}
+
+/// Errors on a page are shown as a page, not as JSON.
+fn error_page(user: &str, e: &ApiError) -> Response {
+    page(
+        "Something went wrong",
+        user,
+        html! { section { p class="error" { (e.to_string()) } } },
+    )
+    .into_response()
+}
+
+async fn regions_and_forms(state: &AppState) -> Result<(Vec<String>, Vec<String>), ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut regions: Vec<String> = store
+            .coverage(None)?
+            .into_iter()
+            .map(|c| c.region)
+            .collect();
+        regions.dedup();
+        let forms = store
+            .latest_forms()?
+            .into_iter()
+            .map(|f| f.id.to_string())
+            .collect();
+        Ok((regions, forms))
+    })
+    .await
+}
+
+fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[String]) -> Markup {
+    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    html! {
+        form class="filters" method="get" action=(action) {
+            div { label for="region" { "Region" }
+                select id="region" name="region" {
+                    option value="" { "All regions" }
+                    @for r in regions { option value=(r) selected[selected(&q.region, r)] { (r) } }
+                }
+            }
+            div { label for="form" { "Form" }
+                select id="form" name="form" {
+                    option value="" { "All forms" }
+                    @for f in forms { option value=(f) selected[selected(&q.form, f)] { (f) } }
+                }
+            }
+            div { label for="from" { "Observed from (UTC)" }
+                input id="from" name="from" type="datetime-local" value=(q.from.clone().unwrap_or_default()); }
+            div { label for="to" { "to" }
+                input id="to" name="to" type="datetime-local" value=(q.to.clone().unwrap_or_default()); }
+            button type="submit" { "Apply" }
+        }
+    }
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    match overview_body(&state, &q).await {
+        Ok(body) => page("Overview", &user.name, body).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiError> {
+    let filter = q.to_filter()?;
+    let (regions, forms) = regions_and_forms(state).await?;
+    let assessment = assessment_report(state, &filter).await?;
+    let access = access_figures(state, &filter).await?;
+    let coverage = coverage_report(state, filter.region.clone(), DEFAULT_SILENT_MINUTES).await?;
+    let findings = findings_report(state, &filter, 10).await?;
+    let lines = figures::statement(&assessment, &access);
+    Ok(html! {
+        (filter_form("/", q, &regions, &forms))
+        section id="statement" {
+            h2 { "Statement lines" }
+            @if lines.is_empty() { p class="muted" { "No checklists yet." } }
+            ul class="statement" { @for l in &lines { li { (l) } } }
+        }
+        section id="assessments" {
+            h2 { "Assessed negatively (bad or very bad), per stage" }
+            table {
+                thead { tr { th { "Stage" } (share_headers("negative")) } }
+                tbody {
+                    @for s in &assessment.stages {
+                        tr data-stage=(s.stage.as_str()) { td { (stage_name(s.stage)) } (share_cells(&s.negative)) }
+                    }
+                }
+            }
+        }
+        section id="access" {
+            h2 { "Observers restricted" }
+            table {
+                thead { tr { th { "Stage" } (share_headers("restricted")) } }
+                tbody {
+                    @for a in access.iter().filter(|a| a.region.is_none()) {
+                        tr data-stage=(a.stage.map_or("all", Stage::as_str)) {
+                            td { (a.stage.map_or("All observations", stage_name)) }
+                            (share_cells(&a.restricted))
+                        }
+                    }
+                }
+            }
+        }
+        section id="coverage" {
+            h2 { "Coverage" }
+            table {
+                thead { tr { th { "Stage" } (share_headers("stations visited")) } }
+                tbody {
+                    @for c in &coverage.totals {
+                        tr data-stage=(c.stage.as_str()) { td { (stage_name(c.stage)) } (share_cells(&c.visited)) }
+                    }
+                }
+            }
+        }
+        section id="silent" {
+            h2 { "Silent teams" span class="muted" { " (nothing received for " (coverage.silent_after_minutes) " minutes)" } }
+            @if coverage.silent_observers.is_empty() { p class="muted" { "None." } }
+            table {
+                tbody {
+                    @for o in coverage.silent_observers.iter().take(25) {
+                        tr { td { (o.name) } td { (o.region.clone().unwrap_or_default()) }
+                             td class="muted" { (o.last_received_at.clone().unwrap_or_else(|| "never".into())) } }
+                    }
+                }
+            }
+            @if coverage.silent_observers.len() > 25 { p class="muted" { "and " (coverage.silent_observers.len() - 25) " more" } }
+        }
+        section id="critical" {
+            h2 { "Latest critical findings" }
+            @if findings.critical.is_empty() { p class="muted" { "None." } }
+            table {
+                tbody {
+                    @for f in &findings.critical {
+                        tr {
+                            td { a href=(format!("/checklists/{}", f.submission_id)) { (f.form_id) ": " (f.question_id) } }
+                            td { (f.station) " · " (f.region) }
+                            td class="muted" { (f.observed_at) }
+                            td { (f.observer_name) }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub async fn regions(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    let body = async {
+        let filter = q.to_filter()?;
+        let (regions, forms) = regions_and_forms(&state).await?;
+        let assessment = assessment_report(&state, &filter).await?;
+        let access = access_figures(&state, &filter).await?;
+        let coverage = coverage_report(&state, filter.region.clone(), DEFAULT_SILENT_MINUTES).await?;
+        Ok::<_, ApiError>(html! {
+            (filter_form("/regions", &q, &regions, &forms))
+            section {
+                h2 { "Negative assessments per region" }
+                table {
+                    thead { tr { th { "Region" } th { "Stage" } (share_headers("negative")) } }
+                    tbody {
+                        @for r in &assessment.regions {
+                            tr data-region=(r.region) data-stage=(r.stage.as_str()) {
+                                td { (r.region) } td { (stage_name(r.stage)) } (share_cells(&r.negative))
+                            }
+                        }
+                    }
+                }
+            }
+            section {
+                h2 { "Observers restricted per region" }
+                table {
+                    thead { tr { th { "Region" } th { "Stage" } (share_headers("restricted")) } }
+                    tbody {
+                        @for a in access.iter().filter(|a| a.region.is_some()) {
+                            tr { td { (a.region.clone().unwrap_or_default()) }
+                                 td { (a.stage.map_or("All", stage_name)) } (share_cells(&a.restricted)) }
+                        }
+                    }
+                }
+            }
+            section {
+                h2 { "Coverage per region" }
+                table {
+                    thead { tr { th { "Region" } th { "Stage" } (share_headers("visited")) } }
+                    tbody {
+                        @for c in &coverage.regions {
+                            tr { td { (c.region) } td { (stage_name(c.stage)) } (share_cells(&c.visited)) }
+                        }
+                    }
+                }
+            }
+        })
+    }
+    .await;
+    match body {
+        Ok(b) => page("Regions", &user.name, b).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+pub async fn findings(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    let body = async {
+        let filter = q.to_filter()?;
+        let (regions, forms) = regions_and_forms(&state).await?;
+        let report = findings_report(&state, &filter, 100).await?;
+        Ok::<_, ApiError>(html! {
+            (filter_form("/findings", &q, &regions, &forms))
+            section {
+                h2 { "Per question: share of observations where the problem was seen" }
+                table {
+                    thead { tr { th { "Form" } th { "Question" } (share_headers("seen")) } }
+                    tbody {
+                        @for f in &report.questions {
+                            tr data-question=(format!("{}.{}", f.form_id, f.question_id)) {
+                                td { (f.form_id) }
+                                td { (f.label) @if f.critical { " " span class="tag rejected" { "critical" } } }
+                                (share_cells(&f.concern))
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+    .await;
+    match body {
+        Ok(b) => page("Findings", &user.name, b).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChecklistsQuery {
+    #[serde(flatten)]
+    filter: SubmissionQuery,
+    page: Option<u32>,
+}
+
+const PER_PAGE: u32 = 50;
+
+pub async fn checklists(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Query(q): Query<ChecklistsQuery>,
+) -> Response {
+    let body = async {
+        let form = q.filter.form.clone().unwrap_or_default();
+        let region = q.filter.region.clone().unwrap_or_default();
+        let review = q.filter.review.clone().unwrap_or_default();
+        let (regions, forms) = regions_and_forms(&state).await?;
+        let filter = q.filter.into_filter()?;
+        let page_no = q.page.unwrap_or(1).max(1);
+        let store = state.store.clone();
+        let listed = blocking(move || Ok(store.list_submissions(&filter, page_no, PER_PAGE)?)).await?;
+        let query = format!("form={form}&region={region}&review={review}");
+        let pages = listed.total.div_ceil(u64::from(PER_PAGE)).max(1);
+        Ok::<_, ApiError>(html! {
+            form class="filters" method="get" action="/checklists" {
+                div { label for="form" { "Form" } select id="form" name="form" {
+                    option value="" { "All forms" }
+                    @for f in &forms { option value=(f) selected[*f == form] { (f) } } } }
+                div { label for="region" { "Region" } select id="region" name="region" {
+                    option value="" { "All regions" }
+                    @for r in &regions { option value=(r) selected[*r == region] { (r) } } } }
+                div { label for="review" { "Review" } select id="review" name="review" {
+                    option value="" { "Any" }
+                    @for s in ReviewStatus::ALL { option value=(s.as_str()) selected[s.as_str() == review] { (s.as_str()) } } } }
+                button type="submit" { "Apply" }
+            }
+            section {
+                p {
+                    (listed.total) " checklists. Export: "
+                    @if form.is_empty() {
+                        a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
+                        span class="muted" { " (choose a form for CSV and XLSX)" }
+                    } @else {
+                        a href=(format!("/export?format=csv&{query}")) { "CSV" } " · "
+                        a href=(format!("/export?format=xlsx&{query}")) { "XLSX" } " · "
+                        a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
+                    }
+                }
+                table {
+                    thead { tr { th { "Checklist" } th { "Station" } th { "Observer" } th { "Overall" } th { "Observed" } th { "Review" } } }
+                    tbody {
+                        @for s in &listed.items {
+                            tr data-id=(s.id) {
+                                td { a href=(format!("/checklists/{}", s.id)) { (s.form_id) " · rev " (s.revision) } }
+                                td { (s.station) " · " (s.region) }
+                                td { (s.observer_name) }
+                                td { (s.overall.clone().unwrap_or_default()) }
+                                td class="muted" { (s.observed_at) }
+                                td { @if s.review_status != ReviewStatus::None {
+                                    span class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) } } }
+                            }
+                        }
+                    }
+                }
+                p class="muted" {
+                    "Page " (page_no) " of " (pages) " "
+                    @if page_no > 1 { a href=(format!("/checklists?{query}&page={}", page_no - 1)) { "← previous" } " " }
+                    @if u64::from(page_no) < pages { a href=(format!("/checklists?{query}&page={}", page_no + 1)) { "next →" } }
+                }
+            }
+        })
+    }
+    .await;
+    match body {
+        Ok(b) => page("Checklists", &user.name, b).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+pub async fn checklist(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Path(raw_id): Path<String>,
+) -> Response {
+    let body = async {
+        let id = parse_id(&raw_id)?;
+        let store = state.store.clone();
+        let (detail, forms) = blocking(move || Ok((store.submission(id)?, store.latest_forms()?))).await?;
+        let detail = detail.ok_or_else(|| ApiError::NotFound(format!("no checklist with id {id}")))?;
+        let s = &detail.summary;
+        let form = forms.iter().find(|f| f.id.as_str() == s.form_id);
+        let latest = detail.revisions.iter().find(|r| r.revision == s.revision);
+        Ok::<_, ApiError>(html! {
+            section {
+                p { strong { (s.form_id) } " at " (s.station) " (" (s.region) "), by " (s.observer_name) }
+                p class="muted" { "Observed " (s.observed_at) " · received " (s.received_at) " · revision " (s.revision) " of " (detail.revisions.len()) " stored" }
+                p { "Review: " span id="review-status" class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) }
+                    @if s.reviewed_revision.is_some_and(|r| r < s.revision) { " " span class="muted" { "(edited by the observer since)" } } }
+            }
+            section {
+                h2 { "Review" }
+                form method="post" action=(format!("/checklists/{}/review", s.id)) {
+                    label for="status" { "Mark as" }
+                    select id="status" name="status" {
+                        @for st in [ReviewStatus::Verified, ReviewStatus::Flagged, ReviewStatus::Rejected, ReviewStatus::None] {
+                            option value=(st.as_str()) selected[st == s.review_status] {
+                                (match st { ReviewStatus::None => "not reviewed", other => other.as_str() })
+                            }
+                        }
+                    }
+                    label for="comment" { "Comment (the observer sees it; required to flag or reject)" }
+                    textarea id="comment" name="comment" {}
+                    button type="submit" { "Save review" }
+                }
+                @if !detail.reviews.is_empty() {
+                    table { tbody { @for r in detail.reviews.iter().rev() {
+                        tr { td { span class=(format!("tag {}", r.status.as_str())) { (r.status.as_str()) } }
+                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (r.at) " · rev " (r.revision) } }
+                    } } }
+                }
+            }
+            @if let Some(rev) = latest {
+                section {
+                    h2 { "Answers" }
+                    table { tbody {
+                        @if let (Some(form), Some(answers)) = (form, rev.answers.as_object()) {
+                            @for q in &form.questions {
+                                @if let Some(v) = answers.get(&q.id) {
+                                    tr data-question=(q.id) { td { (q.label.en) } td { (answer_text(v)) } }
+                                }
+                            }
+                        } @else {
+                            tr { td { (rev.answers.to_string()) } }
+                        }
+                    } }
+                    @if !rev.notes.is_empty() { p { "Notes: " (rev.notes) } }
+                    @if let Some(ws) = rev.warnings.as_array().filter(|w| !w.is_empty()) {
+                        h2 { "Warnings" }
+                        ul { @for w in ws { li { (w["message"].as_str().unwrap_or_default()) } } }
+                    }
+                }
+            }
+            @if !detail.conflicts.is_empty() {
+                section {
+                    h2 { "Conflicting copies" }
+                    p class="muted" { "Other content arrived under an already stored revision. It is kept here; nothing was overwritten." }
+                    @for c in &detail.conflicts { p { "Revision " (c.revision) ", received " (c.received_at) } pre { (c.payload.to_string()) } }
+                }
+            }
+        })
+    }
+    .await;
+    match body {
+        Ok(b) => page("Checklist", &user.name, b).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+fn answer_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Bool(true) => "yes".into(),
+        serde_json::Value::Bool(false) => "no".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Path(raw_id): Path<String>,
+    Form(form): Form<ReviewRequest>,
+) -> Response {
+    let result = async {
+        let id = parse_id(&raw_id)?;
+        record_review(state, user.id.clone(), id, form).await?;
+        Ok::<_, ApiError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/checklists/{id}")).into_response(),
+        Err(e) => error_page(&user.name, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportPageQuery {
+    format: Option<String>,
+    #[serde(flatten)]
+    filter: SubmissionQuery,
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    Session(user): Session,
+    Query(q): Query<ExportPageQuery>,
+) -> Response {
+    let result = async {
+        let format =
+            ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).ok_or_else(|| {
+                ApiError::bad_request("unknown export format", "use csv, xlsx or jsonl")
+            })?;
+        stream_export(state, format, q.filter.into_filter()?).await
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(&user.name, &e))
+}

@@ -1,0 +1,256 @@
+//! The coordinators' dashboard in a real headless browser (Debian's chromium, driven over
+//! WebDriver by chromedriver): sign in, read the overview, open a checklist, flag it.
+//!
+//! `.ci/run` installs chromium and chromedriver. Where they are missing, the test says so and
+//! passes only outside CI; in CI (the `CI` variable set) it fails.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use eom_tests::Mission;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts chromedriver and waits for it to say it is ready.
+fn start_driver() -> Option<(Driver, u16)> {
+    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let port = free_port();
+    let mut child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = lines.any(|l| l.is_ok_and(|l| l.contains("started successfully")));
+    // Keep draining its output so the driver never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    ready.then_some((Driver(child), port))
+}
+
+async fn browser(port: u16, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1200,1600",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("TLS set up")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("chromium starts under chromedriver")
+}
+
+/// Waits (polling the page, as WebDriver does) until an element shows up after a navigation.
+async fn wait_for(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
+    let Some((_driver, port)) = start_driver() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium and chromedriver are required in CI; .ci/run installs them"
+        );
+        eprintln!("SKIPPED: install chromium and chromium-driver to run the dashboard test");
+        return;
+    };
+    let mut mission = Mission::new();
+    mission
+        .admin(&[
+            "demo",
+            "--observers",
+            "24",
+            "--stations",
+            "48",
+            "--seed",
+            "3",
+        ])
+        .ok();
+    mission.start();
+    let api = mission.coordinator_get("/api/v1/reports/assessments");
+    let voting: &Value = api["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["stage"] == "voting")
+        .expect("voting");
+    let expected_share = format!(
+        "{:.0}%",
+        voting["negative"]["share"].as_f64().expect("voting share") * 100.0
+    );
+    let expected_count = format!(
+        "{} of {}",
+        voting["negative"]["part"], voting["negative"]["whole"]
+    );
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let base = mission.url().to_owned();
+    let token = mission.coordinator_token().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let href = runtime.block_on(async {
+        let client = browser(port, profile.path()).await;
+
+        // Unsigned visitors are sent to the sign-in page; a wrong token is refused.
+        client.goto(&format!("{base}/")).await.expect("open");
+        assert!(
+            client
+                .current_url()
+                .await
+                .expect("url")
+                .path()
+                .starts_with("/login")
+        );
+        client
+            .find(Locator::Css("#token"))
+            .await
+            .expect("token field")
+            .send_keys("eom_wrong")
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("click");
+        assert!(
+            text(&client, ".error")
+                .await
+                .contains("not a coordinator token")
+        );
+
+        client
+            .find(Locator::Css("#token"))
+            .await
+            .expect("token field")
+            .send_keys(&token)
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("click");
+        wait_for(&client, "#assessments").await;
+        assert_eq!(client.current_url().await.expect("url").path(), "/");
+
+        // The overview shows the same figures as the JSON API.
+        assert_eq!(
+            text(&client, "#assessments tr[data-stage=voting] td.share").await,
+            expected_share
+        );
+        assert_eq!(
+            text(&client, "#assessments tr[data-stage=voting] td.count").await,
+            expected_count
+        );
+        let statement = text(&client, "#statement").await;
+        assert!(
+            statement.contains("Voting was assessed negatively in"),
+            "{statement}"
+        );
+        let screenshot = client.screenshot().await.expect("screenshot");
+        let shots = std::env::temp_dir().join("eom-dashboard-overview.png");
+        std::fs::write(&shots, screenshot).expect("save the screenshot");
+
+        // Open a checklist from the list and flag it.
+        client
+            .goto(&format!("{base}/checklists?form=counting"))
+            .await
+            .expect("list");
+        let link = client
+            .find(Locator::Css("table tbody tr td a"))
+            .await
+            .expect("a checklist link");
+        let href = link.attr("href").await.expect("href").expect("link target");
+        link.click().await.expect("open the checklist");
+        wait_for(&client, "form[action$='/review']").await;
+        assert_eq!(client.current_url().await.expect("url").path(), href);
+        client
+            .find(Locator::Css("#status option[value=flagged]"))
+            .await
+            .expect("option")
+            .click()
+            .await
+            .expect("choose flagged");
+        client
+            .find(Locator::Css("#comment"))
+            .await
+            .expect("comment")
+            .send_keys("Protocol copy unreadable: please send a photo")
+            .await
+            .expect("type");
+        client
+            .find(Locator::Css("form[action$='/review'] button"))
+            .await
+            .expect("save")
+            .click()
+            .await
+            .expect("submit the review");
+        wait_for(&client, "#review-status.flagged").await;
+        assert_eq!(text(&client, "#review-status").await, "flagged");
+        client.close().await.expect("close the browser");
+        href
+    });
+
+    let id = href.trim_start_matches("/checklists/");
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    assert_eq!(detail["review_status"], "flagged");
+    assert_eq!(
+        detail["reviews"][0]["comment"],
+        "Protocol copy unreadable: please send a photo"
+    );
+}
