@@ -252,6 +252,28 @@ impl Mission {
         })
     }
 
+    /// `POST` a JSON body as the coordinator, returning the status and JSON answer.
+    pub fn coordinator_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.url());
+        let token = self.coordinator_token().to_owned();
+        let body = body.clone();
+        runtime().block_on(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        })
+    }
+
     /// `GET` as the coordinator, asserting 200.
     #[track_caller]
     pub fn coordinator_get(&self, path: &str) -> Value {

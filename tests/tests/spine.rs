@@ -316,3 +316,61 @@ fn the_server_restarts_on_its_database_with_everything_kept() {
     );
     assert_eq!(pull["forms"].as_array().expect("forms").len(), 5);
 }
+
+#[test]
+fn the_observer_sees_the_coordinators_comments_and_answers_with_an_edit() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission, "Team 8", "North");
+    let id = laptop.file("voting", "PEC-002", &voting_answers("very_bad"));
+    laptop.eom(&["sync"]).ok();
+
+    let (status, _) = mission.coordinator_post(
+        &format!("/api/v1/submissions/{id}/review"),
+        &json!({"status": "flagged", "comment": "Very bad? Please describe what you saw in the notes."}),
+    );
+    assert_eq!(status, 200);
+
+    let synced = laptop.eom(&["sync"]).ok();
+    assert!(synced.stdout.contains("reviewed 1"), "{}", synced.stdout);
+    let listed = laptop.eom(&["list"]).ok();
+    assert!(
+        listed
+            .stdout
+            .contains("! flagged by coordinator: Very bad? Please describe"),
+        "{}",
+        listed.stdout
+    );
+    let shown = laptop.eom(&["show", &id]).ok();
+    assert!(
+        shown.stdout.contains("Coordinator: flagged by Core team"),
+        "{}",
+        shown.stdout
+    );
+    let as_json = laptop.eom(&["show", &id, "--json"]).ok().json();
+    assert_eq!(as_json["review"]["status"], "flagged");
+
+    // The observer answers with a corrected revision.
+    let fixed = laptop.answers_file(&voting_answers("bad"));
+    laptop
+        .eom(&[
+            "edit",
+            &id,
+            "--answers",
+            fixed.to_str().expect("utf-8"),
+            "--notes",
+            "Group voting in booth 2 all morning",
+        ])
+        .ok();
+    laptop.eom(&["sync"]).ok();
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    assert_eq!(detail["revision"], 2);
+    assert_eq!(
+        detail["reviewed_revision"], 1,
+        "the dashboard can tell it was edited since"
+    );
+    assert_eq!(
+        detail["revisions"][1]["notes"],
+        "Group voting in booth 2 all morning"
+    );
+}
