@@ -50,6 +50,14 @@ const REGIONS: [(&str, f64); 8] = [
     ("Atyrau", 1.8),
 ];
 
+/// How much more often than average things go wrong in `region` (1.0 when unknown).
+pub fn irregularity(region: &str) -> f64 {
+    REGIONS
+        .iter()
+        .find(|(name, _)| *name == region)
+        .map_or(1.0, |(_, f)| *f)
+}
+
 /// Checklists stored per transaction.
 const CHUNK: usize = 5000;
 
@@ -70,30 +78,8 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
             .with_context(|| format!("no {stage} form in the database"))
     };
 
-    // Stations: polling stations spread over the regions, and one commission per region.
-    let mut stations = Vec::new();
-    for i in 0..config.stations.max(REGIONS.len()) {
-        let (region, _) = REGIONS[i % REGIONS.len()];
-        stations.push(Station {
-            code: StationCode::parse(&format!("PEC-{:05}", i + 1)).map_err(anyhow::Error::msg)?,
-            name: format!("Polling station no. {}", i + 1),
-            region: region.to_owned(),
-            district: format!("{region} district {}", i % 5 + 1),
-            level: StationLevel::Pec,
-            registered_voters: Some(rng.random_range(400..3000)),
-        });
-    }
-    let pecs = stations.len();
-    for (i, (region, _)) in REGIONS.iter().enumerate() {
-        stations.push(Station {
-            code: StationCode::parse(&format!("TEC-{:02}", i + 1)).map_err(anyhow::Error::msg)?,
-            name: format!("{region} territorial commission"),
-            region: (*region).to_owned(),
-            district: String::new(),
-            level: StationLevel::Tec,
-            registered_voters: None,
-        });
-    }
+    let stations = station_list(config.stations, &mut rng)?;
+    let pecs = stations.len() - REGIONS.len();
     store.import_stations(&stations)?;
 
     // Observer teams, each in one region; their tokens are not kept (it is a demo).
@@ -231,9 +217,36 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
     })
 }
 
+/// Polling stations spread over the regions, then one territorial commission per region.
+pub fn station_list(count: usize, rng: &mut StdRng) -> anyhow::Result<Vec<Station>> {
+    let mut stations = Vec::new();
+    for i in 0..count.max(REGIONS.len()) {
+        let (region, _) = REGIONS[i % REGIONS.len()];
+        stations.push(Station {
+            code: StationCode::parse(&format!("PEC-{:05}", i + 1)).map_err(anyhow::Error::msg)?,
+            name: format!("Polling station no. {}", i + 1),
+            region: region.to_owned(),
+            district: format!("{region} district {}", i % 5 + 1),
+            level: StationLevel::Pec,
+            registered_voters: Some(rng.random_range(400..3000)),
+        });
+    }
+    for (i, (region, _)) in REGIONS.iter().enumerate() {
+        stations.push(Station {
+            code: StationCode::parse(&format!("TEC-{:02}", i + 1)).map_err(anyhow::Error::msg)?,
+            name: format!("{region} territorial commission"),
+            region: (*region).to_owned(),
+            district: String::new(),
+            level: StationLevel::Tec,
+            registered_voters: None,
+        });
+    }
+    Ok(stations)
+}
+
 /// A plausible answer set: each question that signals a problem shows it with a probability
 /// that depends on the stage and the region; the overall assessment follows what was seen.
-fn answers(
+pub fn answers(
     form: &Form,
     station: &Station,
     factor: f64,

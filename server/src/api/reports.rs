@@ -16,6 +16,8 @@ use crate::store::ReportFilter;
 
 /// Most critical findings listed.
 const CRITICAL_LIMIT: u32 = 100;
+/// Most silent teams listed (the total is always given).
+const SILENT_LIMIT: u32 = 200;
 /// An observer counts as silent after this long without a checklist, unless asked otherwise.
 pub const DEFAULT_SILENT_MINUTES: u32 = 90;
 
@@ -155,7 +157,7 @@ pub async fn coverage_report(
     let (rows, silent) = blocking(move || {
         Ok((
             store.coverage(region.as_deref())?,
-            store.silent_observers(&before, region.as_deref())?,
+            store.silent_observers(&before, region.as_deref(), SILENT_LIMIT)?,
         ))
     })
     .await?;

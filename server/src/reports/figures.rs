@@ -252,13 +252,16 @@ pub struct CoverageReport {
     pub regions: Vec<CoverageFigure>,
     pub totals: Vec<CoverageFigure>,
     pub silent_after_minutes: u32,
+    /// How many teams are silent in all.
+    pub silent_total: u64,
+    /// The longest silent first, at most a few hundred.
     pub silent_observers: Vec<SilentObserver>,
 }
 
 pub fn coverage(
     rows: &[CoverageRow],
     silent_after_minutes: u32,
-    silent: Vec<SilentObserver>,
+    (silent, silent_total): (Vec<SilentObserver>, u64),
 ) -> CoverageReport {
     let regions = rows
         .iter()
@@ -286,6 +289,7 @@ pub fn coverage(
         regions,
         totals,
         silent_after_minutes,
+        silent_total,
         silent_observers: silent,
     }
 }

@@ -337,12 +337,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<CriticalFinding>, StoreError>;
     /// Stations visited per region and stage, against the station list.
     fn coverage(&self, region: Option<&str>) -> Result<Vec<CoverageRow>, StoreError>;
-    /// Observers whose last checklist arrived before `before` (RFC 3339), or never.
+    /// Observers whose last checklist arrived before `before` (RFC 3339), or never: the
+    /// longest silent first, at most `limit` of them, and how many there are in all.
     fn silent_observers(
         &self,
         before: &str,
         region: Option<&str>,
-    ) -> Result<Vec<SilentObserver>, StoreError>;
+        limit: u32,
+    ) -> Result<(Vec<SilentObserver>, u64), StoreError>;
     /// First arrivals per hour of receipt and stage.
     fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError>;
 

@@ -159,7 +159,7 @@ async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiE
                     }
                 }
             }
-            @if coverage.silent_observers.len() > 25 { p class="muted" { "and " (coverage.silent_observers.len() - 25) " more" } }
+            @if coverage.silent_total > 25 { p class="muted" { "and " (coverage.silent_total - 25) " more" } }
         }
         section id="critical" {
             h2 { "Latest critical findings" }

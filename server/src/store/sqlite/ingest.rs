@@ -298,10 +298,17 @@ pub(super) fn ingest_one(
     tx.prepare_cached("DELETE FROM critical_findings WHERE submission_id = ?1")?
         .execute([&id])?;
     let mut critical = tx.prepare_cached(
-        "INSERT INTO critical_findings (submission_id, question_id) VALUES (?1, ?2)",
+        "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for f in counted.findings.iter().filter(|f| f.critical) {
-        critical.execute(params![id, f.question])?;
+        critical.execute(params![
+            id,
+            f.question,
+            counted.form_id,
+            counted.region,
+            observed_at
+        ])?;
     }
     Ok(IngestDecision::Stored(PushOutcome::Accepted))
 }

@@ -573,8 +573,9 @@ impl Store for SqliteStore {
         &self,
         before: &str,
         region: Option<&str>,
-    ) -> Result<Vec<SilentObserver>, StoreError> {
-        self.read(|c| reports::silent_observers(c, before, region))
+        limit: u32,
+    ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
+        self.read(|c| reports::silent_observers(c, before, region, limit))
     }
 
     fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError> {

@@ -95,10 +95,10 @@ pub(super) fn critical_findings(
     let mut clauses = vec!["s.review_status != 'rejected'".to_owned()];
     let mut values: Vec<&str> = Vec::new();
     for (clause, value) in [
-        ("s.region = ?", &filter.region),
-        ("s.form_id = ?", &filter.form),
-        ("s.observed_hour >= ?", &filter.from_hour),
-        ("s.observed_hour < ?", &filter.to_hour),
+        ("c.region = ?", &filter.region),
+        ("c.form_id = ?", &filter.form),
+        ("c.observed_at >= ?", &filter.from_hour),
+        ("c.observed_at < ?", &filter.to_hour),
     ] {
         if let Some(v) = value {
             values.push(v);
@@ -106,13 +106,13 @@ pub(super) fn critical_findings(
         }
     }
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT c.submission_id, s.form_id, c.question_id, s.station_code, s.region,
-                s.observed_at, a.name
+        "SELECT c.submission_id, c.form_id, c.question_id, s.station_code, c.region,
+                c.observed_at, a.name
          FROM critical_findings c
          JOIN submissions s ON s.id = c.submission_id
          JOIN accounts a ON a.id = s.observer_id
          WHERE {}
-         ORDER BY s.observed_at DESC, c.submission_id, c.question_id
+         ORDER BY c.observed_at DESC
          LIMIT {limit}",
         clauses.join(" AND ")
     ))?;
@@ -201,13 +201,22 @@ pub(super) fn silent_observers(
     c: &Connection,
     before: &str,
     region: Option<&str>,
-) -> Result<Vec<SilentObserver>, StoreError> {
-    let mut stmt = c.prepare_cached(
+    limit: u32,
+) -> Result<(Vec<SilentObserver>, u64), StoreError> {
+    let total: u64 = c.query_row(
+        "SELECT count(*) FROM accounts
+         WHERE role = 'observer' AND (last_received_at IS NULL OR last_received_at < ?1)
+           AND (?2 IS NULL OR region = ?2)",
+        params![before, region],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT id, name, region, last_received_at FROM accounts
          WHERE role = 'observer' AND (last_received_at IS NULL OR last_received_at < ?1)
            AND (?2 IS NULL OR region = ?2)
-         ORDER BY last_received_at IS NOT NULL, last_received_at, name",
-    )?;
+         ORDER BY last_received_at IS NOT NULL, last_received_at, name
+         LIMIT {limit}"
+    ))?;
     let rows = stmt.query_map(params![before, region], |r| {
         Ok(SilentObserver {
             id: r.get(0)?,
@@ -216,7 +225,7 @@ pub(super) fn silent_observers(
             last_received_at: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok((rows.collect::<Result<_, _>>()?, total))
 }
 
 pub(super) fn arrivals(c: &Connection) -> Result<Vec<ArrivalRow>, StoreError> {

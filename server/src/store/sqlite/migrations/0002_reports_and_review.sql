@@ -65,9 +65,15 @@ CREATE TABLE tally_arrivals (
     PRIMARY KEY (hour, stage)
 ) WITHOUT ROWID;
 
--- Critical findings of the latest revision of each checklist.
+-- Critical findings of the latest revision of each checklist, newest first by index, so the
+-- dashboard's "latest critical findings" reads a few rows however many there are.
 CREATE TABLE critical_findings (
     submission_id  TEXT NOT NULL,
     question_id    TEXT NOT NULL,
+    form_id        TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    observed_at    TEXT NOT NULL,
     PRIMARY KEY (submission_id, question_id)
 ) WITHOUT ROWID;
+CREATE INDEX critical_findings_by_time ON critical_findings (observed_at);
+CREATE INDEX accounts_by_last_received ON accounts (role, last_received_at);
