@@ -320,7 +320,8 @@ pub fn timeline(rows: &[ArrivalRow]) -> Vec<TimelineHour> {
     hours
 }
 
-fn stage_name(stage: Stage) -> &'static str {
+/// A stage's name as a sentence or a table row starts it.
+pub fn stage_name(stage: Stage) -> &'static str {
     match stage {
         Stage::Opening => "Opening",
         Stage::Voting => "Voting",

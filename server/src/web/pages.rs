@@ -19,18 +19,8 @@ use crate::api::reports::{
 use crate::api::submissions::{ReviewRequest, SubmissionQuery, parse_id, record_review};
 use crate::error::ApiError;
 use crate::reports::export::ExportFormat;
-use crate::reports::figures;
+use crate::reports::figures::{self, stage_name};
 use crate::reports::filter::FilterQuery;
-
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Opening => "Opening",
-        Stage::Voting => "Voting",
-        Stage::Counting => "Counting",
-        Stage::Tabulation => "Tabulation",
-        Stage::Incident => "Incidents",
-    }
-}
 
 /// Errors on a page are shown as a page, not as JSON.
 fn error_page(user: &str, e: &ApiError) -> Response {
@@ -40,6 +30,14 @@ fn error_page(user: &str, e: &ApiError) -> Response {
         html! { section { p class="error" { (e.to_string()) } } },
     )
     .into_response()
+}
+
+/// The page, or the error that kept it from being made.
+fn render(title: &str, user: &str, body: Result<Markup, ApiError>) -> Response {
+    match body {
+        Ok(b) => page(title, user, b).into_response(),
+        Err(e) => error_page(user, &e),
+    }
 }
 
 async fn regions_and_forms(state: &AppState) -> Result<(Vec<String>, Vec<String>), ApiError> {
@@ -91,10 +89,7 @@ pub async fn overview(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    match overview_body(&state, &q).await {
-        Ok(body) => page("Overview", &user.name, body).into_response(),
-        Err(e) => error_page(&user.name, &e),
-    }
+    render("Overview", &user.name, overview_body(&state, &q).await)
 }
 
 async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiError> {
@@ -232,10 +227,7 @@ pub async fn regions(
         })
     }
     .await;
-    match body {
-        Ok(b) => page("Regions", &user.name, b).into_response(),
-        Err(e) => error_page(&user.name, &e),
-    }
+    render("Regions", &user.name, body)
 }
 
 pub async fn findings(
@@ -267,10 +259,7 @@ pub async fn findings(
         })
     }
     .await;
-    match body {
-        Ok(b) => page("Findings", &user.name, b).into_response(),
-        Err(e) => error_page(&user.name, &e),
-    }
+    render("Findings", &user.name, body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,10 +337,7 @@ pub async fn checklists(
         })
     }
     .await;
-    match body {
-        Ok(b) => page("Checklists", &user.name, b).into_response(),
-        Err(e) => error_page(&user.name, &e),
-    }
+    render("Checklists", &user.name, body)
 }
 
 pub async fn checklist(
@@ -427,10 +413,7 @@ pub async fn checklist(
         })
     }
     .await;
-    match body {
-        Ok(b) => page("Checklist", &user.name, b).into_response(),
-        Err(e) => error_page(&user.name, &e),
-    }
+    render("Checklist", &user.name, body)
 }
 
 fn answer_text(v: &serde_json::Value) -> String {

@@ -11,18 +11,14 @@ use crate::store::{
     ReportFilter, ReviewRecord, SilentObserver, StoreError, SubmissionFilter,
 };
 
-/// `WHERE` clauses and their values for the tallies' columns.
-fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
-    let mut clauses = Vec::new();
+/// `WHERE` (after any `fixed` conditions) for the conditions whose value is given, with
+/// numbered parameters in order.
+fn where_clause(fixed: &[&str], conditions: &[(&str, Option<&str>)]) -> (String, Vec<String>) {
+    let mut clauses: Vec<String> = fixed.iter().map(|c| (*c).to_owned()).collect();
     let mut values = Vec::new();
-    for (clause, value) in [
-        ("region = ?", &filter.region),
-        ("form_id = ?", &filter.form),
-        ("hour >= ?", &filter.from_hour),
-        ("hour < ?", &filter.to_hour),
-    ] {
+    for (clause, value) in conditions {
         if let Some(v) = value {
-            values.push(v.clone());
+            values.push((*v).to_owned());
             clauses.push(clause.replace('?', &format!("?{}", values.len())));
         }
     }
@@ -32,6 +28,19 @@ fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
         format!("WHERE {}", clauses.join(" AND "))
     };
     (sql, values)
+}
+
+/// `WHERE` clauses and their values for the tallies' columns.
+fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
+    where_clause(
+        &[],
+        &[
+            ("region = ?", filter.region.as_deref()),
+            ("form_id = ?", filter.form.as_deref()),
+            ("hour >= ?", filter.from_hour.as_deref()),
+            ("hour < ?", filter.to_hour.as_deref()),
+        ],
+    )
 }
 
 fn stage(text: &str) -> Stage {
@@ -92,29 +101,24 @@ pub(super) fn critical_findings(
     filter: &ReportFilter,
     limit: u32,
 ) -> Result<Vec<CriticalFinding>, StoreError> {
-    let mut clauses = vec!["s.review_status != 'rejected'".to_owned()];
-    let mut values: Vec<&str> = Vec::new();
-    for (clause, value) in [
-        ("c.region = ?", &filter.region),
-        ("c.form_id = ?", &filter.form),
-        ("c.observed_at >= ?", &filter.from_hour),
-        ("c.observed_at < ?", &filter.to_hour),
-    ] {
-        if let Some(v) = value {
-            values.push(v);
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        }
-    }
+    let (filter_sql, values) = where_clause(
+        &["s.review_status != 'rejected'"],
+        &[
+            ("c.region = ?", filter.region.as_deref()),
+            ("c.form_id = ?", filter.form.as_deref()),
+            ("c.observed_at >= ?", filter.from_hour.as_deref()),
+            ("c.observed_at < ?", filter.to_hour.as_deref()),
+        ],
+    );
     let mut stmt = c.prepare_cached(&format!(
         "SELECT c.submission_id, c.form_id, c.question_id, s.station_code, c.region,
                 c.observed_at, a.name
          FROM critical_findings c
          JOIN submissions s ON s.id = c.submission_id
          JOIN accounts a ON a.id = s.observer_id
-         WHERE {}
+         {filter_sql}
          ORDER BY c.observed_at DESC
-         LIMIT {limit}",
-        clauses.join(" AND ")
+         LIMIT {limit}"
     ))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
         Ok(CriticalFinding {
@@ -336,29 +340,18 @@ pub(super) fn feedback_since(
 
 /// `WHERE` clauses over `submissions s` for a [`SubmissionFilter`].
 pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String>) {
-    let mut clauses = Vec::new();
-    let mut values = Vec::new();
-    let review = filter.review.map(|r| r.as_str().to_owned());
-    for (clause, value) in [
-        ("s.form_id = ?", &filter.form),
-        ("s.station_code = ?", &filter.station),
-        ("s.region = ?", &filter.region),
-        ("s.observer_id = ?", &filter.observer),
-        ("s.review_status = ?", &review),
-        ("s.observed_hour >= ?", &filter.from_hour),
-        ("s.observed_hour < ?", &filter.to_hour),
-    ] {
-        if let Some(v) = value {
-            values.push(v.clone());
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        }
-    }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    (sql, values)
+    where_clause(
+        &[],
+        &[
+            ("s.form_id = ?", filter.form.as_deref()),
+            ("s.station_code = ?", filter.station.as_deref()),
+            ("s.region = ?", filter.region.as_deref()),
+            ("s.observer_id = ?", filter.observer.as_deref()),
+            ("s.review_status = ?", filter.review.map(|r| r.as_str())),
+            ("s.observed_hour >= ?", filter.from_hour.as_deref()),
+            ("s.observed_hour < ?", filter.to_hour.as_deref()),
+        ],
+    )
 }
 
 pub(super) fn export(
