@@ -70,6 +70,26 @@ async fn browser(port: u16, profile: &Path) -> Client {
         .expect("chromium starts under chromedriver")
 }
 
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+}
+
 /// Waits (polling the page, as WebDriver does) until an element shows up after a navigation.
 async fn wait_for(client: &Client, css: &str) {
     client
@@ -151,40 +171,16 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
                 .path()
                 .starts_with("/login")
         );
-        client
-            .find(Locator::Css("#token"))
-            .await
-            .expect("token field")
-            .send_keys("eom_wrong")
-            .await
-            .expect("type");
-        client
-            .find(Locator::Css("button[type=submit]"))
-            .await
-            .expect("button")
-            .click()
-            .await
-            .expect("click");
+        type_into(&client, "#token", "eom_wrong").await;
+        click(&client, "button[type=submit]").await;
         assert!(
             text(&client, ".error")
                 .await
                 .contains("not a coordinator token")
         );
 
-        client
-            .find(Locator::Css("#token"))
-            .await
-            .expect("token field")
-            .send_keys(&token)
-            .await
-            .expect("type");
-        client
-            .find(Locator::Css("button[type=submit]"))
-            .await
-            .expect("button")
-            .click()
-            .await
-            .expect("click");
+        type_into(&client, "#token", &token).await;
+        click(&client, "button[type=submit]").await;
         wait_for(&client, "#assessments").await;
         assert_eq!(client.current_url().await.expect("url").path(), "/");
 
@@ -219,27 +215,14 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         link.click().await.expect("open the checklist");
         wait_for(&client, "form[action$='/review']").await;
         assert_eq!(client.current_url().await.expect("url").path(), href);
-        client
-            .find(Locator::Css("#status option[value=flagged]"))
-            .await
-            .expect("option")
-            .click()
-            .await
-            .expect("choose flagged");
-        client
-            .find(Locator::Css("#comment"))
-            .await
-            .expect("comment")
-            .send_keys("Protocol copy unreadable: please send a photo")
-            .await
-            .expect("type");
-        client
-            .find(Locator::Css("form[action$='/review'] button"))
-            .await
-            .expect("save")
-            .click()
-            .await
-            .expect("submit the review");
+        click(&client, "#status option[value=flagged]").await;
+        type_into(
+            &client,
+            "#comment",
+            "Protocol copy unreadable: please send a photo",
+        )
+        .await;
+        click(&client, "form[action$='/review'] button").await;
         wait_for(&client, "#review-status.flagged").await;
         assert_eq!(text(&client, "#review-status").await, "flagged");
         client.close().await.expect("close the browser");
