@@ -39,6 +39,27 @@ pub fn create_account(
     Ok(CreatedAccount { account, token })
 }
 
+/// Revokes an account's token at once (a lost or seized laptop), optionally issuing a new
+/// one. Its checklists stay; requests with the old token are refused from now on.
+pub fn replace_token(
+    store: &dyn Store,
+    account_id: &str,
+    issue_new: bool,
+) -> Result<Option<String>, StoreError> {
+    let new_token = issue_new.then(generate_token);
+    let hash = match &new_token {
+        Some(token) => hash_token(token),
+        // No token hashes to this: it is not hex.
+        None => format!("revoked:{}", uuid::Uuid::now_v7()),
+    };
+    if !store.set_token_hash(account_id.trim(), &hash)? {
+        return Err(StoreError::Invalid(format!(
+            "there is no account with id '{account_id}'; 'eom-server observer list' shows them"
+        )));
+    }
+    Ok(new_token)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{path}: {source}")]

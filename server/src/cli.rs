@@ -72,6 +72,18 @@ pub enum ObserverCommand {
     Add(AddAccount),
     /// List observer accounts.
     List,
+    /// Revoke an observer's token at once (a lost or seized laptop); with --new-token, print
+    /// a replacement.
+    Revoke(Revoke),
+}
+
+#[derive(Debug, Args)]
+pub struct Revoke {
+    /// The account id, as 'list' shows it.
+    pub id: String,
+    /// Issue and print a new token for the same account.
+    #[arg(long)]
+    pub new_token: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +92,8 @@ pub enum CoordinatorCommand {
     Add(AddCoordinator),
     /// List coordinator accounts.
     List,
+    /// Revoke a coordinator's token; with --new-token, print a replacement.
+    Revoke(Revoke),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +158,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Coordinator(CoordinatorCommand::List) => {
             list_accounts(&crate::open_store(&cli.db)?, Role::Coordinator)
+        }
+        Command::Observer(ObserverCommand::Revoke(r))
+        | Command::Coordinator(CoordinatorCommand::Revoke(r)) => {
+            let store = crate::open_store(&cli.db)?;
+            match admin::replace_token(&store, &r.id, r.new_token)? {
+                Some(token) => {
+                    println!(
+                        "The old token of {} no longer works. New token (shown only now):",
+                        r.id
+                    );
+                    println!("{token}");
+                }
+                None => println!("The token of {} is revoked; its checklists stay.", r.id),
+            }
+            Ok(())
         }
         Command::Demo {
             observers,

@@ -521,3 +521,149 @@ async fn exports_in_csv_xlsx_and_json_lines() {
     let (status, _, _) = download(&day.app, "/api/v1/export?format=pdf&form=voting").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// Running totals against a count from scratch: after a random sequence of new checklists,
+/// edits, out-of-order revisions, rejections and un-rejections, every figure equals what
+/// counting the surviving latest revisions gives.
+#[tokio::test]
+async fn running_totals_always_equal_a_count_from_scratch() {
+    use rand::{Rng, SeedableRng};
+    use std::collections::HashMap;
+
+    let app = TestApp::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    // id -> (latest content pushed, revision, rejected)
+    let mut model: HashMap<SubmissionId, (SubmissionContent, u32, bool)> = HashMap::new();
+    let stations = ["PEC-1", "PEC-2", "PEC-3"];
+    let overalls = ["very_good", "good", "bad", "very_bad"];
+    for step in 0..400 {
+        let roll: f64 = rng.random();
+        if model.is_empty() || roll < 0.5 {
+            let mut c = voting_at(
+                stations[rng.random_range(0..3)],
+                overalls[rng.random_range(0..4)],
+                rng.random_range(6..20),
+            );
+            if rng.random_bool(0.2) {
+                c.answers
+                    .insert("observers_unrestricted".into(), json!(false));
+                c.answers
+                    .insert("access_restriction".into(), json!(["kept_far"]));
+            }
+            if rng.random_bool(0.1) {
+                c.answers.insert("box_stuffing".into(), json!(true));
+            }
+            let id = SubmissionId::new();
+            assert_eq!(app.push(&[payload(id, 1, c.clone())]).await, ["accepted"]);
+            model.insert(id, (c, 1, false));
+            continue;
+        }
+        let ids: Vec<SubmissionId> = model.keys().copied().collect();
+        let id = ids[rng.random_range(0..ids.len())];
+        let (content, revision, rejected) = model.get(&id).cloned().expect("known");
+        if roll < 0.75 {
+            // An edit, sometimes skipping a revision number; the skipped one may come late.
+            let mut edited = content.clone();
+            edited
+                .answers
+                .insert("overall".into(), json!(overalls[rng.random_range(0..4)]));
+            edited.station =
+                eom_shared::StationCode::parse(stations[rng.random_range(0..3)]).expect("code");
+            let next = revision + if rng.random_bool(0.3) { 2 } else { 1 };
+            assert_eq!(
+                app.push(&[payload(id, next, edited.clone())]).await,
+                ["accepted"]
+            );
+            if next == revision + 2 {
+                let late = payload(id, revision + 1, content.clone());
+                assert_eq!(app.push(&[late]).await, ["stale"], "step {step}");
+            }
+            model.insert(id, (edited, next, rejected));
+        } else {
+            let status = if rejected { "none" } else { "rejected" };
+            let (code, _, _) = app
+                .send(
+                    Request::post(format!("/api/v1/submissions/{id}/review"))
+                        .header(header::AUTHORIZATION, format!("Bearer {}", app.coordinator))
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(
+                            json!({"status": status, "comment": "check"}).to_string(),
+                        ))
+                        .expect("request"),
+                )
+                .await;
+            assert_eq!(code, StatusCode::OK);
+            model.insert(id, (content, revision, !rejected));
+        }
+    }
+
+    let region = |station: &str| if station == "PEC-3" { "South" } else { "North" };
+    let counted: Vec<&SubmissionContent> = model
+        .values()
+        .filter(|(_, _, rejected)| !rejected)
+        .map(|(c, _, _)| c)
+        .collect();
+    let negative =
+        |c: &SubmissionContent| matches!(c.answers["overall"].as_str(), Some("bad" | "very_bad"));
+    let (_, report) = app
+        .get("/api/v1/reports/assessments", &app.coordinator)
+        .await;
+    let expected = (
+        counted.iter().filter(|c| negative(c)).count() as u64,
+        counted.len() as u64,
+    );
+    assert_eq!(share(&stage(&report, "voting")["negative"]), expected);
+    for name in ["North", "South"] {
+        let mine: Vec<&&SubmissionContent> = counted
+            .iter()
+            .filter(|c| region(c.station.as_str()) == name)
+            .collect();
+        let row = report["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .find(|r| r["region"] == name)
+            .expect("region row");
+        assert_eq!(
+            share(&row["negative"]),
+            (
+                mine.iter().filter(|c| negative(c)).count() as u64,
+                mine.len() as u64
+            ),
+            "{name}"
+        );
+    }
+    let (_, access) = app.get("/api/v1/reports/access", &app.coordinator).await;
+    let restricted = counted
+        .iter()
+        .filter(|c| c.answers["observers_unrestricted"] == json!(false))
+        .count() as u64;
+    assert_eq!(
+        share(&access["figures"][0]["restricted"]),
+        (restricted, counted.len() as u64)
+    );
+    let (_, findings) = app.get("/api/v1/reports/findings", &app.coordinator).await;
+    let stuffing = findings["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .find(|q| q["question_id"] == "box_stuffing")
+        .expect("row");
+    let stuffed = counted
+        .iter()
+        .filter(|c| c.answers["box_stuffing"] == json!(true))
+        .count() as u64;
+    assert_eq!(share(&stuffing["concern"]), (stuffed, counted.len() as u64));
+    let (_, coverage) = app.get("/api/v1/reports/coverage", &app.coordinator).await;
+    let visited_north = ["PEC-1", "PEC-2"]
+        .iter()
+        .filter(|s| counted.iter().any(|c| c.station.as_str() == **s))
+        .count() as u64;
+    let north_voting = coverage["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .find(|r| r["region"] == "North" && r["stage"] == "voting")
+        .expect("row");
+    assert_eq!(share(&north_voting["visited"]).0, visited_north);
+}

@@ -374,3 +374,55 @@ fn the_observer_sees_the_coordinators_comments_and_answers_with_an_edit() {
         "Group voting in booth 2 all morning"
     );
 }
+
+#[test]
+fn a_revoked_token_is_refused_and_a_new_one_carries_on() {
+    let mut mission = Mission::new();
+    mission.start();
+    let created = mission
+        .admin(&[
+            "observer", "add", "--name", "Team 11", "--region", "North", "--json",
+        ])
+        .ok()
+        .json();
+    let (account, token) = (
+        created["id"].as_str().expect("id").to_owned(),
+        created["token"].as_str().expect("token").to_owned(),
+    );
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &token);
+    laptop.eom(&["pull"]).ok();
+    let first = laptop.file("voting", "PEC-001", &voting_answers("good"));
+    laptop.eom(&["sync"]).ok();
+
+    // The laptop is seized: the coordinator revokes its token.
+    mission.admin(&["observer", "revoke", &account]).ok();
+    laptop.file("voting", "PEC-002", &voting_answers("good"));
+    let refused = laptop.eom(&["sync"]);
+    assert_eq!(refused.status, Some(3));
+    assert!(
+        refused.stdout.contains("refused the token"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(laptop.status()["queued"], 1, "nothing lost");
+
+    // The team gets a new token for the same account and carries on.
+    let rotated = mission
+        .admin(&["observer", "revoke", &account, "--new-token"])
+        .ok();
+    let new_token = rotated.last_line().to_owned();
+    laptop.setup(mission.url(), &new_token);
+    laptop.eom(&["sync"]).ok();
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{first}"));
+    assert_eq!(detail["observer_id"], account.as_str());
+    assert_eq!(mission.all_submissions().len(), 2);
+
+    let unknown = mission.admin(&["observer", "revoke", "no-such-account"]);
+    assert!(!unknown.success());
+    assert!(
+        unknown.stderr.contains("observer list"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -293,6 +293,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates many accounts in one transaction (the demo's thousands of teams).
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError>;
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError>;
+    /// Replaces an account's token hash (a new token, or none that can match: revoked).
+    /// Returns false when there is no such account.
+    fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError>;
     fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
 
     /// Adds forms whose (id, version) is not stored yet; returns how many were added.

@@ -270,6 +270,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE accounts SET token_hash = ?2 WHERE id = ?1",
+                params![account_id, token_hash],
+            )? == 1)
+        })
+    }
+
     fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT * FROM accounts ORDER BY role, name")?;
