@@ -170,17 +170,6 @@ impl SyncReport {
     }
 }
 
-/// One pass with default settings: push the whole outbox, then pull.
-pub async fn sync(
-    store: &mut LocalStore,
-    client: &ServerClient,
-    batch_size: usize,
-) -> Result<SyncReport, SyncError> {
-    SyncSession::new(batch_size, RetryPolicy::default())
-        .run(store, client)
-        .await
-}
-
 impl SyncSession {
     /// One pass: push everything queued (retrying failed requests a few times), then pull.
     pub async fn run(

@@ -14,7 +14,6 @@ pub mod store;
 pub mod web;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -100,26 +99,6 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server stopped with an error")
-}
-
-/// Binds `addr` (use port 0 for a free port) and serves in the background; for tests and
-/// embedding. The server stops when the returned sender is dropped or sent to.
-pub async fn spawn(
-    state: AppState,
-    addr: SocketAddr,
-) -> anyhow::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let stop = async move {
-            let _ = rx.await;
-        };
-        if let Err(e) = run(listener, state, stop).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
-    Ok((local, tx))
 }
 
 async fn shutdown_signal() {
