@@ -62,8 +62,13 @@ impl Share {
         }
     }
 
-    /// "31% of 412 observations (95% CI 27-36%)".
+    /// "31% of 412 observations (95% CI 27-36%)"; `noun` is the plural.
     pub fn phrase(&self, noun: &str) -> String {
+        let noun = if self.whole == 1 {
+            noun.strip_suffix('s').unwrap_or(noun)
+        } else {
+            noun
+        };
         match (self.share, self.ci_low, self.ci_high) {
             (Some(p), Some(lo), Some(hi)) => format!(
                 "{}% of {} {noun} (95% CI {}-{}%)",
@@ -391,6 +396,10 @@ mod tests {
         assert_eq!(
             Share::of(128, 412).phrase("observations"),
             "31% of 412 observations (95% CI 27-36%)"
+        );
+        assert_eq!(
+            Share::of(1, 1).phrase("observations"),
+            "100% of 1 observation (95% CI 21-100%)"
         );
     }
 
