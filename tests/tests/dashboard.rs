@@ -173,6 +173,7 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         );
         type_into(&client, "#token", "eom_wrong").await;
         click(&client, "button[type=submit]").await;
+        wait_for(&client, ".error").await;
         assert!(
             text(&client, ".error")
                 .await
@@ -183,6 +184,17 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         click(&client, "button[type=submit]").await;
         wait_for(&client, "#assessments").await;
         assert_eq!(client.current_url().await.expect("url").path(), "/");
+        let cookies = client.get_all_cookies().await.expect("cookies");
+        let session = cookies
+            .iter()
+            .find(|c| c.name() == "eom_session")
+            .expect("a session cookie");
+        assert_ne!(
+            session.value(),
+            token,
+            "the browser never keeps the token itself"
+        );
+        assert_eq!(session.http_only(), Some(true));
 
         // The overview shows the same figures as the JSON API.
         assert_eq!(
@@ -225,6 +237,12 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         click(&client, "form[action$='/review'] button").await;
         wait_for(&client, "#review-status.flagged").await;
         assert_eq!(text(&client, "#review-status").await, "flagged");
+
+        // Signing out ends the session: the pages ask for the token again.
+        click(&client, "header form button").await;
+        wait_for(&client, "#token").await;
+        client.goto(&format!("{base}/")).await.expect("open");
+        wait_for(&client, "#token").await;
         client.close().await.expect("close the browser");
         href
     });

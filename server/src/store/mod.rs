@@ -287,6 +287,17 @@ pub trait Store: Send + Sync + 'static {
     /// Creates many accounts in one transaction (the demo's thousands of teams).
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError>;
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError>;
+    /// Records a dashboard sign-in: the hash of a random session id, valid until `expires_at`.
+    fn create_session(
+        &self,
+        id_hash: &str,
+        account_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The account signed in with this session, if it exists and has not expired.
+    fn session_account(&self, id_hash: &str) -> Result<Option<Account>, StoreError>;
+    fn end_session(&self, id_hash: &str) -> Result<(), StoreError>;
+
     /// Replaces an account's token hash (a new token, or none that can match: revoked).
     /// Returns false when there is no such account.
     fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError>;

@@ -1,6 +1,7 @@
-//! The coordinators' dashboard: server-rendered pages under `/`, signed in with a coordinator
-//! token kept in an HttpOnly cookie. No external assets, so it works on a mission's offline
-//! network; one small stylesheet inline, readable on a laptop and a phone.
+//! The coordinators' dashboard: server-rendered pages under `/`. A coordinator token opens a
+//! 12-hour session (an HttpOnly cookie holding a random id, never the token). No external
+//! assets, so it works on a mission's offline network; one small stylesheet inline, readable
+//! on a laptop and a phone.
 
 mod layout;
 mod pages;
@@ -15,7 +16,9 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::hash_token;
+use chrono::{Duration, Utc};
+
+use crate::auth::{generate_token, hash_token};
 use crate::store::{Account, Role};
 
 const COOKIE: &str = "eom_session";
@@ -47,6 +50,9 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// How long a dashboard sign-in lasts.
+const SESSION_HOURS: i64 = 12;
+
 async fn coordinator_for(state: &AppState, token: &str) -> Option<Account> {
     let hash = hash_token(token);
     let store = state.store.clone();
@@ -57,13 +63,23 @@ async fn coordinator_for(state: &AppState, token: &str) -> Option<Account> {
     (account.role == Role::Coordinator).then_some(account)
 }
 
+async fn session_for(state: &AppState, session: &str) -> Option<Account> {
+    let hash = hash_token(session);
+    let store = state.store.clone();
+    let account = tokio::task::spawn_blocking(move || store.session_account(&hash))
+        .await
+        .ok()?
+        .ok()??;
+    (account.role == Role::Coordinator).then_some(account)
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = cookie_token(&parts.headers);
-        match token {
-            Some(t) => match coordinator_for(state, &t).await {
+        let session = cookie_token(&parts.headers);
+        match session {
+            Some(t) => match session_for(state, &t).await {
                 Some(account) => Ok(Session(account)),
                 None => Err(Redirect::to("/login?expired=1").into_response()),
             },
@@ -109,21 +125,37 @@ struct LoginForm {
 }
 
 async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    let token = form.token.trim().to_owned();
-    if coordinator_for(&state, &token).await.is_none() {
+    let Some(account) = coordinator_for(&state, form.token.trim()).await else {
         return Redirect::to("/login?failed=1").into_response();
+    };
+    // The browser keeps a random session id, never the token itself.
+    let session = generate_token();
+    let hash = hash_token(&session);
+    let store = state.store.clone();
+    let expires = Utc::now() + Duration::hours(SESSION_HOURS);
+    let stored =
+        tokio::task::spawn_blocking(move || store.create_session(&hash, &account.id, expires))
+            .await;
+    if !matches!(stored, Ok(Ok(()))) {
+        return Redirect::to("/login?expired=1").into_response();
     }
     let mut response = Redirect::to("/").into_response();
-    // Tokens are hex with a prefix: safe in a cookie value as they are.
+    // Session ids are hex with a prefix: safe in a cookie value as they are.
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400"
+        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_HOURS * 3600
     )) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
 }
 
-async fn logout() -> Response {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(session) = cookie_token(&headers) {
+        let hash = hash_token(&session);
+        let store = state.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.end_session(&hash)).await;
+    }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,

@@ -29,6 +29,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_reports_and_review.sql"),
+    include_str!("migrations/0003_dashboard_sessions.sql"),
 ];
 
 mod ingest;
@@ -270,12 +271,54 @@ impl Store for SqliteStore {
         })
     }
 
+    fn create_session(
+        &self,
+        id_hash: &str,
+        account_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            // Expired sign-ins are cleared whenever someone signs in.
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1",
+                [now_text(Utc::now())],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (id_hash, account_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id_hash, account_id, now_text(Utc::now()), now_text(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session_account(&self, id_hash: &str) -> Result<Option<Account>, StoreError> {
+        let now = now_text(Utc::now());
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT a.* FROM sessions s JOIN accounts a ON a.id = s.account_id
+                 WHERE s.id_hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![id_hash, now], account_from_row)
+            .optional()?)
+        })
+    }
+
+    fn end_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
+            Ok(())
+        })
+    }
+
     fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError> {
         self.write(|tx| {
-            Ok(tx.execute(
+            let changed = tx.execute(
                 "UPDATE accounts SET token_hash = ?2 WHERE id = ?1",
                 params![account_id, token_hash],
-            )? == 1)
+            )?;
+            // A revoked coordinator is signed out of the dashboard too.
+            tx.execute("DELETE FROM sessions WHERE account_id = ?1", [account_id])?;
+            Ok(changed == 1)
         })
     }
 
