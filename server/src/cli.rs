@@ -51,6 +51,9 @@ pub enum Command {
     /// The list of polling stations and commissions.
     #[command(subcommand)]
     Stations(StationsCommand),
+    /// Report maintenance.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
     /// Fill the database with a realistic simulated election day (regions, stations, teams,
     /// checklists, incidents) and print a coordinator token to explore it with.
     Demo {
@@ -119,6 +122,13 @@ pub struct AddCoordinator {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Recompute every running total behind the reports from the stored checklists (safe
+    /// to run while the server runs; pushes wait for it).
+    Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum StationsCommand {
     /// Import or update stations from a CSV file with the header
     /// code,name,region,district,level,registered_voters (level: pec, tec or dec).
@@ -172,6 +182,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => println!("The token of {} is revoked; its checklists stay.", r.id),
             }
+            Ok(())
+        }
+        Command::Reports(ReportsCommand::Rebuild) => {
+            let store = crate::open_store(&cli.db)?;
+            let started = std::time::Instant::now();
+            let counted = store.rebuild_tallies(&crate::reports::contribution::contribution)?;
+            println!(
+                "Recounted {counted} checklists into the report totals in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Demo {

@@ -356,6 +356,13 @@ pub trait Store: Send + Sync + 'static {
     /// First arrivals per hour of receipt and stage.
     fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError>;
 
+    /// Recomputes every running total from the latest revisions (rejected ones left out),
+    /// with `contribution` deciding what each checklist adds; returns how many were counted.
+    fn rebuild_tallies(
+        &self,
+        contribution: &dyn Fn(&Form, &serde_json::Map<String, Value>) -> Contribution,
+    ) -> Result<u64, StoreError>;
+
     /// Records a review; `None` when there is no such checklist.
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;
 

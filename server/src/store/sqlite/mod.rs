@@ -17,6 +17,8 @@ use eom_shared::sync::ReviewStatus;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 use serde_json::Value;
 
+use crate::reports::contribution::Contribution;
+
 use super::{
     Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageRow,
     CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch, IngestDecision,
@@ -33,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 mod ingest;
+mod rebuild;
 mod reports;
 
 const MAX_IDLE_READERS: usize = 8;
@@ -632,6 +635,13 @@ impl Store for SqliteStore {
 
     fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError> {
         self.read(reports::arrivals)
+    }
+
+    fn rebuild_tallies(
+        &self,
+        contribution: &dyn Fn(&Form, &serde_json::Map<String, Value>) -> Contribution,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| rebuild::rebuild(tx, contribution))
     }
 
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {
