@@ -302,17 +302,73 @@ async fn coverage_silent_teams_and_timeline() {
     assert!(silent.contains(&"Team silent"), "{silent:?}");
     assert!(!silent.contains(&"Team 1"), "Team 1 just sent checklists");
 
-    let (_, timeline) = day
+    let c = &day.app.coordinator;
+    let (_, counting_only) = day
         .app
-        .get("/api/v1/reports/timeline", &day.app.coordinator)
+        .get("/api/v1/reports/coverage?form=counting", c)
         .await;
-    let total: u64 = timeline["hours"]
-        .as_array()
-        .expect("hours")
-        .iter()
-        .map(|h| h["total"].as_u64().expect("total"))
-        .sum();
-    assert_eq!(total, 60);
+    let visited = |report: &Value, region: &str, stage: &str| {
+        report["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .find(|r| r["region"] == region && r["stage"] == stage)
+            .map(|r| share(&r["visited"]))
+            .unwrap_or_else(|| panic!("{region} {stage} in {report}"))
+    };
+    assert_eq!(visited(&counting_only, "North", "counting"), (1, 2));
+    assert_eq!(visited(&counting_only, "North", "voting"), (0, 2));
+    let (_, evening) = day
+        .app
+        .get("/api/v1/reports/coverage?from=2026-03-19T18:00", c)
+        .await;
+    assert_eq!(
+        visited(&evening, "North", "voting"),
+        (0, 2),
+        "no voting visits after 18:00"
+    );
+    assert_eq!(visited(&evening, "North", "counting"), (1, 2));
+    let (_, south) = day
+        .app
+        .get("/api/v1/reports/coverage?region=South", c)
+        .await;
+    assert!(
+        south["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .all(|r| r["region"] == "South")
+    );
+
+    let total = |timeline: &Value| -> u64 {
+        timeline["hours"]
+            .as_array()
+            .expect("hours")
+            .iter()
+            .map(|h| h["total"].as_u64().expect("total"))
+            .sum()
+    };
+    let (_, timeline) = day.app.get("/api/v1/reports/timeline", c).await;
+    assert_eq!(total(&timeline), 60);
+    let (_, counting) = day
+        .app
+        .get("/api/v1/reports/timeline?form=counting", c)
+        .await;
+    assert_eq!(total(&counting), 10);
+    let (_, south) = day
+        .app
+        .get("/api/v1/reports/timeline?region=South", c)
+        .await;
+    assert_eq!(total(&south), 30);
+    let (_, long_ago) = day
+        .app
+        .get("/api/v1/reports/timeline?to=2000-01-01T00:00", c)
+        .await;
+    assert_eq!(
+        total(&long_ago),
+        0,
+        "the window applies to the hour of receipt"
+    );
 }
 
 #[tokio::test]

@@ -141,39 +141,44 @@ pub async fn findings(
 
 #[derive(Debug, Deserialize)]
 pub struct CoverageQuery {
-    region: Option<String>,
+    #[serde(flatten)]
+    filter: FilterQuery,
     /// Observers silent for longer than this many minutes are listed.
     silent_minutes: Option<u32>,
 }
 
 pub async fn coverage_report(
     state: &AppState,
-    region: Option<String>,
+    filter: &ReportFilter,
     silent_minutes: u32,
 ) -> Result<CoverageReport, ApiError> {
-    let store = state.store.clone();
+    let (store, f) = (state.store.clone(), filter.clone());
     let before = (Utc::now() - Duration::minutes(i64::from(silent_minutes)))
         .to_rfc3339_opts(SecondsFormat::Millis, true);
     let (rows, silent) = blocking(move || {
         Ok((
-            store.coverage(region.as_deref())?,
-            store.silent_observers(&before, region.as_deref(), SILENT_LIMIT)?,
+            store.coverage(&f)?,
+            store.silent_observers(&before, f.region.as_deref(), SILENT_LIMIT)?,
         ))
     })
     .await?;
     Ok(figures::coverage(&rows, silent_minutes, silent))
 }
 
-/// `GET /api/v1/reports/coverage?region=&silent_minutes=`: stations visited against the station
-/// list, and observers who have sent nothing for a while.
+/// `GET /api/v1/reports/coverage?region=&form=&from=&to=&silent_minutes=`: stations visited
+/// against the station list, and observers who have sent nothing for a while.
 pub async fn coverage(
     State(state): State<AppState>,
     Coordinator(_c): Coordinator,
     ApiQuery(query): ApiQuery<CoverageQuery>,
-) -> Result<Json<CoverageReport>, ApiError> {
-    let region = query.region.filter(|r| !r.trim().is_empty());
+) -> Result<Json<Filtered<CoverageReport>>, ApiError> {
+    let filter = query.filter.to_filter()?;
     let minutes = query.silent_minutes.unwrap_or(DEFAULT_SILENT_MINUTES);
-    Ok(Json(coverage_report(&state, region, minutes).await?))
+    let report = coverage_report(&state, &filter, minutes).await?;
+    Ok(Json(Filtered {
+        filter: (&filter).into(),
+        report,
+    }))
 }
 
 #[derive(Debug, Serialize)]
@@ -181,14 +186,21 @@ pub struct Timeline {
     pub hours: Vec<TimelineHour>,
 }
 
-/// `GET /api/v1/reports/timeline`: checklists received per hour, by stage.
+/// `GET /api/v1/reports/timeline?region=&form=&from=&to=`: checklists received per hour, by
+/// stage; the window selects hours of receipt.
 pub async fn timeline(
     State(state): State<AppState>,
     Coordinator(_c): Coordinator,
-) -> Result<Json<Timeline>, ApiError> {
-    let rows = blocking(move || Ok(state.store.arrivals()?)).await?;
-    Ok(Json(Timeline {
-        hours: figures::timeline(&rows),
+    ApiQuery(query): ApiQuery<FilterQuery>,
+) -> Result<Json<Filtered<Timeline>>, ApiError> {
+    let filter = query.to_filter()?;
+    let f = filter.clone();
+    let rows = blocking(move || Ok(state.store.arrivals(&f)?)).await?;
+    Ok(Json(Filtered {
+        filter: (&filter).into(),
+        report: Timeline {
+            hours: figures::timeline(&rows),
+        },
     }))
 }
 

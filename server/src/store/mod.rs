@@ -343,8 +343,8 @@ pub trait Store: Send + Sync + 'static {
         filter: &ReportFilter,
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError>;
-    /// Stations visited per region and stage, against the station list.
-    fn coverage(&self, region: Option<&str>) -> Result<Vec<CoverageRow>, StoreError>;
+    /// Stations visited per region and stage, against the station list, within the filter.
+    fn coverage(&self, filter: &ReportFilter) -> Result<Vec<CoverageRow>, StoreError>;
     /// Observers whose last checklist arrived before `before` (RFC 3339), or never: the
     /// longest silent first, at most `limit` of them, and how many there are in all.
     fn silent_observers(
@@ -353,8 +353,9 @@ pub trait Store: Send + Sync + 'static {
         region: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError>;
-    /// First arrivals per hour of receipt and stage.
-    fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError>;
+    /// First arrivals per hour of receipt and stage, within the filter (its window applies to
+    /// the hour of receipt).
+    fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError>;
 
     /// Recomputes every running total from the latest revisions (rejected ones left out),
     /// with `contribution` deciding what each checklist adds; returns how many were counted.

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::reports::export::ExportFormat;
 use crate::reports::figures::{self, stage_name};
 use crate::reports::filter::FilterQuery;
+use crate::store::ReportFilter;
 
 /// Errors on a page are shown as a page, not as JSON.
 fn error_page(user: &str, e: &ApiError) -> Response {
@@ -44,7 +45,7 @@ async fn regions_and_forms(state: &AppState) -> Result<(Vec<String>, Vec<String>
     let store = state.store.clone();
     blocking(move || {
         let mut regions: Vec<String> = store
-            .coverage(None)?
+            .coverage(&ReportFilter::default())?
             .into_iter()
             .map(|c| c.region)
             .collect();
@@ -97,7 +98,7 @@ async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiE
     let (regions, forms) = regions_and_forms(state).await?;
     let assessment = assessment_report(state, &filter).await?;
     let access = access_figures(state, &filter).await?;
-    let coverage = coverage_report(state, filter.region.clone(), DEFAULT_SILENT_MINUTES).await?;
+    let coverage = coverage_report(state, &filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = findings_report(state, &filter, 10).await?;
     let lines = figures::statement(&assessment, &access);
     Ok(html! {
@@ -185,7 +186,7 @@ pub async fn regions(
         let (regions, forms) = regions_and_forms(&state).await?;
         let assessment = assessment_report(&state, &filter).await?;
         let access = access_figures(&state, &filter).await?;
-        let coverage = coverage_report(&state, filter.region.clone(), DEFAULT_SILENT_MINUTES).await?;
+        let coverage = coverage_report(&state, &filter, DEFAULT_SILENT_MINUTES).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/regions", &q, &regions, &forms))
             section {

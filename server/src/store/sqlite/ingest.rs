@@ -68,8 +68,8 @@ impl Counted {
 pub(super) struct TallyDeltas {
     assessments: HashMap<(String, String, String, String), [i64; 5]>,
     findings: HashMap<(String, String, String, String), [i64; 2]>,
-    visits: HashMap<(String, String), i64>,
-    arrivals: HashMap<(String, String), i64>,
+    visits: HashMap<(String, String, String, String), i64>,
+    arrivals: HashMap<(String, String, String, String), i64>,
 }
 
 impl TallyDeltas {
@@ -104,14 +104,25 @@ impl TallyDeltas {
         }
         *self
             .visits
-            .entry((c.station.clone(), c.stage.clone()))
+            .entry((
+                c.station.clone(),
+                c.form_id.clone(),
+                c.stage.clone(),
+                c.hour.clone(),
+            ))
             .or_default() += sign;
     }
 
-    pub fn arrived(&mut self, hour: &str, stage: &str) {
+    /// A checklist seen for the first time, received in `hour`.
+    pub fn arrived(&mut self, hour: &str, c: &Counted) {
         *self
             .arrivals
-            .entry((hour.to_owned(), stage.to_owned()))
+            .entry((
+                hour.to_owned(),
+                c.form_id.clone(),
+                c.region.clone(),
+                c.stage.clone(),
+            ))
             .or_default() += 1;
     }
 
@@ -146,20 +157,24 @@ impl TallyDeltas {
             }
         }
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO station_visits (station_code, stage, checklists) VALUES (?1, ?2, ?3)
-             ON CONFLICT (station_code, stage) DO UPDATE SET checklists = checklists + excluded.checklists",
+            "INSERT INTO station_visits (station_code, form_id, stage, hour, checklists)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (station_code, form_id, hour)
+             DO UPDATE SET checklists = checklists + excluded.checklists",
         )?;
-        for ((station, stage), d) in self.visits {
+        for ((station, form, stage, hour), d) in self.visits {
             if d != 0 {
-                stmt.execute(params![station, stage, d])?;
+                stmt.execute(params![station, form, stage, hour, d])?;
             }
         }
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO tally_arrivals (hour, stage, checklists) VALUES (?1, ?2, ?3)
-             ON CONFLICT (hour, stage) DO UPDATE SET checklists = checklists + excluded.checklists",
+            "INSERT INTO tally_arrivals (hour, form_id, region, stage, checklists)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (hour, form_id, region)
+             DO UPDATE SET checklists = checklists + excluded.checklists",
         )?;
-        for ((hour, stage), d) in self.arrivals {
-            stmt.execute(params![hour, stage, d])?;
+        for ((hour, form, region, stage), d) in self.arrivals {
+            stmt.execute(params![hour, form, region, stage, d])?;
         }
         Ok(())
     }
@@ -289,7 +304,7 @@ pub(super) fn ingest_one(
             counted.restricted,
             findings
         ])?;
-        deltas.arrived(&hour_of(received), &counted.stage);
+        deltas.arrived(&hour_of(received), &counted);
         true
     };
     if counts {

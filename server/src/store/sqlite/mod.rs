@@ -620,8 +620,8 @@ impl Store for SqliteStore {
         self.read(|c| reports::critical_findings(c, filter, limit))
     }
 
-    fn coverage(&self, region: Option<&str>) -> Result<Vec<CoverageRow>, StoreError> {
-        self.read(|c| reports::coverage(c, region))
+    fn coverage(&self, filter: &ReportFilter) -> Result<Vec<CoverageRow>, StoreError> {
+        self.read(|c| reports::coverage(c, filter))
     }
 
     fn silent_observers(
@@ -633,8 +633,8 @@ impl Store for SqliteStore {
         self.read(|c| reports::silent_observers(c, before, region, limit))
     }
 
-    fn arrivals(&self) -> Result<Vec<ArrivalRow>, StoreError> {
-        self.read(reports::arrivals)
+    fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError> {
+        self.read(|c| reports::arrivals(c, filter))
     }
 
     fn rebuild_tallies(

@@ -87,7 +87,7 @@ pub(super) fn rebuild(
                 restricted: c.restricted,
                 findings: c.findings,
             };
-            deltas.arrived(&hour_of(&first_received), &counted.stage);
+            deltas.arrived(&hour_of(&first_received), &counted);
             if review != "rejected" {
                 deltas.count(&counted, 1);
                 counted_total += 1;

@@ -146,23 +146,34 @@ fn observed_levels(stage: Stage) -> &'static [&'static str] {
 
 pub(super) fn coverage(
     c: &Connection,
-    region: Option<&str>,
+    filter: &ReportFilter,
 ) -> Result<Vec<CoverageRow>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT region, level, count(*) FROM stations
          WHERE ?1 IS NULL OR region = ?1 GROUP BY region, level",
     )?;
     let totals: Vec<(String, String, u64)> = stmt
-        .query_map([region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([filter.region.as_deref()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
-    let mut stmt = c.prepare_cached(
-        "SELECT st.region, v.stage, st.level, count(*) FROM station_visits v
+    let (filter_sql, values) = where_clause(
+        &["v.checklists > 0"],
+        &[
+            ("st.region = ?", filter.region.as_deref()),
+            ("v.form_id = ?", filter.form.as_deref()),
+            ("v.hour >= ?", filter.from_hour.as_deref()),
+            ("v.hour < ?", filter.to_hour.as_deref()),
+        ],
+    );
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT st.region, v.stage, st.level, count(DISTINCT v.station_code) FROM station_visits v
          JOIN stations st ON st.code = v.station_code
-         WHERE v.checklists > 0 AND (?1 IS NULL OR st.region = ?1)
-         GROUP BY st.region, v.stage, st.level",
-    )?;
+         {filter_sql}
+         GROUP BY st.region, v.stage, st.level"
+    ))?;
     let visited: Vec<(String, String, String, u64)> = stmt
-        .query_map([region], |r| {
+        .query_map(rusqlite::params_from_iter(&values), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<Result<_, _>>()?;
@@ -235,11 +246,17 @@ pub(super) fn silent_observers(
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
 
-pub(super) fn arrivals(c: &Connection) -> Result<Vec<ArrivalRow>, StoreError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT hour, stage, checklists FROM tally_arrivals ORDER BY hour, stage",
-    )?;
-    let rows = stmt.query_map([], |r| {
+/// Arrivals per hour of receipt and stage; the time window here is the hour of receipt.
+pub(super) fn arrivals(
+    c: &Connection,
+    filter: &ReportFilter,
+) -> Result<Vec<ArrivalRow>, StoreError> {
+    let (filter_sql, values) = tally_where(filter);
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT hour, stage, sum(checklists) FROM tally_arrivals {filter_sql}
+         GROUP BY hour, stage ORDER BY hour, stage"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
         Ok(ArrivalRow {
             hour: r.get(0)?,
             stage: stage(&r.get::<_, String>(1)?),

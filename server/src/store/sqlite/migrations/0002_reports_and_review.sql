@@ -49,20 +49,24 @@ CREATE TABLE tally_findings (
     PRIMARY KEY (form_id, question_id, region, hour)
 ) WITHOUT ROWID;
 
--- Checklists per station and stage, for coverage.
+-- Checklists per station, form and observation hour, for coverage.
 CREATE TABLE station_visits (
     station_code  TEXT NOT NULL,
+    form_id       TEXT NOT NULL,
     stage         TEXT NOT NULL,
+    hour          TEXT NOT NULL,
     checklists    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (station_code, stage)
+    PRIMARY KEY (station_code, form_id, hour)
 ) WITHOUT ROWID;
 
--- First arrivals per hour of receipt and stage, for the timeline.
+-- First arrivals per hour of receipt, form and region, for the timeline.
 CREATE TABLE tally_arrivals (
     hour        TEXT NOT NULL,
+    form_id     TEXT NOT NULL,
+    region      TEXT NOT NULL,
     stage       TEXT NOT NULL,
     checklists  INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, stage)
+    PRIMARY KEY (hour, form_id, region)
 ) WITHOUT ROWID;
 
 -- Critical findings of the latest revision of each checklist, newest first by index, so the
