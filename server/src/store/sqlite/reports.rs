@@ -158,20 +158,27 @@ pub(super) fn coverage(
         })?
         .collect::<Result<_, _>>()?;
     let (filter_sql, values) = where_clause(
-        &["v.checklists > 0"],
+        &["checklists > 0"],
         &[
-            ("st.region = ?", filter.region.as_deref()),
-            ("v.form_id = ?", filter.form.as_deref()),
-            ("v.hour >= ?", filter.from_hour.as_deref()),
-            ("v.hour < ?", filter.to_hour.as_deref()),
+            ("form_id = ?", filter.form.as_deref()),
+            ("hour >= ?", filter.from_hour.as_deref()),
+            ("hour < ?", filter.to_hour.as_deref()),
         ],
     );
+    // Stations visited per form first, grouped in primary-key order (no sort), then joined
+    // with the station list: about twice as fast as joining every hourly row. Two forms of
+    // one stage at the same station still count it once.
+    let region_param = values.len() + 1;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT st.region, v.stage, st.level, count(DISTINCT v.station_code) FROM station_visits v
+        "SELECT st.region, v.stage, st.level, count(DISTINCT v.station_code)
+         FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
+               {filter_sql} GROUP BY station_code, form_id) v
          JOIN stations st ON st.code = v.station_code
-         {filter_sql}
+         WHERE ?{region_param} IS NULL OR st.region = ?{region_param}
          GROUP BY st.region, v.stage, st.level"
     ))?;
+    let mut values: Vec<Option<String>> = values.into_iter().map(Some).collect();
+    values.push(filter.region.clone());
     let visited: Vec<(String, String, String, u64)> = stmt
         .query_map(rusqlite::params_from_iter(&values), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
