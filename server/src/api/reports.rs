@@ -57,13 +57,14 @@ impl From<&ReportFilter> for FilterEcho {
     }
 }
 
-pub async fn assessment_report(
+/// Negative assessments and observer access, from one read of the running totals.
+pub async fn assessment_and_access(
     state: &AppState,
     filter: &ReportFilter,
-) -> Result<AssessmentReport, ApiError> {
+) -> Result<(AssessmentReport, Vec<AccessFigure>), ApiError> {
     let (store, f) = (state.store.clone(), filter.clone());
     let rows = blocking(move || Ok(store.assessment_rows(&f)?)).await?;
-    Ok(figures::assessments(&rows))
+    Ok((figures::assessments(&rows), figures::access(&rows)))
 }
 
 /// `GET /api/v1/reports/assessments`: negative assessments per stage and region, with 95% CI.
@@ -73,20 +74,11 @@ pub async fn assessments(
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<AssessmentReport>>, ApiError> {
     let filter = query.to_filter()?;
-    let report = assessment_report(&state, &filter).await?;
+    let (report, _) = assessment_and_access(&state, &filter).await?;
     Ok(Json(Filtered {
         filter: (&filter).into(),
         report,
     }))
-}
-
-pub async fn access_figures(
-    state: &AppState,
-    filter: &ReportFilter,
-) -> Result<Vec<AccessFigure>, ApiError> {
-    let (store, f) = (state.store.clone(), filter.clone());
-    let rows = blocking(move || Ok(store.assessment_rows(&f)?)).await?;
-    Ok(figures::access(&rows))
 }
 
 #[derive(Debug, Serialize)]
@@ -101,7 +93,7 @@ pub async fn access(
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<AccessReport>>, ApiError> {
     let filter = query.to_filter()?;
-    let figures = access_figures(&state, &filter).await?;
+    let (_, figures) = assessment_and_access(&state, &filter).await?;
     Ok(Json(Filtered {
         filter: (&filter).into(),
         report: AccessReport { figures },
@@ -216,8 +208,7 @@ pub async fn statement(
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<Statement>>, ApiError> {
     let filter = query.to_filter()?;
-    let assessment = assessment_report(&state, &filter).await?;
-    let access = access_figures(&state, &filter).await?;
+    let (assessment, access) = assessment_and_access(&state, &filter).await?;
     Ok(Json(Filtered {
         filter: (&filter).into(),
         report: Statement {

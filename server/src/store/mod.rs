@@ -312,6 +312,8 @@ pub trait Store: Send + Sync + 'static {
     /// Adds or updates stations, all or nothing.
     fn import_stations(&self, stations: &[Station]) -> Result<ImportSummary, StoreError>;
     /// Forms and stations changed since the cursor, and reviews of `observer_id`'s checklists.
+    /// The regions of the station list, in order.
+    fn regions(&self) -> Result<Vec<String>, StoreError>;
     fn catalog_changes(&self, since: u64, observer_id: &str) -> Result<CatalogChanges, StoreError>;
 
     /// Stores several requests' batches in one transaction (group commit), committed to disk

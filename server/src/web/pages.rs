@@ -14,14 +14,13 @@ use crate::AppState;
 use crate::api::blocking;
 use crate::api::export::stream_export;
 use crate::api::reports::{
-    DEFAULT_SILENT_MINUTES, access_figures, assessment_report, coverage_report, findings_report,
+    DEFAULT_SILENT_MINUTES, assessment_and_access, coverage_report, findings_report,
 };
 use crate::api::submissions::{ReviewRequest, SubmissionQuery, parse_id, record_review};
 use crate::error::ApiError;
 use crate::reports::export::ExportFormat;
 use crate::reports::figures::{self, stage_name};
 use crate::reports::filter::FilterQuery;
-use crate::store::ReportFilter;
 
 /// Errors on a page are shown as a page, not as JSON.
 fn error_page(user: &str, e: &ApiError) -> Response {
@@ -44,12 +43,7 @@ fn render(title: &str, user: &str, body: Result<Markup, ApiError>) -> Response {
 async fn regions_and_forms(state: &AppState) -> Result<(Vec<String>, Vec<String>), ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut regions: Vec<String> = store
-            .coverage(&ReportFilter::default())?
-            .into_iter()
-            .map(|c| c.region)
-            .collect();
-        regions.dedup();
+        let regions = store.regions()?;
         let forms = store
             .latest_forms()?
             .into_iter()
@@ -96,8 +90,7 @@ pub async fn overview(
 async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiError> {
     let filter = q.to_filter()?;
     let (regions, forms) = regions_and_forms(state).await?;
-    let assessment = assessment_report(state, &filter).await?;
-    let access = access_figures(state, &filter).await?;
+    let (assessment, access) = assessment_and_access(state, &filter).await?;
     let coverage = coverage_report(state, &filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = findings_report(state, &filter, 10).await?;
     let lines = figures::statement(&assessment, &access);
@@ -184,8 +177,7 @@ pub async fn regions(
     let body = async {
         let filter = q.to_filter()?;
         let (regions, forms) = regions_and_forms(&state).await?;
-        let assessment = assessment_report(&state, &filter).await?;
-        let access = access_figures(&state, &filter).await?;
+        let (assessment, access) = assessment_and_access(&state, &filter).await?;
         let coverage = coverage_report(&state, &filter, DEFAULT_SILENT_MINUTES).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/regions", &q, &regions, &forms))

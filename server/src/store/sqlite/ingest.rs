@@ -6,7 +6,7 @@ use eom_shared::sync::PushOutcome;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::now_text;
-use crate::reports::contribution::Finding;
+use crate::reports::contribution::{Contribution, Finding};
 use crate::store::{IngestDecision, IngestItem, StoreError};
 
 /// What one checklist adds to the tallies, as stored on its `submissions` row so that it can
@@ -24,6 +24,57 @@ pub(super) struct Counted {
 }
 
 impl Counted {
+    /// What a checklist contributes, from what the domain computed for its answers.
+    pub fn new(
+        form_id: String,
+        stage: String,
+        region: String,
+        station: String,
+        observed_at: &str,
+        c: Contribution,
+    ) -> Self {
+        Self {
+            form_id,
+            stage,
+            region,
+            hour: hour_of(observed_at),
+            station,
+            overall: c.overall.map(|a| a.as_str().to_owned()),
+            restricted: c.restricted,
+            findings: c.findings,
+        }
+    }
+
+    /// The findings as stored on the `submissions` row.
+    pub fn findings_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string(&self.findings).map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    /// Replaces the checklist's rows in `critical_findings` with this contribution's.
+    pub fn write_critical(
+        &self,
+        tx: &Connection,
+        id: &str,
+        observed_at: &str,
+    ) -> Result<(), StoreError> {
+        tx.prepare_cached("DELETE FROM critical_findings WHERE submission_id = ?1")?
+            .execute([id])?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for f in self.findings.iter().filter(|f| f.critical) {
+            insert.execute(params![
+                id,
+                f.question,
+                self.form_id,
+                self.region,
+                observed_at
+            ])?;
+        }
+        Ok(())
+    }
+
     fn negative(&self) -> bool {
         matches!(self.overall.as_deref(), Some("bad" | "very_bad"))
     }
@@ -236,95 +287,68 @@ pub(super) fn ingest_one(
     }
 
     let observed_at = now_text(item.content.observed_at);
-    let counted = Counted {
-        form_id: item.content.form_id.to_string(),
-        stage: item.stage.as_str().to_owned(),
+    let counted = Counted::new(
+        item.content.form_id.to_string(),
+        item.stage.as_str().to_owned(),
         region,
-        hour: hour_of(&observed_at),
-        station: item.content.station.to_string(),
-        overall: item.contribution.overall.map(|a| a.as_str().to_owned()),
-        restricted: item.contribution.restricted,
-        findings: item.contribution.findings.clone(),
-    };
-    let findings =
-        serde_json::to_string(&counted.findings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        item.content.station.to_string(),
+        &observed_at,
+        item.contribution.clone(),
+    );
 
     // A review stays with the checklist across revisions: a rejected checklist stays out of
     // the statistics until a coordinator says otherwise.
-    let counts = if latest.is_some() {
-        let (old, review) = Counted::load(tx, &id)?.ok_or_else(|| {
-            StoreError::Database(format!("checklist {id} vanished during ingest"))
-        })?;
-        let counts = review != "rejected";
-        if counts {
-            deltas.count(&old, -1);
+    let counts = match latest {
+        Some(_) => {
+            let (old, review) = Counted::load(tx, &id)?.ok_or_else(|| {
+                StoreError::Database(format!("checklist {id} vanished during ingest"))
+            })?;
+            let counts = review != "rejected";
+            if counts {
+                deltas.count(&old, -1);
+            }
+            counts
         }
-        tx.prepare_cached(
-            "UPDATE submissions SET revision = ?2, form_id = ?3, form_version = ?4, stage = ?5,
-               station_code = ?6, region = ?7, overall = ?8, observed_at = ?9, received_at = ?10,
-               observed_hour = ?11, restricted = ?12, findings = ?13
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            item.revision,
-            counted.form_id,
-            item.content.form_version,
-            counted.stage,
-            counted.station,
-            counted.region,
-            counted.overall,
-            observed_at,
-            received,
-            counted.hour,
-            counted.restricted,
-            findings
-        ])?;
-        counts
-    } else {
-        tx.prepare_cached(
-            "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
-               station_code, region, overall, observed_at, first_received_at, received_at,
-               observed_hour, restricted, findings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)",
-        )?
-        .execute(params![
-            id,
-            item.revision,
-            observer_id,
-            counted.form_id,
-            item.content.form_version,
-            counted.stage,
-            counted.station,
-            counted.region,
-            counted.overall,
-            observed_at,
-            received,
-            counted.hour,
-            counted.restricted,
-            findings
-        ])?;
-        deltas.arrived(&hour_of(received), &counted);
-        true
+        None => {
+            deltas.arrived(&hour_of(received), &counted);
+            true
+        }
     };
+    // The latest revision's row: inserted the first time, replaced by newer revisions (the
+    // author and the first arrival time stay).
+    tx.prepare_cached(
+        "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
+           station_code, region, overall, observed_at, first_received_at, received_at,
+           observed_hour, restricted, findings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)
+         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision,
+           form_id = excluded.form_id, form_version = excluded.form_version,
+           stage = excluded.stage, station_code = excluded.station_code,
+           region = excluded.region, overall = excluded.overall,
+           observed_at = excluded.observed_at, received_at = excluded.received_at,
+           observed_hour = excluded.observed_hour, restricted = excluded.restricted,
+           findings = excluded.findings",
+    )?
+    .execute(params![
+        id,
+        item.revision,
+        observer_id,
+        counted.form_id,
+        item.content.form_version,
+        counted.stage,
+        counted.station,
+        counted.region,
+        counted.overall,
+        observed_at,
+        received,
+        counted.hour,
+        counted.restricted,
+        counted.findings_json()?
+    ])?;
     if counts {
         deltas.count(&counted, 1);
     }
-    tx.prepare_cached("DELETE FROM critical_findings WHERE submission_id = ?1")?
-        .execute([&id])?;
-    let mut critical = tx.prepare_cached(
-        "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for f in counted.findings.iter().filter(|f| f.critical) {
-        critical.execute(params![
-            id,
-            f.question,
-            counted.form_id,
-            counted.region,
-            observed_at
-        ])?;
-    }
+    counted.write_critical(tx, &id, &observed_at)?;
     Ok(IngestDecision::Stored(PushOutcome::Accepted))
 }
 

@@ -424,6 +424,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn regions(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT DISTINCT region FROM stations ORDER BY region")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     fn catalog_changes(&self, since: u64, observer_id: &str) -> Result<CatalogChanges, StoreError> {
         self.read(|c| {
             // One read transaction, so the cursor matches exactly what is returned.

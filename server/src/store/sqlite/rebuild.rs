@@ -52,10 +52,6 @@ pub(super) fn rebuild(
         "UPDATE submissions SET overall = ?2, restricted = ?3, findings = ?4, observed_hour = ?5
          WHERE id = ?1",
     )?;
-    let mut critical = tx.prepare(
-        "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
     let mut counted_total = 0u64;
     // Page through the checklists by id, so memory stays bounded at a million of them.
     let mut after = String::new();
@@ -76,17 +72,14 @@ pub(super) fn rebuild(
                     "checklist {id} uses unknown form {form_id} v{version}"
                 ))
             })?;
-            let c = contribution(form, &answers);
-            let counted = Counted {
+            let counted = Counted::new(
                 form_id,
-                stage: row.get(3)?,
-                region: row.get(4)?,
-                hour: hour_of(&observed_at),
-                station: row.get(5)?,
-                overall: c.overall.map(|a| a.as_str().to_owned()),
-                restricted: c.restricted,
-                findings: c.findings,
-            };
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                &observed_at,
+                contribution(form, &answers),
+            );
             deltas.arrived(&hour_of(&first_received), &counted);
             if review != "rejected" {
                 deltas.count(&counted, 1);
@@ -100,12 +93,14 @@ pub(super) fn rebuild(
         };
         after = last.clone();
         for (id, observed_at, c) in &page {
-            let findings = serde_json::to_string(&c.findings)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            update.execute(params![id, c.overall, c.restricted, findings, c.hour])?;
-            for f in c.findings.iter().filter(|f| f.critical) {
-                critical.execute(params![id, f.question, c.form_id, c.region, observed_at])?;
-            }
+            update.execute(params![
+                id,
+                c.overall,
+                c.restricted,
+                c.findings_json()?,
+                c.hour
+            ])?;
+            c.write_critical(tx, id, observed_at)?;
         }
     }
     deltas.flush(tx)?;
