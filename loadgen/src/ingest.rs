@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,6 +14,7 @@ use eom_shared::sync::{PullResponse, PushOutcome, PushRequest, PushResponse};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::measure::{Factory, percentiles, read_tokens};
 
@@ -36,9 +37,18 @@ pub struct IngestOptions {
     /// Checklists per request in batched mode.
     #[arg(long, default_value_t = 200)]
     batch_size: usize,
-    /// Requests in flight at once (simulated observers pushing at the same moment).
+    /// Closed loop: requests in flight at once (simulated observers pushing at the same
+    /// moment), each sending the next when answered.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Open loop: send this many requests a second whatever the answers (constant offered
+    /// rate); latency then counts from when each request was due. Replaces --concurrency.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Open loop: most requests waiting for an answer; a request due beyond that is counted
+    /// as not sent.
+    #[arg(long, default_value_t = 4096)]
+    max_in_flight: usize,
     /// How long to push, in seconds.
     #[arg(long, default_value_t = 60)]
     duration: u64,
@@ -55,13 +65,53 @@ pub struct IngestOptions {
 
 #[derive(Default)]
 struct WorkerResult {
+    /// From the intended send time to the parsed answer, for answers that stored something
+    /// (503s and pushes whose every item was invalid are counted apart, not timed here).
     latencies: Vec<Duration>,
     outcomes: HashMap<PushOutcome, u64>,
+    /// `accepted` items that were new checklists (revision 1).
+    new_accepted: u64,
+    /// `accepted` items that were edits (revision 2 or more).
+    edits_accepted: u64,
     /// Acknowledged (accepted or duplicate): id -> highest revision.
     acknowledged: HashMap<String, u32>,
     overloaded: u64,
+    /// Open loop: requests due when `--max-in-flight` were already waiting, so not sent.
+    not_sent: u64,
+    requests: u64,
     errors: Vec<String>,
     bytes: u64,
+}
+
+impl WorkerResult {
+    fn merge(&mut self, r: WorkerResult) {
+        self.latencies.extend(r.latencies);
+        for (k, v) in r.outcomes {
+            *self.outcomes.entry(k).or_default() += v;
+        }
+        self.new_accepted += r.new_accepted;
+        self.edits_accepted += r.edits_accepted;
+        for (id, revision) in r.acknowledged {
+            let best = self.acknowledged.entry(id).or_default();
+            *best = (*best).max(revision);
+        }
+        self.overloaded += r.overloaded;
+        self.not_sent += r.not_sent;
+        self.requests += r.requests;
+        self.errors.extend(r.errors);
+        self.bytes += r.bytes;
+    }
+}
+
+/// What every request shares: the client, the checklist factory, and per observer what they
+/// had acknowledged (to edit later with the same observer's token).
+struct Load {
+    http: reqwest::Client,
+    factory: Factory,
+    options: IngestOptions,
+    observers: Vec<String>,
+    per_request: usize,
+    delivered: Mutex<HashMap<usize, Vec<SubmissionPayload>>>,
 }
 
 pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
@@ -70,7 +120,7 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
         bail!("no observer tokens in {}", o.tokens.display());
     }
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(o.concurrency)
+        .pool_max_idle_per_host(o.concurrency.max(o.max_in_flight))
         .timeout(Duration::from_secs(60))
         .build()?;
     let pulled: PullResponse = http
@@ -81,7 +131,7 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
         .context("cannot reach the server")?
         .json()
         .await?;
-    let factory = Arc::new(Factory::new(pulled.forms, tokens.stations.clone(), 1)?);
+    let factory = Factory::new(pulled.forms, tokens.stations.clone(), 1)?;
     let before = total_on_server(&http, &o.url, &tokens.coordinator).await?;
     let per_request = if o.mode == Mode::Single {
         1
@@ -89,82 +139,43 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
         o.batch_size.max(1)
     };
     let deadline = Instant::now() + Duration::from_secs(o.duration);
-    let options = Arc::new(o);
-    let observers = Arc::new(tokens.observers);
-
-    println!(
-        "Pushing for {} s: {:?} mode, {} checklist(s) per request, {} at once, {} observers.",
-        options.duration,
-        options.mode,
+    let load = Arc::new(Load {
+        http: http.clone(),
+        factory,
         per_request,
-        options.concurrency,
-        observers.len()
-    );
+        observers: tokens.observers,
+        delivered: Mutex::new(HashMap::new()),
+        options: o,
+    });
+    let o = &load.options;
+    match o.rate {
+        Some(rate) => println!(
+            "Pushing for {} s: {:?} mode, {} checklist(s) per request, open loop at {rate} requests a second (at most {} in flight), {} observers.",
+            o.duration,
+            o.mode,
+            per_request,
+            o.max_in_flight,
+            load.observers.len()
+        ),
+        None => println!(
+            "Pushing for {} s: {:?} mode, {} checklist(s) per request, closed loop with {} at once, {} observers.",
+            o.duration,
+            o.mode,
+            per_request,
+            o.concurrency,
+            load.observers.len()
+        ),
+    }
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..options.concurrency {
-        let (http, factory, options, observers) = (
-            http.clone(),
-            factory.clone(),
-            options.clone(),
-            observers.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            worker(
-                w,
-                &http,
-                &factory,
-                &options,
-                &observers,
-                per_request,
-                deadline,
-            )
-            .await
-        }));
-    }
-    let mut total = WorkerResult::default();
-    for w in workers {
-        let r = w.await?;
-        total.latencies.extend(r.latencies);
-        for (k, v) in r.outcomes {
-            *total.outcomes.entry(k).or_default() += v;
-        }
-        total.acknowledged.extend(r.acknowledged);
-        total.overloaded += r.overloaded;
-        total.errors.extend(r.errors);
-        total.bytes += r.bytes;
-    }
+    let total = match o.rate {
+        Some(rate) => open_loop(&load, rate, started, deadline).await?,
+        None => closed_loop(&load, deadline).await?,
+    };
     let elapsed = started.elapsed().as_secs_f64();
-    let stored: u64 = [
-        PushOutcome::Accepted,
-        PushOutcome::Duplicate,
-        PushOutcome::Stale,
-    ]
-    .iter()
-    .map(|k| total.outcomes.get(k).copied().unwrap_or(0))
-    .sum();
-    let items: u64 = total.outcomes.values().sum();
-    println!(
-        "Throughput: {:.0} checklists a second acknowledged ({} in {:.1} s); {:.0} requests a second.",
-        stored as f64 / elapsed,
-        stored,
-        elapsed,
-        total.latencies.len() as f64 / elapsed
-    );
-    println!("Latency: {}", percentiles(total.latencies));
-    println!(
-        "Outcomes: {:?}; 503 overloaded: {}; other errors: {}; {:.0} bytes on the wire per checklist.",
-        total.outcomes,
-        total.overloaded,
-        total.errors.len(),
-        total.bytes as f64 / items.max(1) as f64
-    );
-    for e in total.errors.iter().take(5) {
-        println!("  error: {e}");
-    }
+    report(&total, elapsed);
 
     // What was acknowledged must be there, each checklist once.
-    let after = total_on_server(&http, &options.url, &tokens.coordinator).await?;
+    let after = total_on_server(&http, &o.url, &tokens.coordinator).await?;
     let new_ids = total.acknowledged.len() as u64;
     println!(
         "Check: the server gained {} checklists; {} distinct checklists were acknowledged.",
@@ -180,7 +191,7 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
     let mut wrong = 0;
     for (id, revision) in &sample {
         let detail: Value = http
-            .get(format!("{}/api/v1/submissions/{id}", options.url))
+            .get(format!("{}/api/v1/submissions/{id}", o.url))
             .bearer_auth(&tokens.coordinator)
             .send()
             .await?
@@ -201,6 +212,110 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn report(total: &WorkerResult, elapsed: f64) {
+    let count = |k: PushOutcome| total.outcomes.get(&k).copied().unwrap_or(0);
+    println!(
+        "New checklists stored: {:.0} a second ({} in {:.1} s); edits stored: {:.0} a second ({}).",
+        total.new_accepted as f64 / elapsed,
+        total.new_accepted,
+        elapsed,
+        total.edits_accepted as f64 / elapsed,
+        total.edits_accepted
+    );
+    println!(
+        "Requests: {} sent ({:.0} a second); {} answered 503 (overloaded, {:.2}%); {} not sent (too many in flight); {} other errors.",
+        total.requests,
+        total.requests as f64 / elapsed,
+        total.overloaded,
+        100.0 * total.overloaded as f64 / total.requests.max(1) as f64,
+        total.not_sent,
+        total.errors.len()
+    );
+    println!(
+        "Latency of requests that stored checklists: {}",
+        percentiles(total.latencies.clone())
+    );
+    println!(
+        "Items: accepted {}, duplicate {}, stale {}, conflict {}, invalid {}; {:.0} bytes on the wire per checklist.",
+        count(PushOutcome::Accepted),
+        count(PushOutcome::Duplicate),
+        count(PushOutcome::Stale),
+        count(PushOutcome::Conflict),
+        count(PushOutcome::Invalid),
+        total.bytes as f64 / total.outcomes.values().sum::<u64>().max(1) as f64
+    );
+    for e in total.errors.iter().take(5) {
+        println!("  error: {e}");
+    }
+}
+
+/// N workers, each sending its next request when the previous one is answered.
+async fn closed_loop(load: &Arc<Load>, deadline: Instant) -> anyhow::Result<WorkerResult> {
+    let concurrency = load.options.concurrency.max(1);
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let load = load.clone();
+        workers.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(1000 + w as u64);
+            let mut result = WorkerResult::default();
+            let mut round = 0usize;
+            while Instant::now() < deadline {
+                // Each request comes from the next observer of this worker's share.
+                let observer = (w + round * concurrency) % load.observers.len();
+                round += 1;
+                push_once(&load, observer, &mut rng, &mut result, Instant::now()).await;
+            }
+            result
+        }));
+    }
+    let mut total = WorkerResult::default();
+    for w in workers {
+        total.merge(w.await?);
+    }
+    Ok(total)
+}
+
+/// Requests sent at a constant rate whatever the answers do (open loop), so a slow answer
+/// cannot hold back the requests behind it; latency runs from when a request was due, so
+/// time spent waiting to be sent counts too (no coordinated omission).
+async fn open_loop(
+    load: &Arc<Load>,
+    rate: f64,
+    started: Instant,
+    deadline: Instant,
+) -> anyhow::Result<WorkerResult> {
+    if !(rate.is_finite() && rate > 0.0) {
+        bail!("--rate must be a positive number of requests a second");
+    }
+    let permits = Arc::new(Semaphore::new(load.options.max_in_flight.max(1)));
+    let mut total = WorkerResult::default();
+    let mut tasks = Vec::new();
+    for i in 0u64.. {
+        let due = started + Duration::from_secs_f64(i as f64 / rate);
+        if due >= deadline {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            total.not_sent += 1;
+            continue;
+        };
+        let load = load.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(i);
+            let mut result = WorkerResult::default();
+            let observer = (i as usize) % load.observers.len();
+            push_once(&load, observer, &mut rng, &mut result, due).await;
+            drop(permit);
+            result
+        }));
+    }
+    for t in tasks {
+        total.merge(t.await?);
+    }
+    Ok(total)
+}
+
 async fn total_on_server(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<u64> {
     let summary: Value = http
         .get(format!("{url}/api/v1/reports/summary"))
@@ -214,37 +329,31 @@ async fn total_on_server(http: &reqwest::Client, url: &str, token: &str) -> anyh
         .context("the summary has no total")
 }
 
-async fn worker(
-    index: usize,
-    http: &reqwest::Client,
-    factory: &Factory,
-    o: &IngestOptions,
-    observers: &[String],
-    per_request: usize,
-    deadline: Instant,
-) -> WorkerResult {
-    let mut rng = StdRng::seed_from_u64(1000 + index as u64);
-    let mut result = WorkerResult::default();
-    // What each observer had acknowledged, to edit later with the same observer's token.
-    let mut delivered: HashMap<usize, Vec<SubmissionPayload>> = HashMap::new();
-    let mut round = 0usize;
-    while Instant::now() < deadline {
-        // Each request comes from the next observer of this worker's share.
-        let observer = (index + round * o.concurrency) % observers.len();
-        let token = &observers[observer];
-        round += 1;
+/// Builds one request for `observer` (new checklists, some edits, some invalid), sends it and
+/// records what came back; latency is measured from `due`.
+async fn push_once(
+    load: &Load,
+    observer: usize,
+    rng: &mut StdRng,
+    result: &mut WorkerResult,
+    due: Instant,
+) {
+    let o = &load.options;
+    let token = &load.observers[observer];
+    let batch: Vec<SubmissionPayload> = {
+        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
         let mine = delivered.entry(observer).or_default();
-        let batch: Vec<SubmissionPayload> = (0..per_request)
+        (0..load.per_request)
             .map(|_| {
                 if !mine.is_empty() && rng.random_bool(o.edit_share) {
-                    // An edit of something this observer sent earlier: revision 2.
+                    // An edit of something this observer sent earlier: the next revision.
                     let mut edit = mine.swap_remove(rng.random_range(0..mine.len()));
                     edit.revision += 1;
                     edit.content.answers.insert("overall".into(), json!("bad"));
                     edit.content_hash = edit.content.content_hash();
                     edit
                 } else {
-                    let mut p = factory.checklist(&mut rng);
+                    let mut p = load.factory.checklist(rng);
                     if rng.random_bool(o.invalid_share) {
                         p.content.answers.remove("overall");
                         p.content_hash = p.content.content_hash();
@@ -252,68 +361,81 @@ async fn worker(
                     p
                 }
             })
-            .collect();
-        let body = match serde_json::to_vec(&PushRequest {
-            submissions: batch.clone(),
-        }) {
-            Ok(b) => b,
-            Err(e) => {
-                result.errors.push(e.to_string());
-                continue;
-            }
-        };
-        let (body, encoding) = if o.no_gzip {
-            (body, None)
-        } else {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            match gz.write_all(&body).and_then(|()| gz.finish()) {
-                Ok(b) => (b, Some("gzip")),
-                Err(e) => {
-                    result.errors.push(e.to_string());
-                    continue;
-                }
-            }
-        };
-        result.bytes += body.len() as u64;
-        let mut request = http
-            .post(format!("{}/api/v1/sync/push", o.url))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(e) = encoding {
-            request = request.header("content-encoding", e);
+            .collect()
+    };
+    let body = match serde_json::to_vec(&PushRequest {
+        submissions: batch.clone(),
+    }) {
+        Ok(b) => b,
+        Err(e) => {
+            result.errors.push(e.to_string());
+            return;
         }
-        let started = Instant::now();
-        let response = match request.send().await {
-            Ok(r) => r,
+    };
+    let (body, encoding) = if o.no_gzip {
+        (body, None)
+    } else {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        match gz.write_all(&body).and_then(|()| gz.finish()) {
+            Ok(b) => (b, Some("gzip")),
             Err(e) => {
                 result.errors.push(e.to_string());
-                continue;
+                return;
             }
-        };
-        let status = response.status();
-        let answer = response.json::<PushResponse>().await;
-        result.latencies.push(started.elapsed());
-        match answer {
-            Ok(answer) if status.is_success() => {
-                for (sent, r) in batch.into_iter().zip(answer.results) {
-                    *result.outcomes.entry(r.outcome).or_default() += 1;
-                    if matches!(r.outcome, PushOutcome::Accepted | PushOutcome::Duplicate) {
-                        let id = sent.id.to_string();
-                        let best = result.acknowledged.entry(id).or_default();
-                        *best = (*best).max(sent.revision);
-                        let mine = delivered.entry(observer).or_default();
-                        if mine.len() < 100 {
-                            mine.push(sent);
-                        }
+        }
+    };
+    result.bytes += body.len() as u64;
+    result.requests += 1;
+    let mut request = load
+        .http
+        .post(format!("{}/api/v1/sync/push", o.url))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(e) = encoding {
+        request = request.header("content-encoding", e);
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            result.errors.push(e.to_string());
+            return;
+        }
+    };
+    let status = response.status();
+    let answer = response.json::<PushResponse>().await;
+    let took = due.elapsed();
+    match answer {
+        Ok(answer) if status.is_success() => {
+            let mut stored_any = false;
+            let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
+            for (sent, r) in batch.into_iter().zip(answer.results) {
+                *result.outcomes.entry(r.outcome).or_default() += 1;
+                if r.outcome == PushOutcome::Accepted {
+                    if sent.revision == 1 {
+                        result.new_accepted += 1;
+                    } else {
+                        result.edits_accepted += 1;
+                    }
+                }
+                if matches!(r.outcome, PushOutcome::Accepted | PushOutcome::Duplicate) {
+                    stored_any = true;
+                    let id = sent.id.to_string();
+                    let best = result.acknowledged.entry(id).or_default();
+                    *best = (*best).max(sent.revision);
+                    let mine = delivered.entry(observer).or_default();
+                    if mine.len() < 100 {
+                        mine.push(sent);
                     }
                 }
             }
-            _ if status.as_u16() == 503 => result.overloaded += 1,
-            other => result
-                .errors
-                .push(format!("HTTP {status}: {:?}", other.err())),
+            if stored_any {
+                result.latencies.push(took);
+            }
         }
+        _ if status.as_u16() == 503 => result.overloaded += 1,
+        other => result
+            .errors
+            .push(format!("HTTP {status}: {:?}", other.err())),
     }
-    result
 }

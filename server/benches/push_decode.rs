@@ -11,31 +11,26 @@ use rand::SeedableRng;
 use std::hint::black_box;
 
 fn benches(c: &mut Criterion) {
-    let Ok(dir) = tempfile::tempdir() else { return };
-    let Ok(store) = open_store(&dir.path().join("bench.db")) else {
-        return;
-    };
+    // A bench whose setup fails must fail, not report nothing.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = open_store(&dir.path().join("bench.db")).expect("the bench database opens");
     let forms = FormCache::default();
-    let Ok(form_list) = eom_shared::default_forms::default_forms() else {
-        return;
-    };
-    let Some(voting) = form_list.iter().find(|f| f.id.as_str() == "voting") else {
-        return;
-    };
+    let form_list = eom_shared::default_forms::default_forms().expect("the default forms load");
+    let voting = form_list
+        .iter()
+        .find(|f| f.id.as_str() == "voting")
+        .expect("a voting form");
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    let Ok(stations) = eom_server::demo::station_list(200, &mut rng) else {
-        return;
-    };
+    let stations = eom_server::demo::station_list(200, &mut rng).expect("a station list");
     let batch: Vec<SubmissionPayload> = (0..200)
         .map(|i| {
             let station = &stations[i % 100];
             let answers =
                 eom_server::demo::answers(voting, station, 1.0, chrono::Utc::now(), &mut rng);
             let content = SubmissionContent {
-                form_id: FormId::parse("voting").unwrap_or_else(|_| voting.id.clone()),
+                form_id: FormId::parse("voting").expect("a form id"),
                 form_version: 1,
-                station: StationCode::parse(station.code.as_str())
-                    .unwrap_or_else(|_| station.code.clone()),
+                station: StationCode::parse(station.code.as_str()).expect("a station code"),
                 observed_at: chrono::Utc::now(),
                 answers,
                 notes: String::new(),
@@ -48,9 +43,7 @@ fn benches(c: &mut Criterion) {
             }
         })
         .collect();
-    let Ok(body) = serde_json::to_vec(&PushRequest { submissions: batch }) else {
-        return;
-    };
+    let body = serde_json::to_vec(&PushRequest { submissions: batch }).expect("encodes");
     let mut group = c.benchmark_group("push batch of 200 voting checklists");
     group.throughput(Throughput::Elements(200));
     group.bench_function("parse JSON body", |b| {
@@ -58,11 +51,10 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("parse + validate + hash + contributions", |b| {
         b.iter(|| {
-            let raw: RawPushRequest =
-                serde_json::from_slice(black_box(&body)).unwrap_or(RawPushRequest {
-                    submissions: Vec::new(),
-                });
-            prepare(&store, &forms, raw.submissions)
+            let raw: RawPushRequest = serde_json::from_slice(black_box(&body)).expect("parses");
+            let prepared = prepare(&store, &forms, raw.submissions).expect("prepares");
+            assert_eq!(prepared.items().len(), 200, "every checklist is valid");
+            prepared
         })
     });
     group.finish();

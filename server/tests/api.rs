@@ -484,3 +484,16 @@ fn accepted_data_is_on_disk_for_the_next_process() {
     let reopened = SqliteStore::open(&path).expect("reopen");
     assert!(reopened.submission(id).expect("read").is_some());
 }
+
+/// `accepted` is a promise that the data is on disk: every connection, the writer's and the
+/// readers', runs in WAL mode with `synchronous = FULL`, so a commit is fsynced before the
+/// answer goes out. (The SIGKILL tests alone cannot see this: the page cache survives them.)
+#[test]
+fn every_connection_commits_durably() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = open_store(&dir.path().join("eom.db")).expect("store");
+    for (journal, synchronous) in store.durability().expect("settings") {
+        assert_eq!(journal, "wal");
+        assert_eq!(synchronous, 2, "synchronous must be FULL (2)");
+    }
+}

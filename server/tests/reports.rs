@@ -48,6 +48,8 @@ fn counting_at(station: &str, overall: &str, hour: u32) -> SubmissionContent {
 struct Day {
     app: TestApp,
     north_voting: Vec<SubmissionPayload>,
+    /// The two South voting checklists that saw ballot box stuffing.
+    stuffing: Vec<SubmissionId>,
 }
 
 async fn known_day() -> Day {
@@ -91,7 +93,12 @@ async fn known_day() -> Day {
     for batch in [&north_voting, &south_voting, &counting] {
         assert!(app.push(batch).await.iter().all(|o| o == "accepted"));
     }
-    Day { app, north_voting }
+    let stuffing = vec![south_voting[20].id, south_voting[21].id];
+    Day {
+        app,
+        north_voting,
+        stuffing,
+    }
 }
 
 fn stage<'a>(report: &'a Value, stage: &str) -> &'a Value {
@@ -440,6 +447,50 @@ async fn rejected_checklists_leave_the_statistics_and_come_back() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_rejected_checklist_leaves_the_critical_findings_and_comes_back() {
+    let day = known_day().await;
+    let c = &day.app.coordinator;
+    let critical_ids = |findings: &Value| -> Vec<String> {
+        findings["critical"]
+            .as_array()
+            .expect("critical")
+            .iter()
+            .map(|f| f["submission_id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let (_, findings) = day.app.get("/api/v1/reports/findings", c).await;
+    assert_eq!(critical_ids(&findings).len(), 2, "{findings}");
+
+    let rejected = day.stuffing[0];
+    let review = |status: &str| {
+        Request::post(format!("/api/v1/submissions/{rejected}/review"))
+            .header(header::AUTHORIZATION, format!("Bearer {c}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"status": status, "comment": "Team was elsewhere"}).to_string(),
+            ))
+            .expect("request")
+    };
+    let (status, body, _) = day.app.send(review("rejected")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, findings) = day.app.get("/api/v1/reports/findings", c).await;
+    assert_eq!(
+        critical_ids(&findings),
+        [day.stuffing[1].to_string()],
+        "a rejected checklist's critical finding is not listed: {findings}"
+    );
+
+    let (status, _, _) = day.app.send(review("none")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, findings) = day.app.get("/api/v1/reports/findings", c).await;
+    let mut back = critical_ids(&findings);
+    back.sort();
+    let mut expected: Vec<String> = day.stuffing.iter().map(ToString::to_string).collect();
+    expected.sort();
+    assert_eq!(back, expected, "un-rejected, it is listed again");
 }
 
 #[tokio::test]

@@ -22,23 +22,27 @@ fn counting_answers() -> Map<String, Value> {
     })
     .as_object()
     .cloned()
-    .unwrap_or_default()
+    .expect("an object")
 }
 
 fn benches(c: &mut Criterion) {
-    let forms = default_forms().unwrap_or_default();
-    let Some(counting) = forms.iter().find(|f| f.id.as_str() == "counting") else {
-        return;
-    };
+    // A bench whose setup fails must fail, not report nothing.
+    let forms = default_forms().expect("the default forms load");
+    let counting = forms
+        .iter()
+        .find(|f| f.id.as_str() == "counting")
+        .expect("a counting form");
     let answers = counting_answers();
+    assert!(
+        validate(counting, &answers).is_valid(),
+        "the benchmark's checklist must be valid"
+    );
     c.bench_function(
         "validate counting checklist (39 questions, 7 checks)",
         |b| b.iter(|| validate(black_box(counting), black_box(&answers))),
     );
-    let (Ok(form_id), Ok(station)) = (FormId::parse("counting"), StationCode::parse("PEC-00001"))
-    else {
-        return;
-    };
+    let form_id = FormId::parse("counting").expect("a form id");
+    let station = StationCode::parse("PEC-00001").expect("a station code");
     let content = SubmissionContent {
         form_id,
         form_version: 1,

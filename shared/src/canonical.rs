@@ -61,9 +61,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// In the `preserve_order` test build, the maps below iterate in the order written, so
+    /// this fails if `write_value` stops sorting; the default build (sorted maps) cannot tell.
     #[test]
     fn sorts_keys_at_every_depth() {
         let v = json!({"b": 1, "a": {"d": [3, {"z": true, "y": null}], "c": "x"}});
+        #[cfg(feature = "preserve_order")]
+        assert_eq!(
+            v.as_object()
+                .and_then(|m| m.keys().next())
+                .map(String::as_str),
+            Some("b"),
+            "with preserve_order the map must keep arrival order, or this test proves nothing"
+        );
         assert_eq!(
             canonical_json(&v),
             r#"{"a":{"c":"x","d":[3,{"y":null,"z":true}]},"b":1}"#

@@ -5,17 +5,22 @@
 //! home folder. Processes are killed when their owner is dropped, so a failing test leaves
 //! nothing running.
 
+pub mod browser;
+pub mod fake_server;
 pub mod proxy;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// Path of a binary built by this workspace (next to the test executable's `deps` folder).
+/// Path of a binary built by this workspace (next to the test executable's `deps` folder),
+/// after checking that it is not older than the sources it is built from: a test must never
+/// run a stale `eom-server` left over from an earlier build.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     let dir = exe
@@ -23,12 +28,98 @@ pub fn binary(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("test binaries live in target/<profile>/deps");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is not built: run the tests with 'cargo test --workspace', which builds it",
-        path.display()
-    );
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is not built: run the tests with 'cargo test --workspace', which builds it",
+                path.display()
+            )
+        });
+    let crate_dir = match name {
+        "eom-server" => "server",
+        "eom" => "client",
+        other => panic!("no sources known for the binary {other}"),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives in the workspace");
+    for source in [crate_dir, "shared"] {
+        if let Some((newest, modified)) = newest_file(&root.join(source))
+            && modified > built
+        {
+            panic!(
+                "{} is older than {}: it was not rebuilt. Run 'cargo test --workspace' (or \
+                 'cargo build --workspace') so the tests run the current code",
+                path.display(),
+                newest.display()
+            );
+        }
+    }
     path
+}
+
+/// The most recently modified file below `dir`, and when.
+fn newest_file(dir: &Path) -> Option<(PathBuf, std::time::SystemTime)> {
+    let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                // Benches and tests do not go into the binary.
+                if !matches!(
+                    path.file_name().and_then(|n| n.to_str()),
+                    Some("benches" | "tests" | "target")
+                ) {
+                    stack.push(path);
+                }
+            } else if let Ok(modified) = meta.modified()
+                && newest.as_ref().is_none_or(|(_, t)| modified > *t)
+            {
+                newest = Some((path, modified));
+            }
+        }
+    }
+    newest
+}
+
+/// Waits for `child` at most `limit` (reading its output meanwhile, so a full pipe never
+/// blocks it); kills it and fails the test when it takes longer, so a hang shows up as a
+/// failure with the command's output instead of a stuck CI run.
+#[track_caller]
+pub fn finish_within(child: Child, limit: Duration, what: &str) -> Run {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => Run::from(output.expect("the process's output is readable")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let output = rx
+                .recv_timeout(Duration::from_secs(10))
+                .ok()
+                .and_then(Result::ok)
+                .map(Run::from);
+            let (stdout, stderr) = output.map_or_else(Default::default, |r| (r.stdout, r.stderr));
+            panic!("{what} did not finish within {limit:?}:\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        }
+    }
+}
+
+/// Receives from `rx` or fails the test after `limit`: no wait in a test is unbounded.
+#[track_caller]
+pub fn recv_within<T>(rx: &std::sync::mpsc::Receiver<T>, limit: Duration, what: &str) -> T {
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|e| panic!("{what}: nothing within {limit:?} ({e})"))
 }
 
 /// A finished command's exit status and output, for assertions with good messages.
@@ -39,7 +130,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub fn from(output: Output) -> Self {
         Self {
             status: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -72,6 +163,32 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
+
+/// What the server must hold for one checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub form: String,
+    pub revision: u64,
+    /// The overall assessment of the latest revision.
+    pub overall: Option<String>,
+}
+
+impl Expected {
+    pub fn of(content: &eom_shared::SubmissionContent, revision: u32) -> Self {
+        Self {
+            form: content.form_id.as_str().to_owned(),
+            revision: u64::from(revision),
+            overall: content
+                .answers
+                .get("overall")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }
+    }
+}
+
+/// Checklist id -> what the server must hold for it.
+pub type Ledger = HashMap<String, Expected>;
 
 /// A coordinators' server: its database, and the `eom-server` process while it runs.
 pub struct Mission {
@@ -118,14 +235,21 @@ impl Mission {
 
     /// Runs `eom-server --db <db> ARGS` to completion.
     pub fn admin(&self, args: &[&str]) -> Run {
-        let output = Command::new(binary("eom-server"))
+        let child = Command::new(binary("eom-server"))
             .arg("--db")
             .arg(self.db())
             .args(args)
             .env("EOM_LOG", "warn")
-            .output()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("eom-server runs");
-        Run::from(output)
+        finish_within(
+            child,
+            COMMAND_LIMIT,
+            &format!("eom-server {}", args.join(" ")),
+        )
     }
 
     /// Creates an observer account and returns its token.
@@ -165,10 +289,18 @@ impl Mission {
             .spawn()
             .expect("eom-server starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the server's first line");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("eom-server did not say where it listens within 60 s")
+            });
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -199,7 +331,21 @@ impl Mission {
         if !sent {
             let _ = child.kill();
         }
-        child.wait().is_ok_and(|s| s.success()) && sent
+        // A clean stop finishes open requests; a minute is far more than that takes.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return status.success() && sent,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return false;
+                }
+            }
+        }
     }
 
     /// The server's socket address; known after the first `start`.
@@ -211,8 +357,8 @@ impl Mission {
     }
 
     /// Every checklist on the server: id -> latest revision, read page by page.
-    pub fn all_submissions(&self) -> std::collections::HashMap<String, u64> {
-        let mut all = std::collections::HashMap::new();
+    pub fn all_submissions(&self) -> HashMap<String, u64> {
+        let mut all = HashMap::new();
         for page in 1.. {
             let body =
                 self.coordinator_get(&format!("/api/v1/submissions?per_page=500&page={page}"));
@@ -222,11 +368,125 @@ impl Mission {
             }
             for item in items {
                 let id = item["id"].as_str().expect("id").to_owned();
-                let previous = all.insert(id.clone(), item["revision"].as_u64().expect("revision"));
-                assert!(previous.is_none(), "{id} is listed twice");
+                all.insert(id, item["revision"].as_u64().expect("revision"));
             }
         }
         all
+    }
+
+    /// Checks, at every level a report reads, that the server holds exactly `expected` and
+    /// nothing twice: the listed checklists (ids and latest revisions), the stored revision
+    /// rows (one per id and revision, the newest being the expected one), the summary's total
+    /// and per-form counts of checklists and negative assessments, and every report's running
+    /// totals against a recount from the stored checklists (`eom-server reports rebuild`).
+    /// Returns how many revision rows are stored.
+    #[track_caller]
+    pub fn assert_holds_exactly(&self, expected: &Ledger) -> u64 {
+        let listed = self.all_submissions();
+        let missing: Vec<&String> = expected
+            .keys()
+            .filter(|id| !listed.contains_key(*id))
+            .collect();
+        let unexpected: Vec<&String> = listed
+            .keys()
+            .filter(|id| !expected.contains_key(*id))
+            .collect();
+        assert!(
+            missing.is_empty() && unexpected.is_empty(),
+            "the server lists {} checklists, {} expected; missing {missing:?}, unexpected {unexpected:?}",
+            listed.len(),
+            expected.len()
+        );
+        for (id, want) in expected {
+            assert_eq!(
+                listed[id], want.revision,
+                "{id} is listed at its latest revision"
+            );
+        }
+
+        let db = rusqlite::Connection::open_with_flags(
+            self.db(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the server's database read-only");
+        let mut stmt = db
+            .prepare(
+                "SELECT submission_id, COUNT(*), MAX(revision) FROM revisions GROUP BY submission_id",
+            )
+            .expect("query revisions");
+        let rows: Vec<(String, u64, u64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("revisions")
+            .collect::<Result<_, _>>()
+            .expect("revision rows");
+        assert_eq!(
+            rows.len(),
+            expected.len(),
+            "checklists with stored revisions"
+        );
+        let mut revision_rows = 0;
+        for (id, count, newest) in rows {
+            let want = expected
+                .get(&id)
+                .unwrap_or_else(|| panic!("revisions stored for unexpected checklist {id}"));
+            assert_eq!(newest, want.revision, "{id}: newest stored revision");
+            assert!(
+                (1..=want.revision).contains(&count),
+                "{id}: {count} revision rows for revision {}",
+                want.revision
+            );
+            revision_rows += count;
+        }
+        let submissions: u64 = db
+            .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
+            .expect("count submissions");
+        assert_eq!(submissions, expected.len() as u64, "latest-state rows");
+
+        let summary = self.coordinator_get("/api/v1/reports/summary");
+        assert_eq!(
+            summary["total"].as_u64(),
+            Some(expected.len() as u64),
+            "summary total: {summary}"
+        );
+        let mut forms: Vec<&str> = expected.values().map(|e| e.form.as_str()).collect();
+        forms.sort_unstable();
+        forms.dedup();
+        for form in forms {
+            let of_form = || expected.values().filter(|e| e.form == form);
+            let negative = of_form()
+                .filter(|e| matches!(e.overall.as_deref(), Some("bad" | "very_bad")))
+                .count();
+            let row = self.summary_of(form);
+            assert_eq!(
+                (row["checklists"].as_u64(), row["negative"].as_u64()),
+                (Some(of_form().count() as u64), Some(negative as u64)),
+                "{form}: checklists and negative assessments in the summary: {row}"
+            );
+        }
+
+        let kept = self.report_snapshot();
+        self.admin(&["reports", "rebuild"]).ok();
+        assert_eq!(
+            kept,
+            self.report_snapshot(),
+            "the running totals differ from a count from scratch"
+        );
+        revision_rows
+    }
+
+    /// Every report that reads running totals, as JSON.
+    fn report_snapshot(&self) -> Vec<Value> {
+        [
+            "summary",
+            "assessments",
+            "access",
+            "findings",
+            "coverage?silent_minutes=100000",
+            "timeline",
+        ]
+        .iter()
+        .map(|r| self.coordinator_get(&format!("/api/v1/reports/{r}")))
+        .collect()
     }
 
     /// The server's base URL; known after the first `start`.
@@ -314,6 +574,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// The longest one `eom` command may take in a test before it counts as a hang.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(180);
+
 /// One observer team's laptop: an `eom` home folder.
 pub struct Laptop {
     home: TempDir,
@@ -352,7 +615,7 @@ impl Laptop {
             // The process may exit before reading everything; that is its business.
             let _ = stdin.write_all(input.as_bytes());
         }
-        Run::from(child.wait_with_output().expect("eom finishes"))
+        finish_within(child, COMMAND_LIMIT, &format!("eom {}", args.join(" ")))
     }
 
     /// Writes `answers` to a file and files a new checklist with it; returns the new id.
@@ -400,6 +663,17 @@ impl Laptop {
                 let content = voting_content(stations[i % stations.len()], overall);
                 store.create(content).expect("saved").id
             })
+            .collect()
+    }
+
+    /// What this laptop has filed, at the latest revision of each checklist: what the server
+    /// must hold once everything is delivered.
+    pub fn ledger(&self) -> Ledger {
+        self.store()
+            .list(None)
+            .expect("list the outbox")
+            .into_iter()
+            .map(|e| (e.id.to_string(), Expected::of(&e.content, e.revision)))
             .collect()
     }
 

@@ -33,6 +33,13 @@ pub enum Fault {
     CaptivePortal,
     /// Keep the request until [`FaultProxy::release`], then forward it normally.
     Hold,
+    /// Forward it and return the server's real answer without its `Eom-Version` header.
+    StripVersion,
+    /// Forward it and return the server's real answer with the last push result removed.
+    DropLastResult,
+    /// Forward it and return the server's real answer with the push results in reverse order,
+    /// so each names a checklist that was sent in another place.
+    ReverseResults,
 }
 
 /// How faults are chosen.
@@ -240,6 +247,12 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     upstream.write_all(&request).await?;
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
+    if matches!(
+        fault,
+        Fault::StripVersion | Fault::DropLastResult | Fault::ReverseResults
+    ) {
+        answer = tamper(&answer, fault);
+    }
     match fault {
         Fault::CutBeforeAnswer => Ok(()),
         Fault::CutMidAnswer => {
@@ -294,6 +307,46 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
     let mut request = format!("{}\r\n\r\n", lines.join("\r\n")).into_bytes();
     request.extend_from_slice(&buf[head_end..head_end + length]);
     Ok(Some(request))
+}
+
+/// Rewrites a genuine answer the way a meddling middlebox might: without the version header,
+/// or with one push result fewer (the JSON body re-encoded, `Content-Length` fixed).
+fn tamper(answer: &[u8], fault: Fault) -> Vec<u8> {
+    let Some(head_end) = find(answer, b"\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let head = String::from_utf8_lossy(&answer[..head_end]).into_owned();
+    let mut body = answer[head_end + 4..].to_vec();
+    if matches!(fault, Fault::DropLastResult | Fault::ReverseResults)
+        && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&body)
+        && let Some(results) = json
+            .get_mut("results")
+            .and_then(serde_json::Value::as_array_mut)
+    {
+        if fault == Fault::DropLastResult {
+            results.pop();
+        } else {
+            results.reverse();
+        }
+        body = json.to_string().into_bytes();
+    }
+    let lines: Vec<String> = head
+        .split("\r\n")
+        .filter(|l| {
+            !(fault == Fault::StripVersion
+                && l.split_once(':')
+                    .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("eom-version")))
+        })
+        .map(|l| match l.split_once(':') {
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("content-length") => {
+                format!("content-length: {}", body.len())
+            }
+            _ => l.to_owned(),
+        })
+        .collect();
+    let mut out = format!("{}\r\n\r\n", lines.join("\r\n")).into_bytes();
+    out.extend_from_slice(&body);
+    out
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use eom_shared::submission::{SubmissionId, SubmissionPayload};
 use eom_tests::proxy::{Fault, FaultProxy, Plan};
-use eom_tests::{Laptop, Mission, voting_content};
+use eom_tests::{Expected, Laptop, Ledger, Mission, finish_within, recv_within, voting_content};
 use serde_json::{Value, json};
 
 const STATIONS: [&str; 4] = ["PEC-001", "PEC-002", "PEC-003", "PEC-004"];
@@ -95,26 +95,60 @@ fn a_server_killed_mid_stream_keeps_everything_it_acknowledged() {
     });
 
     for kill in 1..=3 {
-        while acks.recv().expect("the pusher reports progress") < kill * 120 {}
+        while recv_within(
+            &acks,
+            Duration::from_secs(60),
+            "the pusher reports progress",
+        ) < kill * 120
+        {}
         mission.stop(); // SIGKILL
         mission.start();
     }
     let acknowledged = pusher.join().expect("pusher finishes");
     assert_eq!(acknowledged.len(), 600);
 
-    let on_server = mission.all_submissions();
+    // Every acknowledged checklist is kept, each counted once in every total.
+    let ledger: Ledger = all
+        .iter()
+        .map(|p| (p.id.to_string(), Expected::of(&p.content, p.revision)))
+        .collect();
+    assert!(acknowledged.iter().all(|id| ledger.contains_key(id)));
+    assert_eq!(mission.assert_holds_exactly(&ledger), 600);
+}
+
+/// A write the database refuses (here a trigger that aborts every insert of a revision, as a
+/// failing disk or a full one would) is never acknowledged: the push gets no 200, the laptop
+/// keeps everything queued, and once the database works again everything arrives once.
+#[test]
+fn a_write_that_fails_is_never_acknowledged() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team 6", "North"));
+    laptop.eom(&["pull"]).ok();
+    laptop.fill_voting(5, &STATIONS);
+
+    let db = rusqlite::Connection::open(mission.db()).expect("open the server's database");
+    db.execute_batch(
+        "CREATE TRIGGER test_failing_disk BEFORE INSERT ON revisions
+         BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
+    )
+    .expect("install the failing trigger");
+    let run = laptop.eom(&["sync"]);
+    assert_eq!(run.status, Some(3), "{}{}", run.stdout, run.stderr);
+    let status = laptop.status();
     assert_eq!(
-        on_server.len(),
-        600,
-        "nothing stored twice, nothing missing"
+        (status["queued"].clone(), status["delivered"].clone()),
+        (5.into(), 0.into()),
+        "nothing is marked delivered when the server could not store it"
     );
-    for id in &acknowledged {
-        assert_eq!(
-            on_server.get(id),
-            Some(&1),
-            "{id} was acknowledged, so it must be kept"
-        );
-    }
+    assert!(mission.all_submissions().is_empty());
+
+    db.execute_batch("DROP TRIGGER test_failing_disk")
+        .expect("the disk works again");
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(laptop.status()["delivered"], 5);
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 5);
 }
 
 #[test]
@@ -140,7 +174,7 @@ fn a_client_killed_mid_sync_resumes_without_loss_or_duplicates() {
             .spawn()
             .expect("eom sync starts");
         for _ in 0..6 {
-            arrivals.recv().expect("requests arrive");
+            recv_within(&arrivals, Duration::from_secs(30), "requests arrive");
         }
         sync.kill().expect("SIGKILL");
         sync.wait().expect("reaped");
@@ -154,9 +188,7 @@ fn a_client_killed_mid_sync_resumes_without_loss_or_duplicates() {
         (status["queued"].clone(), status["delivered"].clone()),
         (0.into(), 200.into())
     );
-    let on_server = mission.all_submissions();
-    assert_eq!(on_server.len(), 200);
-    assert!(on_server.values().all(|revision| *revision == 1));
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 200);
 }
 
 #[test]
@@ -191,7 +223,10 @@ fn a_full_write_queue_answers_503_and_clients_still_deliver_everything() {
         drop(tx);
         let mut answers = Vec::new();
         let mut locked = true;
-        while let Some(answer) = rx.recv().await {
+        while let Some(answer) = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("every push is answered within a minute")
+        {
             if locked && answer.1.0 == 503 {
                 // The queue is full: let the writer go on.
                 lock.execute_batch("COMMIT").expect("release the lock");
@@ -258,12 +293,14 @@ fn a_full_write_queue_answers_503_and_clients_still_deliver_everything() {
         })
         .collect();
     for sync in syncs {
-        let output = sync.wait_with_output().expect("finishes");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        finish_within(sync, Duration::from_secs(180), "eom sync --watch").ok();
     }
-    assert_eq!(mission.all_submissions().len(), 120);
+    let mut ledger: Ledger = burst
+        .iter()
+        .map(|p| (p.id.to_string(), Expected::of(&p.content, p.revision)))
+        .collect();
+    for laptop in &laptops {
+        ledger.extend(laptop.ledger());
+    }
+    assert_eq!(mission.assert_holds_exactly(&ledger), 120);
 }

@@ -1,125 +1,17 @@
 //! The coordinators' dashboard in a real headless browser (Debian's chromium, driven over
 //! WebDriver by chromedriver): sign in, read the overview, open a checklist, flag it.
 //!
-//! `.ci/run` installs chromium and chromedriver. Where they are missing, the test says so and
-//! passes only outside CI; in CI (the `CI` variable set) it fails.
-
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+//! `.ci/run` installs chromium and chromedriver and exports `CI`: there a missing browser fails
+//! the test; elsewhere it is skipped with a message on the terminal (see `eom_tests::browser`).
 
 use eom_tests::Mission;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// Starts chromedriver and waits for it to say it is ready.
-fn start_driver() -> Option<(Driver, u16)> {
-    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())?;
-    let port = free_port();
-    let mut child = Command::new(binary)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let stdout = child.stdout.take()?;
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = lines.any(|l| l.is_ok_and(|l| l.contains("started successfully")));
-    // Keep draining its output so the driver never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    ready.then_some((Driver(child), port))
-}
-
-async fn browser(port: u16, profile: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1200,1600",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("TLS set up")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("chromium starts under chromedriver")
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
-}
-
-/// Waits (polling the page, as WebDriver does) until an element shows up after a navigation.
-async fn wait_for(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(std::time::Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-}
-
-async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-        .trim()
-        .to_owned()
-}
+use eom_tests::browser::{browser, click, driver_or_skip, text, type_into, wait_for};
+use fantoccini::Locator;
+use serde_json::Value;
 
 #[test]
 fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
-    let Some((_driver, port)) = start_driver() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium and chromedriver are required in CI; .ci/run installs them"
-        );
-        eprintln!("SKIPPED: install chromium and chromium-driver to run the dashboard test");
+    let Some(driver) = driver_or_skip("the dashboard test") else {
         return;
     };
     let mut mission = Mission::new();
@@ -159,7 +51,7 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         .build()
         .expect("runtime");
     let href = runtime.block_on(async {
-        let client = browser(port, profile.path()).await;
+        let client = browser(&driver, profile.path(), 1200, 1600).await;
 
         // Unsigned visitors are sent to the sign-in page; a wrong token is refused.
         client.goto(&format!("{base}/")).await.expect("open");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use eom_client::store::State;
 use eom_tests::proxy::{Fault, FaultProxy, Plan};
-use eom_tests::{Laptop, Mission, voting_content};
+use eom_tests::{Expected, Laptop, Ledger, Mission, finish_within, recv_within, voting_content};
 
 const STATIONS: [&str; 4] = ["PEC-001", "PEC-002", "PEC-003", "PEC-004"];
 
@@ -20,16 +20,14 @@ fn laptop_behind(mission: &Mission, url: &str, team: &str) -> Laptop {
     laptop
 }
 
+/// The longest any one `eom sync` may take in these tests before it counts as a hang.
+const SYNC_LIMIT: Duration = Duration::from_secs(180);
+/// The longest a test waits for a request to reach the proxy.
+const ARRIVAL_LIMIT: Duration = Duration::from_secs(30);
+
 fn wait(child: Child) -> (Option<i32>, String) {
-    let output = child.wait_with_output().expect("eom finishes");
-    (
-        output.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+    let run = finish_within(child, SYNC_LIMIT, "eom sync");
+    (run.status, format!("{}{}", run.stdout, run.stderr))
 }
 
 #[test]
@@ -131,6 +129,16 @@ fn exactly_once_through_a_network_that_fails_a_third_of_the_time() {
             }
         }
     }
+    let mut ledger = Ledger::new();
+    for laptop in &laptops {
+        ledger.extend(laptop.ledger());
+    }
+    let revision_rows = mission.assert_holds_exactly(&ledger);
+    // 500 first revisions, at most 15 edits per team: every (id, revision) stored once.
+    assert!(
+        (500..=650).contains(&revision_rows),
+        "{revision_rows} revision rows"
+    );
     let stats = proxy.stats();
     eprintln!("through the proxy: {stats:?}");
     assert!(
@@ -157,7 +165,126 @@ fn a_captive_portal_is_never_taken_for_the_server() {
     proxy.set_plan(Plan::Always(Fault::Pass));
     laptop.eom(&["sync"]).ok();
     assert_eq!(laptop.status()["delivered"], 5);
-    assert_eq!(mission.all_submissions().len(), 5);
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 5);
+}
+
+/// A genuine answer that lost its version header on the way (a middlebox rewrote it), or that
+/// lists fewer results than items sent, is not trusted: nothing is marked delivered. The
+/// server did store the items, so the next clean sync finds them already there.
+#[test]
+fn a_real_answer_stripped_of_its_version_or_a_result_marks_nothing_delivered() {
+    for (fault, what) in [
+        (Fault::StripVersion, "did not come from an eom server"),
+        (Fault::DropLastResult, "results for"),
+    ] {
+        let mut mission = Mission::new();
+        mission.start();
+        let proxy = FaultProxy::start(mission.addr(), Plan::Always(fault));
+        let laptop = laptop_behind(&mission, &proxy.url(), "Team 1");
+        laptop.fill_voting(4, &STATIONS);
+
+        let run = laptop.eom(&["sync", "--batch-size", "4"]);
+        assert_eq!(run.status, Some(3), "{fault:?}: {}", run.stdout);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains(what),
+            "{fault:?}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        assert_eq!(
+            laptop.status()["queued"],
+            4,
+            "{fault:?}: nothing marked delivered"
+        );
+        assert_eq!(laptop.status()["delivered"], 0, "{fault:?}");
+        assert_eq!(
+            mission.all_submissions().len(),
+            4,
+            "{fault:?}: the server did store them"
+        );
+
+        proxy.set_plan(Plan::Always(Fault::Pass));
+        let run = laptop.eom(&["sync"]).ok();
+        assert!(
+            run.stdout.contains("4 already on the server"),
+            "{fault:?}: {}",
+            run.stdout
+        );
+        assert_eq!(laptop.status()["delivered"], 4);
+        assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 4);
+    }
+}
+
+/// Laptops restored from older backups of one observer's folder. In the first backup a
+/// checklist is still queued at revision 1, which the original then delivers: the restored
+/// laptop's resend is a `duplicate`. In the second, another checklist is queued at revision 1,
+/// which the original edits and delivers only as revision 2: the restored laptop's revision 1
+/// is `stale`. Both count as delivered, neither replaces the newer revision, and the totals
+/// count each checklist once.
+#[test]
+fn laptops_restored_from_an_older_backup_take_duplicate_and_stale_as_delivered() {
+    let mut mission = Mission::new();
+    mission.start();
+    let original = Laptop::new();
+    let token = mission.add_observer("Team 5", "South");
+    original.setup(mission.url(), &token);
+    original.eom(&["pull"]).ok();
+
+    let first = original.fill_voting(1, &["PEC-003"])[0];
+    let backup = tempfile::tempdir().expect("backup folder");
+    copy_files(original.home(), backup.path());
+    original.eom(&["sync"]).ok();
+    let restored_early = Laptop::new();
+    copy_files(backup.path(), restored_early.home());
+    let run = restored_early.eom(&["sync"]).ok();
+    assert!(
+        run.stdout.contains("1 already on the server"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(restored_early.status()["delivered"], 1);
+
+    let second = original.fill_voting(1, &["PEC-004"])[0];
+    let backup = tempfile::tempdir().expect("backup folder");
+    copy_files(original.home(), backup.path());
+    original
+        .store()
+        .edit(second, voting_content("PEC-004", "very_bad"))
+        .expect("edit");
+    original.eom(&["sync"]).ok();
+    let restored_late = Laptop::new();
+    copy_files(backup.path(), restored_late.home());
+    let run = restored_late.eom(&["sync"]).ok();
+    assert!(
+        run.stdout.contains("1 superseded by a newer revision"),
+        "{}",
+        run.stdout
+    );
+    let status = restored_late.status();
+    assert_eq!(
+        (status["queued"].clone(), status["delivered"].clone()),
+        (0.into(), 2.into())
+    );
+
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{second}"));
+    assert_eq!(
+        (detail["revision"].clone(), detail["overall"].clone()),
+        (2.into(), "very_bad".into()),
+        "the old copy never replaces the newer revision"
+    );
+    assert!(mission.all_submissions().contains_key(&first.to_string()));
+    // Revision 1 of the first; revisions 2 and 1 of the second (the late revision 1 is kept
+    // in the history, never as the latest).
+    assert_eq!(mission.assert_holds_exactly(&original.ledger()), 3);
+}
+
+fn copy_files(from: &std::path::Path, to: &std::path::Path) {
+    for file in std::fs::read_dir(from).expect("folder") {
+        let file = file.expect("entry").path();
+        if file.is_file() {
+            std::fs::copy(&file, to.join(file.file_name().expect("name"))).expect("copy");
+        }
+    }
 }
 
 #[test]
@@ -184,7 +311,7 @@ fn answers_lost_on_the_way_back_are_resent_and_counted_once() {
         "{}",
         run.stdout
     );
-    assert_eq!(mission.all_submissions().len(), 3);
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 3);
 }
 
 #[test]
@@ -208,7 +335,7 @@ fn watch_mode_keeps_trying_until_everything_is_delivered() {
     let (code, output) = wait(child);
     assert_eq!(code, Some(0), "{output}");
     assert_eq!(laptop.status()["delivered"], 40);
-    assert_eq!(mission.all_submissions().len(), 40);
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 40);
 }
 
 #[test]
@@ -220,7 +347,7 @@ fn an_edit_made_while_a_push_is_in_flight_is_sent_next() {
     let id = laptop.fill_voting(1, &STATIONS)[0];
     let arrivals = proxy.arrivals();
     let sync = laptop.command(&["sync"]).spawn().expect("eom sync starts");
-    arrivals.recv().expect("the push reaches the proxy");
+    recv_within(&arrivals, ARRIVAL_LIMIT, "the push reaches the proxy");
 
     // Revision 1 is on its way; the observer edits.
     laptop
@@ -236,7 +363,6 @@ fn an_edit_made_while_a_push_is_in_flight_is_sent_next() {
     assert_eq!(mission.all_submissions()[&id.to_string()], 1);
 
     laptop.eom(&["sync"]).ok();
-    assert_eq!(mission.all_submissions()[&id.to_string()], 2);
     assert_eq!(
         laptop
             .store()
@@ -246,6 +372,7 @@ fn an_edit_made_while_a_push_is_in_flight_is_sent_next() {
             .state,
         State::Delivered
     );
+    assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 2);
 }
 
 #[test]
@@ -261,13 +388,7 @@ fn two_laptops_restored_from_one_backup_conflict_and_both_copies_are_kept() {
 
     // The laptop's folder is restored onto a second laptop.
     let second = Laptop::new();
-    for file in std::fs::read_dir(first.home()).expect("home") {
-        let file = file.expect("entry").path();
-        if file.is_file() {
-            std::fs::copy(&file, second.home().join(file.file_name().expect("name")))
-                .expect("copy");
-        }
-    }
+    copy_files(first.home(), second.home());
     first
         .store()
         .edit(id, voting_content("PEC-003", "bad"))
@@ -308,6 +429,11 @@ fn two_laptops_restored_from_one_backup_conflict_and_both_copies_are_kept() {
         (detail["revision"].clone(), detail["overall"].clone()),
         (3.into(), "good".into())
     );
+    let ledger = Ledger::from([(
+        id.to_string(),
+        Expected::of(&voting_content("PEC-003", "good"), 3),
+    )]);
+    assert_eq!(mission.assert_holds_exactly(&ledger), 3);
 }
 
 #[test]
@@ -323,7 +449,7 @@ fn ctrl_c_stops_watch_mode_cleanly_and_keeps_the_outbox() {
         .spawn()
         .expect("eom sync --watch starts");
     for _ in 0..2 {
-        arrivals.recv().expect("it keeps trying");
+        recv_within(&arrivals, ARRIVAL_LIMIT, "it keeps trying");
     }
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &watch.id().to_string()])

@@ -86,6 +86,20 @@ impl SqliteStore {
         &self.path
     }
 
+    /// What SQLite reports for the writer's and a reader's connection: the journal mode and
+    /// the `synchronous` level (2 is FULL). Tests hold the durability promise to this.
+    pub fn durability(&self) -> Result<[(String, i64); 2], StoreError> {
+        let settings = |c: &Connection| -> Result<(String, i64), StoreError> {
+            Ok((
+                c.pragma_query_value(None, "journal_mode", |r| r.get(0))?,
+                c.pragma_query_value(None, "synchronous", |r| r.get(0))?,
+            ))
+        };
+        let writer = settings(&lock(&self.writer))?;
+        let reader = self.read(settings)?;
+        Ok([writer, reader])
+    }
+
     fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
