@@ -14,6 +14,16 @@ use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER
 use reqwest::{Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+/// The longest wait a server may ask for with `Retry-After`; a larger value is taken as this,
+/// so that a broken or hostile answer cannot park a laptop for days.
+pub const MAX_RETRY_AFTER_SECS: u64 = 300;
+/// The most bytes read of a push answer (a thousand results with their messages fit easily).
+const MAX_PUSH_ANSWER: usize = 16 << 20;
+/// The most bytes read of a pull answer (forms and a station list of a whole country).
+const MAX_PULL_ANSWER: usize = 64 << 20;
+/// The most bytes read of an error answer.
+const MAX_ERROR_ANSWER: usize = 64 << 10;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     #[error("cannot reach the server at {url}: {reason}")]
@@ -158,17 +168,8 @@ impl ServerClient {
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
-        let answer: PushResponse = self.read(response).await?;
-        if answer.results.len() != items.len() {
-            return Err(RemoteError::NotEomServer {
-                status: 200,
-                detail: format!(
-                    ", {} results for {} items",
-                    answer.results.len(),
-                    items.len()
-                ),
-            });
-        }
+        let answer: PushResponse = self.read(response, MAX_PUSH_ANSWER).await?;
+        check_results(items, &answer)?;
         Ok(answer)
     }
 
@@ -184,25 +185,52 @@ impl ServerClient {
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
-        self.read(response).await
+        self.read(response, MAX_PULL_ANSWER).await
+    }
+
+    /// Reads at most `limit` bytes of the body: an answer larger than that is not one an eom
+    /// server sends, and is dropped without reading (or holding) the rest.
+    async fn body(&self, mut response: Response, limit: usize) -> Result<Vec<u8>, RemoteError> {
+        let status = response.status().as_u16();
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large(status, limit));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(&e))? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large(status, limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     /// Turns an HTTP answer into `T`, or into the error it stands for.
-    async fn read<T: DeserializeOwned>(&self, response: Response) -> Result<T, RemoteError> {
+    async fn read<T: DeserializeOwned>(
+        &self,
+        response: Response,
+        limit: usize,
+    ) -> Result<T, RemoteError> {
         let status = response.status();
         let genuine = response.headers().contains_key(eom_shared::VERSION_HEADER);
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response.bytes().await.map_err(|e| self.unreachable(&e))?;
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|secs| secs.min(MAX_RETRY_AFTER_SECS));
         if !genuine {
             return Err(RemoteError::NotEomServer {
                 status: status.as_u16(),
                 detail: String::new(),
             });
         }
+        let limit = if status.is_success() {
+            limit
+        } else {
+            MAX_ERROR_ANSWER
+        };
+        let bytes = self.body(response, limit).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| RemoteError::NotEomServer {
                 status: status.as_u16(),
@@ -235,6 +263,41 @@ impl ServerClient {
             },
         })
     }
+}
+
+fn too_large(status: u16, limit: usize) -> RemoteError {
+    RemoteError::NotEomServer {
+        status,
+        detail: format!(", an answer over {} MB", limit >> 20),
+    }
+}
+
+/// A push answer must hold one result per item sent, each naming the id and revision that was
+/// sent in that place; anything else did not come from an eom server (or was altered on the
+/// way), and nothing may be marked delivered on its word.
+fn check_results(items: &[SubmissionPayload], answer: &PushResponse) -> Result<(), RemoteError> {
+    if answer.results.len() != items.len() {
+        return Err(RemoteError::NotEomServer {
+            status: 200,
+            detail: format!(
+                ", {} results for {} items",
+                answer.results.len(),
+                items.len()
+            ),
+        });
+    }
+    for (sent, result) in items.iter().zip(&answer.results) {
+        if result.id != Some(sent.id) || result.revision != Some(sent.revision) {
+            return Err(RemoteError::NotEomServer {
+                status: 200,
+                detail: format!(
+                    ", a result names a checklist that was not sent in its place ({} revision {})",
+                    sent.id, sent.revision
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The longest `Retry-After` waited out within one pass; a longer one ends the pass.
+pub const MAX_IN_PASS_WAIT: Duration = Duration::from_secs(10);
+
 /// Exponential backoff with jitter, capped, never shorter than the server's `Retry-After`.
 #[derive(Debug, Clone)]
 pub struct Backoff {
@@ -244,7 +247,13 @@ impl SyncSession {
                     self.succeeded();
                 }
                 Err(RemoteError::TooLarge { .. }) if take > 1 => self.failed(take),
-                Err(e) if e.is_retryable() && retries_left > 0 => {
+                // A server that asks for a long pause ends this pass instead: `eom sync` says
+                // when to come back, and `--watch` waits (showing how long) between passes.
+                Err(e)
+                    if e.is_retryable()
+                        && retries_left > 0
+                        && e.retry_after().is_none_or(|d| d <= MAX_IN_PASS_WAIT) =>
+                {
                     retries_left -= 1;
                     report.retries += 1;
                     self.failed(take);

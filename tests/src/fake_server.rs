@@ -59,7 +59,8 @@ impl FakeServer {
         format!("http://{}", self.addr)
     }
 
-    /// Body bytes the server managed to write before the client hung up.
+    /// The most body bytes the server managed to write on one connection before the client
+    /// hung up (the client may try more than once).
     pub fn bytes_written(&self) -> u64 {
         self.written.load(Ordering::SeqCst)
     }
@@ -108,10 +109,12 @@ fn serve(mut stream: TcpStream, answer: Answer, written: &AtomicU64) -> std::io:
             )?;
             let chunk = vec![b' '; 256 * 1024];
             let mut left = bytes;
+            let mut sent = 0u64;
             while left > 0 {
                 let n = left.min(chunk.len() as u64) as usize;
                 stream.write_all(&chunk[..n])?;
-                written.fetch_add(n as u64, Ordering::SeqCst);
+                sent += n as u64;
+                written.fetch_max(sent, Ordering::SeqCst);
                 left -= n as u64;
             }
         }

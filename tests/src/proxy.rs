@@ -37,9 +37,9 @@ pub enum Fault {
     StripVersion,
     /// Forward it and return the server's real answer with the last push result removed.
     DropLastResult,
-    /// Forward it and return the server's real answer with the push results in reverse order,
-    /// so each names a checklist that was sent in another place.
-    ReverseResults,
+    /// Forward it and return the server's real answer with every push result naming another
+    /// checklist id (as a confused or malicious middlebox might).
+    ForgeIds,
 }
 
 /// How faults are chosen.
@@ -249,7 +249,7 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     upstream.read_to_end(&mut answer).await?;
     if matches!(
         fault,
-        Fault::StripVersion | Fault::DropLastResult | Fault::ReverseResults
+        Fault::StripVersion | Fault::DropLastResult | Fault::ForgeIds
     ) {
         answer = tamper(&answer, fault);
     }
@@ -317,7 +317,7 @@ fn tamper(answer: &[u8], fault: Fault) -> Vec<u8> {
     };
     let head = String::from_utf8_lossy(&answer[..head_end]).into_owned();
     let mut body = answer[head_end + 4..].to_vec();
-    if matches!(fault, Fault::DropLastResult | Fault::ReverseResults)
+    if matches!(fault, Fault::DropLastResult | Fault::ForgeIds)
         && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&body)
         && let Some(results) = json
             .get_mut("results")
@@ -326,7 +326,9 @@ fn tamper(answer: &[u8], fault: Fault) -> Vec<u8> {
         if fault == Fault::DropLastResult {
             results.pop();
         } else {
-            results.reverse();
+            for result in results.iter_mut() {
+                result["id"] = serde_json::Value::from(uuid::Uuid::now_v7().to_string());
+            }
         }
         body = json.to_string().into_bytes();
     }
