@@ -1,6 +1,6 @@
 //! The `eom` command line.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{Issue, StationCode, validate};
 use serde_json::{Map, Value, json};
 
-use crate::prompt;
+use crate::commands::{self, drafts::Filled};
 use crate::remote::{ServerClient, parse_server_url};
 use crate::store::{Entry, LocalStore, State};
 use crate::sync::{self, DEFAULT_BATCH_SIZE, RetryPolicy, SyncReport, SyncSession};
@@ -88,14 +88,46 @@ pub enum Command {
         #[arg(long)]
         observed_at: Option<String>,
     },
-    /// Change a checklist's answers: saved as the next revision and queued.
+    /// Change a checklist: saved as the next revision and queued. Without --answers, goes
+    /// through the questions again with the saved answers (Enter keeps one, '<' goes back).
     Edit {
         /// Checklist id (or a unique prefix of it).
         id: String,
+        /// A JSON file with the complete new answers (as 'eom answers ID' prints them).
         #[arg(long)]
-        answers: PathBuf,
+        answers: Option<PathBuf>,
+        /// New notes (default: keep the saved ones).
         #[arg(long)]
         notes: Option<String>,
+        /// Move the checklist to another station or commission (a new revision).
+        #[arg(long)]
+        station: Option<String>,
+    },
+    /// List checklists being filled and not finished yet.
+    Drafts {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue filling a draft where it was left.
+    Resume {
+        /// Draft id (or a unique prefix of it), as 'eom drafts' shows it.
+        id: String,
+    },
+    /// Drop a draft (a checklist it edits stays as it was).
+    Discard {
+        /// Draft id (or a unique prefix of it).
+        id: String,
+    },
+    /// Print a checklist's answers as JSON, ready for 'eom edit ID --answers FILE'.
+    Answers {
+        /// Checklist id (or a unique prefix of it).
+        id: String,
+    },
+    /// Print an answers file to fill for a form: every question, unanswered (null).
+    Template {
+        /// Form id, e.g. voting.
+        form: String,
     },
     /// List checklists on this laptop.
     List {
@@ -210,7 +242,48 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             observed_at,
             stdout,
         )?,
-        Command::Edit { id, answers, notes } => edit(&mut store, &id, &answers, notes, stdout)?,
+        Command::Edit {
+            id,
+            answers,
+            notes,
+            station,
+        } => edit(
+            &mut store,
+            &id,
+            answers.as_deref(),
+            notes,
+            station.as_deref(),
+            stdout,
+        )?,
+        Command::Drafts { json } => commands::drafts::list(&store, json, stdout)?,
+        Command::Resume { id } => {
+            let draft = store.find_draft(&id)?;
+            let form = cached_form(
+                &store,
+                draft.content.form_id.as_str(),
+                Some(draft.content.form_version),
+            )?;
+            let lang = lang(&store)?;
+            let stdin = std::io::stdin();
+            let filled = commands::drafts::continue_draft(
+                &mut store,
+                &form,
+                draft,
+                &lang,
+                &mut stdin.lock(),
+                stdout,
+            )?;
+            report_filled(&filled, stdout)?;
+        }
+        Command::Discard { id } => {
+            let draft = store.find_draft(&id)?;
+            store.delete_draft(draft.id)?;
+            writeln!(stdout, "Discarded the draft {}.", draft.id)?;
+        }
+        Command::Answers { id } => commands::answers::print_answers(&store.find(&id)?, stdout)?,
+        Command::Template { form } => {
+            commands::answers::print_template(&cached_form(&store, &form, None)?, stdout)?;
+        }
         Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
         Command::Show { id, json } => show(&store, &id, json, stdout)?,
         Command::Status { json } => status(&store, json, stdout)?,
@@ -389,7 +462,9 @@ fn stations(
 fn read_answers(path: &Path) -> anyhow::Result<Map<String, Value>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read answers from {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
+    // Editors on Windows often start UTF-8 files with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let value: Value = serde_json::from_str(text)
         .with_context(|| format!("{} is not valid JSON", path.display()))?;
     match value {
         Value::Object(map) => Ok(map),
@@ -474,15 +549,15 @@ fn new(
             })?,
         None => Utc::now(),
     };
-    let answers = match answers_file {
-        Some(path) => read_answers(path)?,
-        None => {
-            let lang = lang(store)?;
-            let stdin = std::io::stdin();
-            let mut input = stdin.lock();
-            ask_interactively(&form, &lang, &mut input, out)?
-        }
+    let Some(path) = answers_file else {
+        let lang = lang(store)?;
+        let stdin = std::io::stdin();
+        let draft =
+            commands::drafts::new_checklist(&form, station, observed_at, notes.unwrap_or_default());
+        let filled = commands::drafts::begin(store, &form, draft, &lang, &mut stdin.lock(), out)?;
+        return report_filled(&filled, out);
     };
+    let answers = read_answers(path)?;
     validated(&form, &answers, out)?;
     let entry = store.create(SubmissionContent {
         form_id: form.id.clone(),
@@ -501,20 +576,34 @@ fn new(
     Ok(())
 }
 
-fn ask_interactively(
-    form: &Form,
-    lang: &str,
-    input: &mut impl BufRead,
-    out: &mut impl Write,
-) -> anyhow::Result<Map<String, Value>> {
-    Ok(prompt::ask_all(form, lang, input, out)?)
+/// Says what became of a questionnaire run; the id alone on the last line, as `eom new` does.
+fn report_filled(filled: &Filled, out: &mut impl Write) -> anyhow::Result<()> {
+    match filled {
+        Filled::Queued { id, revision: 1 } => {
+            writeln!(out, "Saved as queued; 'eom sync' sends it. Id:")?;
+            writeln!(out, "{id}")?;
+        }
+        Filled::Queued { id, revision } => {
+            writeln!(
+                out,
+                "Saved revision {revision} and queued it; 'eom sync' sends it. Id:"
+            )?;
+            writeln!(out, "{id}")?;
+        }
+        Filled::Kept { id } => {
+            writeln!(out, "Draft id:")?;
+            writeln!(out, "{id}")?;
+        }
+    }
+    Ok(())
 }
 
 fn edit(
     store: &mut LocalStore,
     id: &str,
-    answers_file: &Path,
+    answers_file: Option<&Path>,
     notes: Option<String>,
+    station: Option<&str>,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let entry = store.find(id)?;
@@ -523,10 +612,27 @@ fn edit(
         entry.content.form_id.as_str(),
         Some(entry.content.form_version),
     )?;
-    let answers = read_answers(answers_file)?;
+    let station = match station {
+        Some(raw) => check_station(store, raw)?,
+        None => entry.content.station.clone(),
+    };
+    let Some(path) = answers_file else {
+        let content = SubmissionContent {
+            station,
+            notes: notes.unwrap_or(entry.content.notes.clone()),
+            ..entry.content.clone()
+        };
+        let lang = lang(store)?;
+        let stdin = std::io::stdin();
+        let draft = commands::drafts::edit_of(entry.id, entry.revision, content);
+        let filled = commands::drafts::begin(store, &form, draft, &lang, &mut stdin.lock(), out)?;
+        return report_filled(&filled, out);
+    };
+    let answers = read_answers(path)?;
     validated(&form, &answers, out)?;
     let content = SubmissionContent {
         answers,
+        station,
         notes: notes.unwrap_or(entry.content.notes),
         ..entry.content
     };

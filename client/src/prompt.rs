@@ -1,7 +1,10 @@
 //! Filling a checklist question by question in the terminal.
 //!
-//! Questions that do not apply given earlier answers are skipped; an answer that does not fit
-//! is explained and asked again. Nothing is saved until the whole checklist is complete.
+//! Questions that do not apply given earlier answers are skipped (and an answer given to one
+//! earlier is cleared); an answer that does not fit is explained and asked again. Every
+//! accepted answer is handed to `save` at once, so the caller can keep a draft: killing the
+//! program loses at most the answer being typed. Answers already present (an edit, a resumed
+//! draft) are shown, and Enter keeps them; `<` goes back to the previous question.
 
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
@@ -13,13 +16,23 @@ use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
-    #[error("the input ended before the checklist was complete; nothing was saved")]
+    #[error("the input ended before the checklist was complete")]
     InputEnded,
     #[error("terminal error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("could not save the draft: {0}")]
+    Save(String),
 }
 
-/// Asks every relevant question of `form` and returns the answers.
+/// Called with the answers after every change; an error message stops the questionnaire.
+pub type SaveAnswers<'a> = dyn FnMut(&Map<String, Value>) -> Result<(), String> + 'a;
+
+/// What the observer types to go back one question.
+pub const BACK: &str = "<";
+/// What the observer types to clear an optional answer.
+pub const CLEAR: &str = "-";
+
+/// Asks every relevant question of `form` and returns the answers (no draft kept).
 pub fn ask_all(
     form: &Form,
     lang: &str,
@@ -27,6 +40,36 @@ pub fn ask_all(
     out: &mut impl Write,
 ) -> Result<Map<String, Value>, PromptError> {
     let mut answers = Map::new();
+    fill(form, lang, &mut answers, input, out, &mut |_| Ok(()))?;
+    Ok(answers)
+}
+
+/// The questions that are asked given `answers`, in form order, as indices into the form.
+fn relevant(form: &Form, answers: &Map<String, Value>) -> Vec<usize> {
+    // Relevance of later questions depends on which earlier ones were asked, exactly as in
+    // validation.
+    let mut asked: HashSet<&str> = HashSet::new();
+    let mut order = Vec::new();
+    for (i, q) in form.questions.iter().enumerate() {
+        if is_relevant(q, answers, &asked) {
+            asked.insert(&q.id);
+            order.push(i);
+        }
+    }
+    order
+}
+
+/// Asks the relevant questions of `form`, starting from `answers` (empty for a new
+/// checklist), calling `save` after every change. Returns when the last question is answered;
+/// `InputEnded` when the input ends first (what was answered has been saved).
+pub fn fill(
+    form: &Form,
+    lang: &str,
+    answers: &mut Map<String, Value>,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+    save: &mut SaveAnswers<'_>,
+) -> Result<(), PromptError> {
     writeln!(
         out,
         "{} ({} v{})",
@@ -36,22 +79,60 @@ pub fn ask_all(
     )?;
     writeln!(
         out,
-        "Press Enter to skip an optional question. Questions marked * are required."
+        "Questions marked * are required. Enter keeps the answer shown in [brackets] (or skips an optional question); '{BACK}' goes back; '{CLEAR}' clears an optional answer."
     )?;
     let total = form.questions.len();
-    // Questions that were asked (relevant), answered or not: relevance of later questions
-    // depends on it, exactly as in validation.
-    let mut asked: HashSet<&str> = HashSet::new();
-    for (n, q) in form.questions.iter().enumerate() {
-        if !is_relevant(q, &answers, &asked) {
-            continue;
+    // Position in the form of the last question shown, and the ones shown before it.
+    let mut history: Vec<usize> = Vec::new();
+    let mut next_from = 0usize;
+    loop {
+        let order = relevant(form, answers);
+        // Answers to questions that no longer apply are cleared, as the server would refuse them.
+        let stale: Vec<String> = form
+            .questions
+            .iter()
+            .enumerate()
+            .filter(|(i, q)| !order.contains(i) && answers.contains_key(&q.id))
+            .map(|(_, q)| q.id.clone())
+            .collect();
+        if !stale.is_empty() {
+            for id in &stale {
+                answers.remove(id);
+            }
+            save(answers).map_err(PromptError::Save)?;
         }
-        asked.insert(&q.id);
-        if let Some(value) = ask_one(q, lang, n + 1, total, input, out)? {
-            answers.insert(q.id.clone(), value);
+        let Some(&index) = order.iter().find(|&&i| i >= next_from) else {
+            return Ok(());
+        };
+        let q = &form.questions[index];
+        match ask_one(q, lang, index + 1, total, answers.get(&q.id), input, out)? {
+            Step::Back => {
+                match history.pop() {
+                    Some(previous) => next_from = previous,
+                    None => writeln!(out, "  This is the first question.")?,
+                }
+                continue;
+            }
+            Step::Keep => {}
+            Step::Clear => {
+                answers.remove(&q.id);
+                save(answers).map_err(PromptError::Save)?;
+            }
+            Step::Set(value) => {
+                answers.insert(q.id.clone(), value);
+                save(answers).map_err(PromptError::Save)?;
+            }
         }
+        history.push(index);
+        next_from = index + 1;
     }
-    Ok(answers)
+}
+
+enum Step {
+    Back,
+    Keep,
+    Clear,
+    Set(Value),
 }
 
 fn ask_one(
@@ -59,9 +140,10 @@ fn ask_one(
     lang: &str,
     number: usize,
     total: usize,
+    current: Option<&Value>,
     input: &mut impl BufRead,
     out: &mut impl Write,
-) -> Result<Option<Value>, PromptError> {
+) -> Result<Step, PromptError> {
     writeln!(out)?;
     writeln!(
         out,
@@ -79,27 +161,70 @@ fn ask_one(
         }
     }
     loop {
-        write!(out, "{} > ", hint(&q.kind))?;
+        match current {
+            Some(value) => write!(out, "{} [{}] > ", hint(&q.kind), shown(q, value, lang))?,
+            None => write!(out, "{} > ", hint(&q.kind))?,
+        }
         out.flush()?;
         let mut line = String::new();
         if input.read_line(&mut line)? == 0 {
             return Err(PromptError::InputEnded);
         }
         let text = line.trim();
+        if text == BACK {
+            return Ok(Step::Back);
+        }
         if text.is_empty() {
+            if current.is_some() {
+                return Ok(Step::Keep);
+            }
             if q.required {
                 writeln!(out, "  An answer is required.")?;
                 continue;
             }
-            return Ok(None);
+            return Ok(Step::Keep);
+        }
+        if text == CLEAR {
+            if q.required {
+                writeln!(out, "  An answer is required.")?;
+                continue;
+            }
+            return Ok(Step::Clear);
         }
         match parse_answer(q, text) {
             Ok(value) => match answer_issue(q, &value) {
-                None => return Ok(Some(value)),
+                None => return Ok(Step::Set(value)),
                 Some(issue) => writeln!(out, "  {}", issue.message)?,
             },
             Err(message) => writeln!(out, "  {message}")?,
         }
+    }
+}
+
+/// An answer as the observer would recognise it: choice labels rather than ids.
+pub fn shown(q: &Question, value: &Value, lang: &str) -> String {
+    let label = |id: &str| {
+        q.kind
+            .choices()
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
+    };
+    match (value, &q.kind) {
+        (Value::Bool(true), _) => "yes".into(),
+        (Value::Bool(false), _) => "no".into(),
+        (Value::String(s), QuestionKind::SingleChoice { .. }) => label(s),
+        (Value::String(s), QuestionKind::Assessment) => {
+            Assessment::parse(s).map_or_else(|| s.clone(), |a| a.label().to_owned())
+        }
+        (Value::Array(items), _) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(label)
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
     }
 }
 
@@ -268,10 +393,69 @@ mod tests {
     }
 
     #[test]
-    fn input_ending_early_saves_nothing() {
+    fn every_answer_is_saved_as_it_is_given_and_input_ending_early_keeps_them() {
         let f = form("voting");
-        let err =
-            ask_all(&f, "en", &mut "09:00\n".as_bytes(), &mut Vec::new()).expect_err("incomplete");
+        let mut saved: Vec<Map<String, Value>> = Vec::new();
+        let mut answers = Map::new();
+        let err = fill(
+            &f,
+            "en",
+            &mut answers,
+            // The optional departure time is skipped with Enter.
+            &mut "09:00\n\ny\n".as_bytes(),
+            &mut Vec::new(),
+            &mut |a| {
+                saved.push(a.clone());
+                Ok(())
+            },
+        )
+        .expect_err("incomplete");
         assert!(matches!(err, PromptError::InputEnded));
+        assert_eq!(saved.len(), 2, "saved after each answer");
+        assert_eq!(saved[1]["arrival_time"], "09:00");
+        assert_eq!(saved[1]["observers_unrestricted"], true);
+        assert_eq!(answers, saved[1]);
+    }
+
+    #[test]
+    fn enter_keeps_an_answer_back_goes_back_and_answers_that_no_longer_apply_are_cleared() {
+        let f = form("opening");
+        let mut answers = ask_all(
+            &f,
+            "en",
+            &mut [
+                "08:10", "y", "9", "n", "y", "y", "3", "y", "", "y", "y", "6", "y", "y", "n", "45",
+                "", "", "", "2",
+            ]
+            .join("\n")
+            .as_bytes(),
+            &mut Vec::new(),
+        )
+        .expect("complete");
+        assert_eq!(answers["minutes_late"], 45);
+        // Edit: keep everything up to opened_on_time, change it to yes (so minutes_late no
+        // longer applies), go back once to check, keep, and keep the rest.
+        let mut typed: Vec<&str> = vec![""; 14];
+        typed.extend(["y", "<", "", "", "", "", "", ""]);
+        let mut out = Vec::new();
+        fill(
+            &f,
+            "en",
+            &mut answers,
+            &mut typed.join("\n").as_bytes(),
+            &mut out,
+            &mut |_| Ok(()),
+        )
+        .expect("complete");
+        let shown = String::from_utf8(out).expect("utf8");
+        assert!(shown.contains("[08:10]"), "{shown}");
+        assert_eq!(answers["opened_on_time"], true);
+        assert!(
+            !answers.contains_key("minutes_late"),
+            "cleared: no longer applies"
+        );
+        assert_eq!(answers["overall"], "good");
+        let v = eom_shared::validate(&f, &answers);
+        assert!(v.is_valid(), "{:?}", v.issues);
     }
 }

@@ -702,6 +702,43 @@ impl Default for Laptop {
     }
 }
 
+/// What an observer types in the questionnaire to give `answers` to the default form
+/// `form_id`, one line per question asked (in form order, skipping those that do not apply),
+/// with Enter for the first `keep` (already answered, as in a resumed draft).
+pub fn typed_answers(form_id: &str, answers: &Value, keep: usize) -> String {
+    use eom_shared::form::QuestionKind;
+    let form = eom_shared::default_forms::default_forms()
+        .expect("default forms")
+        .into_iter()
+        .find(|f| f.id.as_str() == form_id)
+        .expect("the form");
+    let given = answers.as_object().expect("answers object");
+    let mut asked = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for q in &form.questions {
+        if !eom_shared::validate::is_relevant(q, given, &asked) {
+            continue;
+        }
+        asked.insert(q.id.as_str());
+        let line = match (given.get(&q.id), &q.kind) {
+            (_, _) if lines.len() < keep => String::new(),
+            (None, _) => String::new(),
+            (Some(Value::Bool(b)), _) => if *b { "y" } else { "n" }.to_owned(),
+            (Some(Value::Array(items)), QuestionKind::MultiChoice { .. }) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+            (Some(Value::String(s)), QuestionKind::Assessment) => s.replace('_', " "),
+            (Some(Value::String(s)), _) => s.clone(),
+            (Some(other), _) => other.to_string(),
+        };
+        lines.push(line);
+    }
+    lines.push(String::new());
+    lines.join("\n")
+}
+
 /// A complete voting checklist with the given overall assessment.
 pub fn voting_answers(overall: &str) -> Value {
     serde_json::json!({

@@ -20,6 +20,7 @@ use serde::Serialize;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_feedback.sql"),
+    include_str!("migrations/0003_drafts.sql"),
 ];
 pub const DATABASE_FILE: &str = "eom.db";
 
@@ -114,6 +115,19 @@ pub struct Entry {
     pub delivered_at: Option<String>,
     /// The coordinators' latest review, once pulled.
     pub review: Option<Review>,
+}
+
+/// A checklist being filled (or edited) and not finished yet: never sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    /// The id the checklist will have (a new one), or has (an edit).
+    pub id: SubmissionId,
+    /// `None` for a new checklist; the revision being edited otherwise.
+    pub base_revision: Option<u32>,
+    #[serde(flatten)]
+    pub content: SubmissionContent,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// A coordinator's review of a checklist, as the observer sees it.
@@ -347,11 +361,113 @@ impl LocalStore {
     /// Saves a new checklist as queued, revision 1.
     pub fn create(&mut self, content: SubmissionContent) -> Result<Entry, StoreError> {
         let id = SubmissionId::new();
-        let now = now_text();
-        let hash = content.content_hash();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_new(&tx, id, &content)?;
+        tx.commit()?;
+        self.get(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
+    }
+
+    /// Saves (creating or replacing) a draft: what has been answered so far.
+    pub fn save_draft(&mut self, draft: &Draft) -> Result<(), StoreError> {
+        let now = now_text();
+        self.conn.execute(
+            "INSERT INTO drafts (id, base_revision, form_id, form_version, station, observed_at,
+               answers, notes, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+             ON CONFLICT (id) DO UPDATE SET form_id = excluded.form_id,
+               form_version = excluded.form_version, station = excluded.station,
+               observed_at = excluded.observed_at, answers = excluded.answers,
+               notes = excluded.notes, updated_at = excluded.updated_at",
+            params![
+                draft.id.to_string(),
+                draft.base_revision,
+                draft.content.form_id.as_str(),
+                draft.content.form_version,
+                draft.content.station.as_str(),
+                draft
+                    .content
+                    .observed_at
+                    .to_rfc3339_opts(SecondsFormat::Millis, true),
+                serde_json::to_string(&draft.content.answers).map_err(json_err)?,
+                draft.content.notes,
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every draft, oldest first.
+    pub fn drafts(&self) -> Result<Vec<Draft>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT * FROM drafts ORDER BY created_at, id")?;
+        let mut rows = stmt.query([])?;
+        let mut drafts = Vec::new();
+        while let Some(row) = rows.next()? {
+            drafts.push(draft_from_row(row)?);
+        }
+        Ok(drafts)
+    }
+
+    /// A draft by its full id or a unique prefix of it.
+    pub fn find_draft(&self, id_or_prefix: &str) -> Result<Draft, StoreError> {
+        let prefix = id_or_prefix.trim().to_ascii_lowercase();
+        let found: Vec<Draft> = self
+            .drafts()?
+            .into_iter()
+            .filter(|d| d.id.to_string().starts_with(&prefix))
+            .collect();
+        match (prefix.len() >= 4, found.len()) {
+            (true, 1) => Ok(found.into_iter().next().expect("one draft")),
+            (true, 0) | (false, _) => Err(StoreError::NotFound(format!(
+                "no draft '{id_or_prefix}' on this laptop; 'eom drafts' lists them"
+            ))),
+            _ => Err(StoreError::NotFound(format!(
+                "'{id_or_prefix}' matches more than one draft; give more of the id"
+            ))),
+        }
+    }
+
+    /// Discards a draft (the checklist it edits, if any, stays as it was).
+    pub fn delete_draft(&mut self, id: SubmissionId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM drafts WHERE id = ?1", [id.to_string()])?
+            == 1)
+    }
+
+    /// Finishes a draft in one transaction: a new checklist is queued as revision 1 under the
+    /// draft's id; an edit is saved as the next revision. The draft is deleted with it.
+    pub fn finish_draft(&mut self, draft: &Draft) -> Result<Entry, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match draft.base_revision {
+            None => insert_new(&tx, draft.id, &draft.content)?,
+            Some(_) => {
+                update_revision(&tx, draft.id, &draft.content)?;
+            }
+        }
+        tx.execute("DELETE FROM drafts WHERE id = ?1", [draft.id.to_string()])?;
+        tx.commit()?;
+        self.get(draft.id)?.ok_or_else(|| {
+            StoreError::NotFound(format!("checklist {} vanished after saving", draft.id))
+        })
+    }
+}
+
+/// Inserts a new checklist, queued at revision 1.
+fn insert_new(
+    tx: &Connection,
+    id: SubmissionId,
+    content: &SubmissionContent,
+) -> Result<(), StoreError> {
+    let now = now_text();
+    let hash = content.content_hash();
+    {
         tx.execute(
             "INSERT INTO outbox (id, revision, state, form_id, form_version, station, observed_at,
                answers, notes, content_hash, created_at, updated_at)
@@ -370,57 +486,66 @@ impl LocalStore {
                 now
             ],
         )?;
-        insert_revision(&tx, id, 1, &content, &hash, &now)?;
-        tx.commit()?;
-        self.get(id)?
-            .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
     }
+    insert_revision(tx, id, 1, content, &hash, &now)
+}
 
+/// Saves `content` as the next revision of `id` and queues it; returns the new revision.
+fn update_revision(
+    tx: &Connection,
+    id: SubmissionId,
+    content: &SubmissionContent,
+) -> Result<u32, StoreError> {
+    let now = now_text();
+    let hash = content.content_hash();
+    let revision: Option<u32> = tx
+        .query_row(
+            "SELECT revision FROM outbox WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(revision) = revision else {
+        return Err(StoreError::NotFound(format!(
+            "no checklist with id {id} on this laptop; 'eom list' shows them"
+        )));
+    };
+    let next = revision + 1;
+    tx.execute(
+        "UPDATE outbox SET revision = ?2, state = 'queued', form_id = ?3, form_version = ?4,
+           station = ?5, observed_at = ?6, answers = ?7, notes = ?8, content_hash = ?9,
+           updated_at = ?10, issues = '[]', last_outcome = NULL
+         WHERE id = ?1",
+        params![
+            id.to_string(),
+            next,
+            content.form_id.as_str(),
+            content.form_version,
+            content.station.as_str(),
+            content
+                .observed_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            serde_json::to_string(&content.answers).map_err(json_err)?,
+            content.notes,
+            hash.0,
+            now
+        ],
+    )?;
+    insert_revision(tx, id, next, content, &hash, &now)?;
+    Ok(next)
+}
+
+impl LocalStore {
     /// Saves an edit as the next revision and queues it, whatever state the checklist was in.
     pub fn edit(
         &mut self,
         id: SubmissionId,
         content: SubmissionContent,
     ) -> Result<Entry, StoreError> {
-        let now = now_text();
-        let hash = content.content_hash();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let revision: Option<u32> = tx
-            .query_row(
-                "SELECT revision FROM outbox WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(revision) = revision else {
-            return Err(StoreError::NotFound(format!(
-                "no checklist with id {id} on this laptop; 'eom list' shows them"
-            )));
-        };
-        let next = revision + 1;
-        tx.execute(
-            "UPDATE outbox SET revision = ?2, state = 'queued', form_id = ?3, form_version = ?4,
-               station = ?5, observed_at = ?6, answers = ?7, notes = ?8, content_hash = ?9,
-               updated_at = ?10, issues = '[]', last_outcome = NULL
-             WHERE id = ?1",
-            params![
-                id.to_string(),
-                next,
-                content.form_id.as_str(),
-                content.form_version,
-                content.station.as_str(),
-                content
-                    .observed_at
-                    .to_rfc3339_opts(SecondsFormat::Millis, true),
-                serde_json::to_string(&content.answers).map_err(json_err)?,
-                content.notes,
-                hash.0,
-                now
-            ],
-        )?;
-        insert_revision(&tx, id, next, &content, &hash, &now)?;
+        update_revision(&tx, id, &content)?;
         tx.commit()?;
         self.get(id)?
             .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
@@ -607,21 +732,38 @@ fn insert_revision(
     Ok(())
 }
 
-fn entry_from_row(row: &Row<'_>) -> Result<Entry, StoreError> {
+/// The content columns shared by the outbox and the drafts.
+fn content_from_row(row: &Row<'_>) -> Result<SubmissionContent, StoreError> {
     let text = |name: &str| row.get::<_, String>(name);
-    let id = SubmissionId::parse(&text("id")?).map_err(StoreError::Database)?;
-    let state = State::parse(&text("state")?).map_err(StoreError::Database)?;
     let observed_at = DateTime::parse_from_rfc3339(&text("observed_at")?)
         .map_err(|e| StoreError::Database(e.to_string()))?
         .with_timezone(&Utc);
-    let content = SubmissionContent {
+    Ok(SubmissionContent {
         form_id: FormId::parse(&text("form_id")?).map_err(StoreError::Database)?,
         form_version: row.get("form_version")?,
         station: eom_shared::StationCode::parse(&text("station")?).map_err(StoreError::Database)?,
         observed_at,
         answers: serde_json::from_str(&text("answers")?).map_err(json_err)?,
         notes: text("notes")?,
-    };
+    })
+}
+
+fn draft_from_row(row: &Row<'_>) -> Result<Draft, StoreError> {
+    let text = |name: &str| row.get::<_, String>(name);
+    Ok(Draft {
+        id: SubmissionId::parse(&text("id")?).map_err(StoreError::Database)?,
+        base_revision: row.get("base_revision")?,
+        content: content_from_row(row)?,
+        created_at: text("created_at")?,
+        updated_at: text("updated_at")?,
+    })
+}
+
+fn entry_from_row(row: &Row<'_>) -> Result<Entry, StoreError> {
+    let text = |name: &str| row.get::<_, String>(name);
+    let id = SubmissionId::parse(&text("id")?).map_err(StoreError::Database)?;
+    let state = State::parse(&text("state")?).map_err(StoreError::Database)?;
+    let content = content_from_row(row)?;
     Ok(Entry {
         id,
         revision: row.get("revision")?,
