@@ -40,17 +40,27 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Store the server address and your token (works offline).
+    /// Store the server address and your token. Asks for the token (so it never shows in the
+    /// list of running programs or the shell history) and checks it with the server when online.
     Setup {
-        /// e.g. http://192.168.1.10:8080
+        /// The mission's server, e.g. https://eom.example.org (http:// only on this computer,
+        /// or with --insecure-http).
         #[arg(long)]
         server: String,
-        /// The token your coordinator gave you.
+        /// The token your coordinator gave you: '-' reads it from standard input; without this
+        /// option eom asks for it. A token typed here is visible to other users: avoid it.
         #[arg(long)]
-        token: String,
+        token: Option<String>,
         /// Language for questions: en, ru or kk.
         #[arg(long)]
         lang: Option<String>,
+        /// Allow plain http:// to a server that is not on this computer: anyone on the network
+        /// can then read and change what is sent.
+        #[arg(long)]
+        insecure_http: bool,
+        /// Save without contacting the server to check the token.
+        #[arg(long)]
+        no_check: bool,
     },
     /// Fetch forms and stations from the server into the local store.
     Pull,
@@ -129,6 +139,11 @@ pub enum Command {
         /// Form id, e.g. voting.
         form: String,
     },
+    /// Forget the unlocked key: the next command asks for the passphrase again.
+    Lock,
+    /// Destroy this laptop's eom data (every checklist, draft, the token), after you type
+    /// WIPE to confirm. Checklists not yet delivered are lost.
+    Wipe,
     /// List checklists on this laptop.
     List {
         #[arg(long)]
@@ -185,14 +200,35 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = crate::home::resolve(cli.home).map_err(|e| anyhow!(e))?;
-    let mut store = LocalStore::open(&home)?;
     let stdout = &mut std::io::stdout().lock();
+    // Locking and wiping never need the passphrase: an observer in danger may not have time.
+    match &cli.command {
+        Command::Lock => return commands::lock::lock(&home, stdout),
+        Command::Wipe => {
+            let stdin = std::io::stdin();
+            return commands::lock::wipe(&home, &mut stdin.lock(), stdout);
+        }
+        _ => {}
+    }
+    let mut store = commands::lock::unlock(&home)?;
     match cli.command {
+        Command::Lock | Command::Wipe => {}
         Command::Setup {
             server,
             token,
             lang,
-        } => setup(&store, &server, &token, lang.as_deref(), stdout)?,
+            insecure_http,
+            no_check,
+        } => {
+            let options = commands::setup::Options {
+                server,
+                token,
+                lang,
+                insecure_http,
+                check: !no_check,
+            };
+            return commands::setup::run(&mut store, options, stdout).await;
+        }
         Command::Pull => {
             let client = client(&store)?;
             let pulled = sync::pull(&mut store, &client).await?;
@@ -361,39 +397,7 @@ async fn run_sync(
     }
 }
 
-fn setup(
-    store: &LocalStore,
-    server: &str,
-    token: &str,
-    lang: Option<&str>,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let url = parse_server_url(server).map_err(|e| anyhow!(e))?;
-    let token = token.trim();
-    if token.is_empty() {
-        bail!("the token is empty: pass the token your coordinator gave you");
-    }
-    if let Some(lang) = lang {
-        if !matches!(lang, "en" | "ru" | "kk") {
-            bail!("language '{lang}' is not available: use en, ru or kk");
-        }
-        store.set_setting("lang", lang)?;
-    }
-    store.set_setting("server", url.as_str())?;
-    store.set_setting("token", token)?;
-    writeln!(
-        out,
-        "Saved: server {url}, data in {}.",
-        store.path().display()
-    )?;
-    writeln!(
-        out,
-        "Next: 'eom pull' when online, to fetch forms and stations."
-    )?;
-    Ok(())
-}
-
-fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
+pub(crate) fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
     let (Some(server), Some(token)) = (store.setting("server")?, store.setting("token")?) else {
         bail!("this laptop is not set up yet: run 'eom setup --server URL --token TOKEN'");
     };

@@ -9,3 +9,4 @@ pub mod prompt;
 pub mod remote;
 pub mod store;
 pub mod sync;
+pub mod vault;

@@ -119,6 +119,17 @@ impl ServerClient {
         Ok(Self { http, base, token })
     }
 
+    /// The same client with a shorter overall timeout per request (e.g. a quick check).
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .user_agent(concat!("eom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or(self.http);
+        Self { http, ..self }
+    }
+
     fn url(&self, path: &str) -> Url {
         // `base` always ends with '/', and `path` is one of ours: joining cannot fail.
         self.base.join(path).unwrap_or_else(|_| self.base.clone())

@@ -23,6 +23,12 @@ fn content(overall: &str) -> SubmissionContent {
     }
 }
 
+const PASSPHRASE: &str = "a test passphrase";
+
+fn key(home: &std::path::Path) -> eom_client::vault::Key {
+    eom_client::vault::derive(home, PASSPHRASE).expect("key")
+}
+
 fn result(outcome: PushOutcome, issues: Vec<Issue>) -> PushResult {
     PushResult {
         id: None,
@@ -36,13 +42,13 @@ fn result(outcome: PushOutcome, issues: Vec<Issue>) -> PushResult {
 fn saved_checklists_survive_reopening_and_keep_every_revision() {
     let home = tempfile::tempdir().expect("dir");
     let id = {
-        let mut store = LocalStore::open(home.path()).expect("open");
+        let mut store = LocalStore::open(home.path(), &key(home.path())).expect("open");
         let entry = store.create(content("good")).expect("create");
         assert_eq!((entry.revision, entry.state), (1, State::Queued));
         store.edit(entry.id, content("bad")).expect("edit");
         entry.id
     };
-    let store = LocalStore::open(home.path()).expect("reopen");
+    let store = LocalStore::open(home.path(), &key(home.path())).expect("reopen");
     let entry = store.get(id).expect("read").expect("present");
     assert_eq!(entry.revision, 2);
     assert_eq!(entry.content.answers["overall"], "bad");
@@ -54,7 +60,7 @@ fn saved_checklists_survive_reopening_and_keep_every_revision() {
 #[test]
 fn outcomes_move_states_only_for_the_revision_that_was_sent() {
     let home = tempfile::tempdir().expect("dir");
-    let mut store = LocalStore::open(home.path()).expect("open");
+    let mut store = LocalStore::open(home.path(), &key(home.path())).expect("open");
     let delivered = store.create(content("good")).expect("a");
     let rejected = store.create(content("good")).expect("b");
     let conflicted = store.create(content("good")).expect("c");
@@ -118,7 +124,7 @@ fn outcomes_move_states_only_for_the_revision_that_was_sent() {
 #[test]
 fn a_pull_replaces_the_catalog_and_cursor_together() {
     let home = tempfile::tempdir().expect("dir");
-    let mut store = LocalStore::open(home.path()).expect("open");
+    let mut store = LocalStore::open(home.path(), &key(home.path())).expect("open");
     let station = Station {
         code: StationCode::parse("PEC-1").expect("code"),
         name: "School 1".into(),
@@ -144,6 +150,9 @@ fn eom(home: &std::path::Path, args: &[&str]) -> std::process::Output {
         .arg("--home")
         .arg(home)
         .args(args)
+        .env("EOM_PASSPHRASE", PASSPHRASE)
+        .env_remove("EOM_KEY_CACHE_DIR")
+        .env_remove("XDG_RUNTIME_DIR")
         .output()
         .expect("eom runs")
 }
@@ -158,7 +167,14 @@ fn the_binary_guides_a_new_user_without_a_server() {
 
     let out = eom(
         home.path(),
-        &["setup", "--server", "127.0.0.1:9", "--token", "eom_x"],
+        &[
+            "setup",
+            "--server",
+            "127.0.0.1:9",
+            "--token",
+            "eom_x",
+            "--no-check",
+        ],
     );
     assert!(
         out.status.success(),

@@ -251,7 +251,8 @@ pub async fn client(url: &str, tokens: &Path, checklists: usize) -> anyhow::Resu
         .context("the tokens file has no observers")?
         .clone();
     let home = tempfile::tempdir()?;
-    let mut store = LocalStore::open(home.path())?;
+    let key = eom_client::vault::derive(home.path(), "loadgen passphrase")?;
+    let mut store = LocalStore::open(home.path(), &key)?;
     let server = ServerClient::new(parse_server_url(url).map_err(anyhow::Error::msg)?, token)?;
     eom_client::sync::pull(&mut store, &server).await?;
     let forms = store.forms()?;

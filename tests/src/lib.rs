@@ -577,16 +577,27 @@ fn runtime() -> tokio::runtime::Runtime {
 /// The longest one `eom` command may take in a test before it counts as a hang.
 pub const COMMAND_LIMIT: Duration = Duration::from_secs(180);
 
-/// One observer team's laptop: an `eom` home folder.
+/// The passphrase of every test laptop's encrypted store.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// One observer team's laptop: an `eom` home folder, and a folder (outside it) where `eom`
+/// keeps the unlocked key between commands, as a session's runtime folder would.
 pub struct Laptop {
     home: TempDir,
+    keys: TempDir,
 }
 
 impl Laptop {
     pub fn new() -> Self {
         Self {
             home: tempfile::tempdir().expect("temp dir"),
+            keys: tempfile::tempdir().expect("temp dir"),
         }
+    }
+
+    /// The folder where `eom` keeps the unlocked key between commands.
+    pub fn key_cache(&self) -> &Path {
+        self.keys.path()
     }
 
     pub fn home(&self) -> &Path {
@@ -606,6 +617,8 @@ impl Laptop {
             .args(args)
             // Retry waits of milliseconds keep failure tests quick; the policy is the same.
             .env("EOM_RETRY_BASE_MS", "5")
+            .env("EOM_PASSPHRASE", PASSPHRASE)
+            .env("EOM_KEY_CACHE_DIR", self.key_cache())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -643,14 +656,30 @@ impl Laptop {
         path
     }
 
-    /// Points the laptop at `url` with `token`.
+    /// Sets the laptop up for `url` with `token`, as an observer does: the token typed on
+    /// standard input, checked with the server (which also fetches forms and stations).
     pub fn setup(&self, url: &str, token: &str) {
-        self.eom(&["setup", "--server", url, "--token", token]).ok();
+        self.eom_with_input(
+            &["setup", "--server", url, "--token", "-"],
+            &format!("{token}\n"),
+        )
+        .ok();
     }
 
-    /// The laptop's local store, opened through the client library.
+    /// Points the laptop at `url` (a proxy or a fake server in front of the real one) without
+    /// contacting it.
+    pub fn point_at(&self, url: &str, token: &str) {
+        self.eom_with_input(
+            &["setup", "--server", url, "--token", "-", "--no-check"],
+            &format!("{token}\n"),
+        )
+        .ok();
+    }
+
+    /// The laptop's local store, opened through the client library with the passphrase.
     pub fn store(&self) -> eom_client::store::LocalStore {
-        eom_client::store::LocalStore::open(self.home()).expect("local store opens")
+        let key = eom_client::vault::derive(self.home(), PASSPHRASE).expect("key");
+        eom_client::store::LocalStore::open(self.home(), &key).expect("local store opens")
     }
 
     /// Files `n` voting checklists through the client library (as `eom new` does, without a
@@ -685,6 +714,8 @@ impl Laptop {
             .arg(self.home())
             .args(args)
             .env("EOM_RETRY_BASE_MS", "5")
+            .env("EOM_PASSPHRASE", PASSPHRASE)
+            .env("EOM_KEY_CACHE_DIR", self.key_cache())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

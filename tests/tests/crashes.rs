@@ -164,7 +164,7 @@ fn a_client_killed_mid_sync_resumes_without_loss_or_duplicates() {
     let token = mission.add_observer("Team 2", "North");
     laptop.setup(mission.url(), &token);
     laptop.eom(&["pull"]).ok();
-    laptop.setup(&proxy.url(), &token);
+    laptop.point_at(&proxy.url(), &token);
     laptop.fill_voting(200, &STATIONS);
 
     let arrivals = proxy.arrivals();

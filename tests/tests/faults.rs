@@ -16,7 +16,7 @@ fn laptop_behind(mission: &Mission, url: &str, team: &str) -> Laptop {
     let token = mission.add_observer(team, "North");
     laptop.setup(mission.url(), &token);
     laptop.eom(&["pull"]).ok();
-    laptop.setup(url, &token);
+    laptop.point_at(url, &token);
     laptop
 }
 

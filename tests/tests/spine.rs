@@ -4,15 +4,24 @@
 use eom_tests::{Laptop, Mission, opening_answers, voting_answers};
 use serde_json::json;
 
-/// A laptop set up against the mission's server, with forms and stations pulled.
+/// A laptop set up against the mission's server: setup checks the token and fetches the
+/// forms and stations; a pull afterwards brings nothing new.
 fn laptop_for(mission: &Mission, team: &str, region: &str) -> Laptop {
     let laptop = Laptop::new();
     let token = mission.add_observer(team, region);
-    laptop
-        .eom(&["setup", "--server", mission.url(), "--token", &token])
+    let run = laptop
+        .eom_with_input(
+            &["setup", "--server", mission.url(), "--token", "-"],
+            &format!("{token}\n"),
+        )
         .ok();
+    assert!(run.stdout.contains("Fetched 5 forms"), "{}", run.stdout);
     let pulled = laptop.eom(&["pull"]).ok();
-    assert!(pulled.stdout.contains("5 forms"), "{}", pulled.stdout);
+    assert!(
+        pulled.stdout.contains("Pulled 0 forms"),
+        "{}",
+        pulled.stdout
+    );
     laptop
 }
 
@@ -282,20 +291,17 @@ fn tokens_are_limited_to_their_role() {
         let (status, _) = mission.get(path, mission.coordinator_token());
         assert_eq!(status, 200);
     }
-    // A coordinator's token cannot be used to sync a laptop.
+    // A coordinator's token cannot be used to sync a laptop: setup says so and saves nothing.
     let laptop = Laptop::new();
-    laptop
-        .eom(&[
-            "setup",
-            "--server",
-            mission.url(),
-            "--token",
-            mission.coordinator_token(),
-        ])
-        .ok();
+    let run = laptop.eom_with_input(
+        &["setup", "--server", mission.url(), "--token", "-"],
+        &format!("{}\n", mission.coordinator_token()),
+    );
+    assert!(!run.success());
+    assert!(run.stderr.contains("observer"), "{}", run.stderr);
     let run = laptop.eom(&["pull"]);
     assert!(!run.success());
-    assert!(run.stderr.contains("refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("eom setup"), "{}", run.stderr);
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn laptop_pointed_at(mission: &Mission, url: &str) -> Laptop {
     let token = mission.add_observer("Team 9", "North");
     laptop.setup(mission.url(), &token);
     laptop.eom(&["pull"]).ok();
-    laptop.setup(url, &token);
+    laptop.point_at(url, &token);
     laptop.fill_voting(3, &STATIONS);
     laptop
 }

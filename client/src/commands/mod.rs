@@ -1,5 +1,8 @@
 //! Client commands that grew beyond the dispatcher in `cli.rs`, one file per area: filling
-//! and editing checklists through drafts (`drafts`), and answers files (`answers`).
+//! and editing checklists through drafts (`drafts`), answers files (`answers`), and setting up
+//! the laptop (`setup`).
 
 pub mod answers;
 pub mod drafts;
+pub mod lock;
+pub mod setup;

@@ -15,6 +15,8 @@ use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload}
 use eom_shared::sync::{Feedback, PushOutcome, PushResult, ReviewStatus};
 use eom_shared::{ContentHash, FormId, Issue};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+
+use crate::vault::{self, Key};
 use serde::Serialize;
 
 const MIGRATIONS: &[&str] = &[
@@ -28,6 +30,10 @@ pub const DATABASE_FILE: &str = "eom.db";
 pub enum StoreError {
     #[error("the local database is busy (another eom command is running?); try again")]
     Busy,
+    #[error(
+        "the passphrase does not open this laptop's eom data (it is case-sensitive); nothing was changed"
+    )]
+    WrongKey,
     #[error("{0}")]
     NotFound(String),
     #[error("local database error: {0}")]
@@ -38,6 +44,7 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            Some(ErrorCode::NotADatabase) => StoreError::WrongKey,
             _ => StoreError::Database(e.to_string()),
         }
     }
@@ -184,12 +191,26 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) the store in `home`.
-    pub fn open(home: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the store in `home`, encrypted with `key`. A store written
+    /// by an earlier eom in clear is encrypted first, in place. A wrong key is
+    /// [`StoreError::WrongKey`] and changes nothing.
+    pub fn open(home: &Path, key: &Key) -> Result<Self, StoreError> {
         create_private_dir(home)?;
         let path = home.join(DATABASE_FILE);
+        if !path.exists() {
+            // Created before SQLite opens it, so the database and the journal files SQLite
+            // makes beside it (with the same permissions) are readable by the owner only.
+            vault::write_private(&path, b"").map_err(|e| StoreError::Database(e.to_string()))?;
+        } else if is_plaintext(&path)? {
+            encrypt_in_place(&path, key)?;
+        }
         let mut conn = Connection::open(&path)
             .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch(&format!("PRAGMA key = \"{}\";", *key.sqlcipher_literal()))?;
+        // The first read shows whether the key fits.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -207,6 +228,13 @@ impl LocalStore {
             tx.commit()?;
         }
         Ok(Self { conn, path })
+    }
+
+    /// Whether opening `home` needs a new passphrase chosen: there is no store yet, or only
+    /// one kept in clear by an earlier eom.
+    pub fn needs_new_passphrase(home: &Path) -> Result<bool, StoreError> {
+        let path = home.join(DATABASE_FILE);
+        Ok(!path.exists() || is_plaintext(&path)?)
     }
 
     pub fn path(&self) -> &Path {
@@ -798,7 +826,12 @@ fn entry_from_row(row: &Row<'_>) -> Result<Entry, StoreError> {
 
 /// The home folder may hold reports that endanger people if a laptop is seized: keep it
 /// readable by its owner only.
-fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+/// Creates the eom home readable by its owner only; an existing folder's permissions are the
+/// owner's business and are left alone.
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         StoreError::Database(format!("cannot create the eom home {}: {e}", dir.display()))
     })?;
@@ -808,4 +841,43 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     }
     Ok(())
+}
+
+/// The first bytes of every unencrypted SQLite database.
+const PLAIN_HEADER: &[u8] = b"SQLite format 3\0";
+
+/// Whether the database at `path` is an unencrypted SQLite file (written by eom before the
+/// store was encrypted).
+fn is_plaintext(path: &Path) -> Result<bool, StoreError> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| StoreError::Database(format!("cannot read {}: {e}", path.display())))?;
+    Ok(file.read_exact(&mut header).is_ok() && header == PLAIN_HEADER)
+}
+
+/// Encrypts an unencrypted store with `key`: a full encrypted copy is written beside it, then
+/// put in its place, so an interruption leaves the old file whole.
+fn encrypt_in_place(path: &Path, key: &Key) -> Result<(), StoreError> {
+    let copy = path.with_extension("db.encrypting");
+    let _ = std::fs::remove_file(&copy);
+    vault::write_private(&copy, b"").map_err(|e| StoreError::Database(e.to_string()))?;
+    {
+        let plain = Connection::open(path)?;
+        plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let target = copy.to_string_lossy().replace('\'', "''");
+        plain.execute_batch(&format!(
+            "ATTACH DATABASE '{target}' AS encrypted KEY \"{}\";
+             SELECT sqlcipher_export('encrypted');
+             PRAGMA encrypted.user_version = {version};
+             DETACH DATABASE encrypted;",
+            *key.sqlcipher_literal()
+        ))?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::rename(&copy, path)
+        .map_err(|e| StoreError::Database(format!("cannot replace {}: {e}", path.display())))
 }
