@@ -139,6 +139,15 @@ pub enum Command {
         /// Form id, e.g. voting.
         form: String,
     },
+    /// Open the observer's app in the browser, served by this laptop (works offline).
+    Ui {
+        /// Where to listen, on this computer only (default: a free port on 127.0.0.1).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Print the address without opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Forget the unlocked key: the next command asks for the passphrase again.
     Lock,
     /// Destroy this laptop's eom data (every checklist, draft, the token), after you type
@@ -213,6 +222,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut store = commands::lock::unlock(&home)?;
     match cli.command {
         Command::Lock | Command::Wipe => {}
+        Command::Ui { listen, no_browser } => {
+            crate::ui::serve(store, listen, !no_browser).await?;
+        }
         Command::Setup {
             server,
             token,

@@ -7,6 +7,11 @@ pub mod commands;
 pub mod home;
 pub mod prompt;
 pub mod remote;
+pub mod search;
 pub mod store;
 pub mod sync;
+pub mod ui;
 pub mod vault;
+
+// The message catalogues (`client/locales/*.yml`): every word the observer reads in `eom ui`.
+rust_i18n::i18n!("locales", fallback = "en");

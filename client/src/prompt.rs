@@ -45,7 +45,7 @@ pub fn ask_all(
 }
 
 /// The questions that are asked given `answers`, in form order, as indices into the form.
-fn relevant(form: &Form, answers: &Map<String, Value>) -> Vec<usize> {
+pub fn relevant(form: &Form, answers: &Map<String, Value>) -> Vec<usize> {
     // Relevance of later questions depends on which earlier ones were asked, exactly as in
     // validation.
     let mut asked: HashSet<&str> = HashSet::new();

@@ -357,20 +357,27 @@ impl LocalStore {
             .transpose()
     }
 
-    /// Cached stations whose code, name or region contains `search` (case-insensitive).
+    /// Cached stations whose code, name or region contains `search`, whatever the case and
+    /// accents (see [`crate::search::fold`]), in code order.
     pub fn stations(&self, search: Option<&str>) -> Result<Vec<Station>, StoreError> {
-        let pattern = format!("%{}%", search.unwrap_or("").trim());
-        let mut stmt = self.conn.prepare(
-            "SELECT definition FROM stations
-             WHERE code LIKE ?1 OR name LIKE ?1 OR region LIKE ?1 ORDER BY code",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT definition FROM stations ORDER BY code")?;
         let texts = stmt
-            .query_map([pattern], |r| r.get::<_, String>(0))?
+            .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
-        texts
-            .iter()
-            .map(|t| serde_json::from_str(t).map_err(json_err))
-            .collect()
+        let typed = search.unwrap_or("");
+        let mut found = Vec::new();
+        for text in &texts {
+            let station: Station = serde_json::from_str(text).map_err(json_err)?;
+            if crate::search::matches(
+                typed,
+                &[station.code.as_str(), &station.name, &station.region],
+            ) {
+                found.push(station);
+            }
+        }
+        Ok(found)
     }
 
     pub fn station(&self, code: &str) -> Result<Option<Station>, StoreError> {
