@@ -71,6 +71,16 @@ async fn wait_class(client: &Client, css: &str, class: &str, present: bool) {
     }
 }
 
+/// With `EOM_SCREENSHOTS=DIR` (as `scripts/screenshots.sh` sets it), saves the page as
+/// DIR/NAME.png for the README.
+async fn screenshot(client: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("EOM_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("screenshot");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
+            .expect("save the screenshot");
+    }
+}
+
 async fn set_field(client: &Client, css: &str, value: &str) {
     let field = client
         .find(Locator::Css(css))
@@ -134,6 +144,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
         type_into(&client, "#q", "школа № 7").await;
         click(&client, "form.search button").await;
         wait_for(&client, "div.station[data-station='PEC-777']").await;
+        screenshot(&client, "ui-new-checklist").await;
         click(
             &client,
             "div.station[data-station='PEC-777'] button[data-form=counting]",
@@ -176,6 +187,14 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
         }
         click(&client, "input[name=could_see][value=true]").await;
         wait_for(&client, "#fill .msg .warning").await;
+        client
+            .execute(
+                "document.getElementById('q-ballots_in_stationary_boxes').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .expect("scroll");
+        screenshot(&client, "ui-form").await;
         client.close().await.expect("close");
     });
     // Every answer reached the draft as it was given.
@@ -239,6 +258,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
             text(&client, "#warnings").await.contains("бюллетеней"),
             "the protocol warning, in Russian"
         );
+        screenshot(&client, "ui-review").await;
         click(&client, "#submit").await;
         wait_for(&client, "td.state[data-state=queued]").await;
         click(&client, "#sync").await;
@@ -267,6 +287,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
             "Доставлено",
             "sync state apart from review"
         );
+        screenshot(&client, "ui-home").await;
         client.close().await.expect("close");
     });
     assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 1);

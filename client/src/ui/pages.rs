@@ -169,22 +169,6 @@ async fn home(State(ui): State<Ui>) -> Page {
                 None => (t!("home.never_synced", locale = lang)),
             } }
         }
-        h2 { (t!("home.drafts", locale = lang)) }
-        @if drafts.is_empty() { p.muted { (t!("home.no_drafts", locale = lang)) } }
-        @else {
-            table #drafts { thead { tr {
-                th { (t!("col.form", locale = lang)) } th { (t!("col.station", locale = lang)) }
-                th { (t!("col.answers", locale = lang)) } th { (t!("col.saved", locale = lang)) } th {}
-            } }
-            tbody { @for d in &drafts { tr {
-                td { (form_title(&store, d.content.form_id.as_str(), &lang)) }
-                td { (d.content.station.as_str()) }
-                td { (d.content.answers.len()) }
-                td { (local_time_text(&d.updated_at)) }
-                td { a.draft href=(format!("/drafts/{}", d.id)) { (t!("home.continue", locale = lang)) } }
-            } } } }
-        }
-        h2 { (t!("nav.home", locale = lang)) }
         @if entries.is_empty() { p.muted { (t!("home.no_checklists", locale = lang)) } }
         @else {
             table #checklists { thead { tr {
@@ -202,6 +186,21 @@ async fn home(State(ui): State<Ui>) -> Page {
                     td.review data-review=(review_class) { (review) }
                 }
             } } }
+        }
+        h2 { (t!("home.drafts", locale = lang)) }
+        @if drafts.is_empty() { p.muted { (t!("home.no_drafts", locale = lang)) } }
+        @else {
+            table #drafts { thead { tr {
+                th { (t!("col.form", locale = lang)) } th { (t!("col.station", locale = lang)) }
+                th { (t!("col.answers", locale = lang)) } th { (t!("col.saved", locale = lang)) } th {}
+            } }
+            tbody { @for d in &drafts { tr {
+                td { (form_title(&store, d.content.form_id.as_str(), &lang)) }
+                td { (d.content.station.as_str()) }
+                td { (d.content.answers.len()) }
+                td { (local_time_text(&d.updated_at)) }
+                td { a.draft href=(format!("/drafts/{}", d.id)) { (t!("home.continue", locale = lang)) } }
+            } } } }
         }
     };
     Ok(layout(
