@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Local, Utc};
 use clap::{Parser, Subcommand};
 use eom_shared::form::Form;
 use eom_shared::station_list::read_station_csv;
@@ -64,8 +64,10 @@ pub enum Command {
     },
     /// Fetch forms and stations from the server into the local store.
     Pull,
-    /// List the cached forms.
+    /// List the cached forms, or show one form's questions.
     Forms {
+        /// A form id (e.g. voting): list its questions with their ids, types and choices.
+        id: Option<String>,
         /// Print the full definitions as JSON.
         #[arg(long)]
         json: bool,
@@ -75,9 +77,10 @@ pub enum Command {
     Stations {
         #[command(subcommand)]
         action: Option<StationsAction>,
-        /// Only stations whose code, name or region contains this text.
+        /// Only stations whose code, name or region contains this text (any case or accents).
         #[arg(long)]
         search: Option<String>,
+        /// Print them as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -92,9 +95,11 @@ pub enum Command {
         /// question by question.
         #[arg(long)]
         answers: Option<PathBuf>,
+        /// Free-text notes (never the names of people who told you something).
         #[arg(long)]
         notes: Option<String>,
-        /// When you observed it (RFC 3339); default: now.
+        /// When you observed it: HH:MM (today, this laptop's clock) or a full time such as
+        /// 2026-03-19T14:05:00+05:00; default: now.
         #[arg(long)]
         observed_at: Option<String>,
     },
@@ -155,6 +160,7 @@ pub enum Command {
     Wipe,
     /// List checklists on this laptop.
     List {
+        /// Print them as JSON.
         #[arg(long)]
         json: bool,
         /// Only checklists in this state: queued, delivered, rejected, conflict.
@@ -163,12 +169,15 @@ pub enum Command {
     },
     /// Show one checklist with its answers and the server's messages.
     Show {
+        /// Checklist id (or a unique part of it, as 'eom list' shows it).
         id: String,
+        /// Print it as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Counts per state and the time of the last successful sync.
     Status {
+        /// Print them as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -200,8 +209,13 @@ pub enum StationsAction {
 pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(code) => code,
+        // `eom list | head`: the reader has what it wanted.
+        Err(e) if crate::terminal::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                crate::terminal::strip_controls(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }
@@ -209,7 +223,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = crate::home::resolve(cli.home).map_err(|e| anyhow!(e))?;
-    let stdout = &mut std::io::stdout().lock();
+    let stdout = &mut crate::terminal::Safe(std::io::stdout().lock());
     // Locking and wiping never need the passphrase: an observer in danger may not have time.
     match &cli.command {
         Command::Lock => return commands::lock::lock(&home, stdout),
@@ -256,7 +270,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             )?;
         }
-        Command::Forms { json } => forms(&store, json, stdout)?,
+        Command::Forms { id: Some(id), json } => form_questions(&store, &id, json, stdout)?,
+        Command::Forms { id: None, json } => forms(&store, json, stdout)?,
         Command::Stations {
             action: Some(StationsAction::Import { file }),
             ..
@@ -431,10 +446,17 @@ fn forms(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Res
         writeln!(out, "No forms cached yet: run 'eom pull' when online.")?;
     }
     let lang = lang(store)?;
+    if !forms.is_empty() {
+        writeln!(
+            out,
+            "{:<12} {:<4} {:<11} {:>9}  title",
+            "form", "ver", "stage", "questions"
+        )?;
+    }
     for f in forms {
         writeln!(
             out,
-            "{:<12} v{:<3} {:<11} {:>3} questions  {}",
+            "{:<12} v{:<3} {:<11} {:>9}  {}",
             f.id,
             f.version,
             f.stage,
@@ -492,34 +514,91 @@ fn read_answers(path: &Path) -> anyhow::Result<Map<String, Value>> {
 }
 
 fn cached_form(store: &LocalStore, id: &str, version: Option<u32>) -> anyhow::Result<Form> {
-    store.form(id, version)?.ok_or_else(|| {
-        let known: Vec<String> = store
-            .forms()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|f| f.id.to_string())
-            .collect();
-        if known.is_empty() {
-            anyhow!(
-                "form '{id}' is not on this laptop: run 'eom pull' when online to fetch the forms"
-            )
-        } else {
-            anyhow!(
-                "form '{id}' is not on this laptop; the cached forms are: {}",
-                known.join(", ")
-            )
-        }
-    })
+    if let Some(form) = store.form(id, version)? {
+        return Ok(form);
+    }
+    let known: Vec<String> = store
+        .forms()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| f.id.to_string())
+        .collect();
+    if known.is_empty() {
+        bail!("form '{id}' is not on this laptop: run 'eom pull' when online to fetch the forms");
+    }
+    // A wrong case or a typo is the usual reason: say which form was meant.
+    if let Some(meant) = crate::search::closest(id, known.iter().map(String::as_str))
+        && version.is_none()
+    {
+        bail!("form '{id}' is not on this laptop: did you mean '{meant}'?");
+    }
+    bail!(
+        "form '{id}' is not on this laptop; the cached forms are: {}",
+        known.join(", ")
+    )
 }
 
 fn check_station(store: &LocalStore, raw: &str) -> anyhow::Result<StationCode> {
     let code = StationCode::parse(raw).map_err(|e| anyhow!(e))?;
-    if store.station(code.as_str())?.is_none() {
+    if store.station(code.as_str())?.is_some() {
+        return Ok(code);
+    }
+    let stations = store.stations(None)?;
+    if let Some(meant) =
+        crate::search::closest(code.as_str(), stations.iter().map(|s| s.code.as_str()))
+    {
         bail!(
-            "station '{code}' is not in the station list on this laptop; find it with 'eom stations --search TEXT' (or 'eom pull' to refresh the list)"
+            "station '{code}' is not in the station list on this laptop: did you mean '{meant}'?"
         );
     }
-    Ok(code)
+    bail!(
+        "station '{code}' is not in the station list on this laptop; find it with 'eom stations --search TEXT' (or 'eom pull' to refresh the list)"
+    )
+}
+
+/// `eom forms ID`: the questions of one form, as an answers file names them.
+fn form_questions(
+    store: &LocalStore,
+    id: &str,
+    as_json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let form = cached_form(store, id, None)?;
+    if as_json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&form)?)?;
+        return Ok(());
+    }
+    let lang = lang(store)?;
+    writeln!(
+        out,
+        "{} ({} v{})",
+        form.title.get(&lang),
+        form.id,
+        form.version
+    )?;
+    writeln!(out, "{:<28} {:<13} {:<3} question", "id", "type", "req")?;
+    for q in &form.questions {
+        writeln!(
+            out,
+            "{:<28} {:<13} {:<3} {}",
+            q.id,
+            q.kind.type_name(),
+            if q.required { "*" } else { "" },
+            q.label.get(&lang)
+        )?;
+        for c in q.kind.choices() {
+            writeln!(
+                out,
+                "{:<28} {:<13} {:<3}   {} = {}",
+                "",
+                "",
+                "",
+                c.id,
+                c.label.get(&lang)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Validates; prints errors and refuses, or prints warnings and goes on.
@@ -558,11 +637,7 @@ fn new(
     let form = cached_form(store, form_id, None)?;
     let station = check_station(store, station)?;
     let observed_at = match observed_at {
-        Some(raw) => DateTime::parse_from_rfc3339(raw.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                anyhow!("--observed-at '{raw}' is not a time like 2026-03-19T14:05:00+05:00: {e}")
-            })?,
+        Some(raw) => parse_observed_at(&raw, Local::now())?,
         None => Utc::now(),
     };
     let Some(path) = answers_file else {
@@ -590,6 +665,30 @@ fn new(
     )?;
     writeln!(out, "{}", entry.id)?;
     Ok(())
+}
+
+/// `--observed-at`: `HH:MM` is today on this laptop's clock; anything else must be a full
+/// RFC 3339 time.
+fn parse_observed_at(raw: &str, now: DateTime<Local>) -> anyhow::Result<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Some(minutes) = eom_shared::validate::parse_time(raw) {
+        let time = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
+            .ok_or_else(|| anyhow!("--observed-at {raw} is not a time of day"))?;
+        let local = now
+            .date_naive()
+            .and_time(time)
+            .and_local_timezone(Local)
+            .earliest()
+            .ok_or_else(|| {
+                anyhow!("--observed-at {raw} does not exist today on this laptop's clock")
+            })?;
+        return Ok(local.with_timezone(&Utc));
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            anyhow!("--observed-at '{raw}' is not a time: write HH:MM (today), e.g. 09:30, or a full time such as 2026-03-19T14:05:00+05:00")
+        })
 }
 
 /// Says what became of a questionnaire run; the id alone on the last line, as `eom new` does.
@@ -686,35 +785,56 @@ fn list(
     }
     writeln!(
         out,
-        "{:<36}  {:<10} {:<12} {:>3}  {:<9}  observed",
-        "id", "form", "station", "rev", "state"
+        "{:<8}  {:<10} {:<12} {:>3}  {:<9}  {:<11}  {:<24}  review",
+        "ref", "form", "station", "rev", "sending", "observed", ""
     )?;
     for e in &entries {
         writeln!(
             out,
-            "{:<36}  {:<10} {:<12} {:>3}  {:<9}  {}{}",
-            e.id.to_string(),
+            "{:<8}  {:<10} {:<12} {:>3}  {:<9}  {:<11}  {:<24}  {}",
+            short_ref(e.id),
             e.content.form_id,
             e.content.station,
             e.revision,
             e.state,
-            e.content.observed_at.format("%Y-%m-%d %H:%M"),
-            attention(e)
+            e.content
+                .observed_at
+                .with_timezone(&Local)
+                .format("%m-%d %H:%M"),
+            attention(e),
+            review_of(e)
         )?;
     }
+    writeln!(
+        out,
+        "Any command that takes an id also takes its ref (or a few of the id's first characters)."
+    )?;
     Ok(())
 }
 
-fn attention(e: &Entry) -> String {
-    if let Some(r) = &e.review
-        && matches!(r.status, ReviewStatus::Flagged | ReviewStatus::Rejected)
-    {
-        return format!("  ! {} by coordinator: {}", r.status.as_str(), r.comment);
+/// The coordinator's review, apart from the sending state: "rejected by the coordinator"
+/// never reads as "delivered" or as a refusal by the server.
+fn review_of(e: &Entry) -> String {
+    match &e.review {
+        None => "-".to_owned(),
+        Some(r) if r.status == ReviewStatus::None => "-".to_owned(),
+        Some(r) if r.comment.is_empty() => r.status.as_str().to_owned(),
+        Some(r) => format!("{}: {}", r.status.as_str(), r.comment),
     }
+}
+
+/// A checklist's short reference: the last 8 characters of its id, which (unlike the first
+/// ones, a timestamp) differ between checklists made in the same minute.
+pub fn short_ref(id: eom_shared::SubmissionId) -> String {
+    let text = id.to_string();
+    text[text.len() - 8..].to_owned()
+}
+
+fn attention(e: &Entry) -> String {
     match e.state {
-        State::Rejected => format!("  ! {} problem(s): eom show {}", e.issues.len(), e.id),
-        State::Conflict => "  ! conflicts with another copy on the server".to_owned(),
-        _ if !e.issues.is_empty() => format!("  ({} warning(s))", e.issues.len()),
+        State::Rejected => format!("! {} problem(s): eom show", e.issues.len()),
+        State::Conflict => "! another copy differs".to_owned(),
+        _ if !e.issues.is_empty() => format!("({} warning(s))", e.issues.len()),
         _ => String::new(),
     }
 }
@@ -955,6 +1075,23 @@ fn print_sync_report(report: &SyncReport, out: &mut impl Write) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observed_at_takes_a_time_of_day_or_a_full_time() {
+        let now = Local::now();
+        let at = parse_observed_at("09:30", now).expect("HH:MM");
+        let local = at.with_timezone(&Local);
+        assert_eq!(local.format("%H:%M").to_string(), "09:30");
+        assert_eq!(local.date_naive(), now.date_naive(), "today");
+        assert_eq!(
+            parse_observed_at("2026-03-19T14:05:00+05:00", now)
+                .expect("RFC 3339")
+                .to_rfc3339(),
+            "2026-03-19T09:05:00+00:00"
+        );
+        assert!(parse_observed_at("9h30", now).is_err());
+        assert!(parse_observed_at("25:00", now).is_err());
+    }
     use clap::CommandFactory;
 
     #[test]

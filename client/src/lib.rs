@@ -10,6 +10,7 @@ pub mod remote;
 pub mod search;
 pub mod store;
 pub mod sync;
+pub mod terminal;
 pub mod ui;
 pub mod vault;
 

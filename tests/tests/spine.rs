@@ -341,9 +341,7 @@ fn the_observer_sees_the_coordinators_comments_and_answers_with_an_edit() {
     assert!(synced.stdout.contains("reviewed 1"), "{}", synced.stdout);
     let listed = laptop.eom(&["list"]).ok();
     assert!(
-        listed
-            .stdout
-            .contains("! flagged by coordinator: Very bad? Please describe"),
+        listed.stdout.contains("flagged: Very bad? Please describe"),
         "{}",
         listed.stdout
     );

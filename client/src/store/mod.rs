@@ -605,9 +605,11 @@ impl LocalStore {
                 "'{id_or_prefix}' is too short: give at least 4 characters of the id"
             )));
         }
+        // The first characters of the id, or its last ones (the short reference 'eom list'
+        // shows).
         let mut stmt = self
             .conn
-            .prepare("SELECT * FROM outbox WHERE id LIKE ?1 || '%' LIMIT 2")?;
+            .prepare("SELECT * FROM outbox WHERE id LIKE ?1 || '%' OR id LIKE '%' || ?1 LIMIT 2")?;
         let mut rows = stmt.query([&prefix])?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {

@@ -1,0 +1,141 @@
+//! The terminal client's manners, as a new user meets them: suggestions for a mistyped
+//! station or form, short references, a time of day for --observed-at, one form's questions,
+//! no "Broken pipe" when piped to `head`, and nothing from the server that can rewrite the
+//! terminal.
+
+use eom_tests::{Laptop, Mission, PASSPHRASE, binary, voting_answers};
+use serde_json::json;
+
+fn laptop_for(mission: &Mission) -> Laptop {
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team 30", "North"));
+    laptop
+}
+
+#[test]
+fn mistyped_stations_and_forms_get_a_suggestion_and_refs_and_times_of_day_work() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    let answers = laptop.answers_file(&voting_answers("good"));
+    let answers = answers.to_str().expect("utf-8");
+
+    let run = laptop.eom(&[
+        "new",
+        "voting",
+        "--station",
+        "PEC-0001",
+        "--answers",
+        answers,
+    ]);
+    assert!(!run.success());
+    assert!(
+        run.stderr.contains("did you mean 'PEC-001'"),
+        "{}",
+        run.stderr
+    );
+    let run = laptop.eom(&["new", "votng", "--station", "PEC-001", "--answers", answers]);
+    assert!(!run.success());
+    assert!(
+        run.stderr.contains("did you mean 'voting'"),
+        "{}",
+        run.stderr
+    );
+
+    let run = laptop
+        .eom(&[
+            "new",
+            "voting",
+            "--station",
+            "PEC-001",
+            "--answers",
+            answers,
+            "--observed-at",
+            "09:30",
+        ])
+        .ok();
+    let id = run.last_line().to_owned();
+    let shown = laptop
+        .eom(&["show", &id[id.len() - 8..], "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["id"], id.as_str(), "the short reference finds it");
+    let observed =
+        chrono::DateTime::parse_from_rfc3339(shown["observed_at"].as_str().expect("time"))
+            .expect("a time")
+            .with_timezone(&chrono::Local);
+    assert_eq!(
+        observed.format("%H:%M").to_string(),
+        "09:30",
+        "today at 09:30 on this laptop"
+    );
+    let listed = laptop.eom(&["list"]).ok();
+    assert!(
+        listed.stdout.contains(&id[id.len() - 8..]),
+        "{}",
+        listed.stdout
+    );
+
+    let form = laptop.eom(&["forms", "voting"]).ok();
+    assert!(form.stdout.contains("arrival_time"), "{}", form.stdout);
+    assert!(
+        form.stdout.contains("not_observed"),
+        "choices are listed: {}",
+        form.stdout
+    );
+    let forms = laptop.eom(&["forms"]).ok();
+    assert!(
+        forms.stdout.starts_with("form"),
+        "a header line: {}",
+        forms.stdout
+    );
+}
+
+#[test]
+fn piping_to_head_ends_quietly() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    laptop.fill_voting(400, &["PEC-001", "PEC-002"]);
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --home '{}' list | head -n 1",
+            binary("eom").display(),
+            laptop.home().display()
+        ))
+        .env("EOM_PASSPHRASE", PASSPHRASE)
+        .env("EOM_KEY_CACHE_DIR", laptop.key_cache())
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.trim().is_empty(),
+        "nothing but the first line: {stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("ref"));
+}
+
+#[test]
+fn control_characters_from_the_server_never_reach_the_terminal() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    let id = laptop.file("voting", "PEC-001", &voting_answers("bad"));
+    laptop.eom(&["sync"]).ok();
+    let (status, _) = mission.coordinator_post(
+        &format!("/api/v1/submissions/{id}/review"),
+        &json!({"status": "flagged", "comment": "Call us\u{1b}]0;owned\u{7}\u{1b}[2J now"}),
+    );
+    assert_eq!(status, 200);
+    laptop.eom(&["sync"]).ok();
+    for args in [vec!["list"], vec!["show", id.as_str()]] {
+        let run = laptop.eom(&args).ok();
+        assert!(run.stdout.contains("Call us"), "{}", run.stdout);
+        assert!(
+            !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'),
+            "{args:?} printed control characters: {:?}",
+            run.stdout
+        );
+    }
+}
