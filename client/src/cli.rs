@@ -64,6 +64,9 @@ pub enum Command {
     },
     /// Fetch forms and stations from the server into the local store.
     Pull,
+    /// Bring your checklists (and the coordinators' reviews of them) back from the server to
+    /// this laptop, after the old one was lost or seized. Nothing on this laptop is replaced.
+    Restore,
     /// List the cached forms, or show one form's questions.
     Forms {
         /// A form id (e.g. voting): list its questions with their ids, types and choices.
@@ -268,6 +271,28 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 } else {
                     String::new()
                 }
+            )?;
+        }
+        Command::Restore => {
+            let client = client(&store)?;
+            sync::pull(&mut store, &client).await?;
+            let (mut added, mut seen, mut page) = (0, 0u64, 1u32);
+            loop {
+                let answer = client.mine(page).await?;
+                if answer.items.is_empty() {
+                    break;
+                }
+                seen += answer.items.len() as u64;
+                added += store.restore(&answer.items)?;
+                if seen >= answer.total {
+                    break;
+                }
+                page += 1;
+            }
+            writeln!(
+                stdout,
+                "Restored {added} checklist(s) from the server ({} were already on this laptop).",
+                seen as usize - added
             )?;
         }
         Command::Forms { id: Some(id), json } => form_questions(&store, &id, json, stdout)?,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use eom_shared::ErrorBody;
 use eom_shared::submission::SubmissionPayload;
-use eom_shared::sync::{PullResponse, PushRequest, PushResponse};
+use eom_shared::sync::{MineResponse, PullResponse, PushRequest, PushResponse};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -182,6 +182,20 @@ impl ServerClient {
         let answer: PushResponse = self.read(response, MAX_PUSH_ANSWER).await?;
         check_results(items, &answer)?;
         Ok(answer)
+    }
+
+    /// One page of the observer's own checklists on the server (`eom restore`).
+    pub async fn mine(&self, page: u32) -> Result<MineResponse, RemoteError> {
+        let mut url = self.url("api/v1/sync/mine");
+        url.query_pairs_mut().append_pair("page", &page.to_string());
+        let response = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.read(response, MAX_PULL_ANSWER).await
     }
 
     pub async fn pull(&self, since: Option<&str>) -> Result<PullResponse, RemoteError> {

@@ -96,6 +96,23 @@ pub struct PullResponse {
     pub feedback: Vec<Feedback>,
 }
 
+/// `GET /api/v1/sync/mine?page=N`: the observer's own checklists at their latest revision,
+/// with the coordinators' last review, so that a new laptop can take over from a lost one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MineResponse {
+    pub items: Vec<MineItem>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MineItem {
+    pub submission: SubmissionPayload,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Feedback>,
+}
+
 /// Where a coordinator's review left a checklist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -104,3 +104,82 @@ fn plain_http_to_another_computer_is_refused_unless_insisted_on() {
         .ok();
     assert!(run.stderr.contains("plain http://"), "{}", run.stderr);
 }
+
+#[test]
+fn a_new_laptop_restores_the_observers_checklists_and_reviews_and_carries_on() {
+    let mut mission = Mission::new();
+    mission.start();
+    let token = mission.add_observer("Team 6", "North");
+    let lost = Laptop::new();
+    lost.setup(mission.url(), &token);
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            lost.file(
+                "voting",
+                ["PEC-001", "PEC-002", "PEC-001"][i],
+                &eom_tests::voting_answers("good"),
+            )
+        })
+        .collect();
+    lost.store()
+        .edit(
+            eom_shared::SubmissionId::parse(&ids[0]).expect("id"),
+            eom_tests::voting_content("PEC-001", "bad"),
+        )
+        .expect("edit");
+    lost.eom(&["sync"]).ok();
+    let (status, _) = mission.coordinator_post(
+        &format!("/api/v1/submissions/{}/review", ids[1]),
+        &serde_json::json!({"status": "flagged", "comment": "Which door was locked?"}),
+    );
+    assert_eq!(status, 200);
+    // Another team's checklist must not come back to this laptop.
+    let other = Laptop::new();
+    other.setup(mission.url(), &mission.add_observer("Team 7", "North"));
+    other.file("voting", "PEC-003", &eom_tests::voting_answers("good"));
+    other.eom(&["sync"]).ok();
+
+    // The laptop is seized; the team sets up a new one with the same token.
+    let new = Laptop::new();
+    new.setup(mission.url(), &token);
+    let run = new.eom(&["restore"]).ok();
+    assert!(
+        run.stdout.contains("Restored 3 checklist(s)"),
+        "{}",
+        run.stdout
+    );
+    let listed = new.eom(&["list", "--json"]).ok().json();
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 3);
+    for entry in listed {
+        assert_eq!(entry["state"], "delivered");
+        let id = entry["id"].as_str().expect("id");
+        assert!(
+            ids.iter().any(|i| i == id),
+            "only this team's checklists: {id}"
+        );
+        if id == ids[0] {
+            assert_eq!(entry["revision"], 2);
+            assert_eq!(entry["answers"]["overall"], "bad");
+        }
+        if id == ids[1] {
+            assert_eq!(entry["review"]["status"], "flagged");
+            assert_eq!(entry["review"]["comment"], "Which door was locked?");
+        }
+    }
+    let again = new.eom(&["restore"]).ok();
+    assert!(
+        again.stdout.contains("Restored 0 checklist(s)"),
+        "{}",
+        again.stdout
+    );
+
+    // It carries on: an edit on the new laptop is the next revision.
+    let fixed = new.answers_file(&eom_tests::voting_answers("very_bad"));
+    new.eom(&["edit", &ids[0], "--answers", fixed.to_str().expect("utf-8")])
+        .ok();
+    new.eom(&["sync"]).ok();
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{}", ids[0]));
+    assert_eq!(detail["revision"], 3);
+    assert_eq!(detail["overall"], "very_bad");
+}

@@ -405,6 +405,64 @@ impl LocalStore {
             .ok_or_else(|| StoreError::NotFound(format!("checklist {id} vanished after saving")))
     }
 
+    /// Brings back checklists the server holds for this observer (a new laptop taking over
+    /// from a lost one): each missing one is stored as delivered, with its review. One already
+    /// on this laptop is left as it is. Returns how many were added.
+    pub fn restore(&mut self, items: &[eom_shared::sync::MineItem]) -> Result<usize, StoreError> {
+        let now = now_text();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        for item in items {
+            let p = &item.submission;
+            let content = &p.content;
+            let inserted = tx.execute(
+                "INSERT INTO outbox (id, revision, state, form_id, form_version, station,
+                   observed_at, answers, notes, content_hash, created_at, updated_at,
+                   last_outcome, delivered_at)
+                 VALUES (?1, ?2, 'delivered', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 'restored', ?10)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    p.id.to_string(),
+                    p.revision,
+                    content.form_id.as_str(),
+                    content.form_version,
+                    content.station.as_str(),
+                    content
+                        .observed_at
+                        .to_rfc3339_opts(SecondsFormat::Millis, true),
+                    serde_json::to_string(&content.answers).map_err(json_err)?,
+                    content.notes,
+                    p.content_hash.0,
+                    now
+                ],
+            )?;
+            if inserted == 0 {
+                continue;
+            }
+            added += 1;
+            insert_revision(&tx, p.id, p.revision, content, &p.content_hash, &now)?;
+            if let Some(f) = &item.review {
+                tx.execute(
+                    "UPDATE outbox SET review_status = ?2, review_comment = ?3, reviewer = ?4,
+                       reviewed_at = ?5, reviewed_revision = ?6
+                     WHERE id = ?1",
+                    params![
+                        p.id.to_string(),
+                        f.status.as_str(),
+                        f.comment,
+                        f.reviewer,
+                        f.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        f.revision
+                    ],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
     /// Saves (creating or replacing) a draft: what has been answered so far.
     pub fn save_draft(&mut self, draft: &Draft) -> Result<(), StoreError> {
         let now = now_text();

@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/pull", get(sync::pull))
+        .route("/api/v1/sync/mine", get(sync::mine))
         .route("/api/v1/submissions", get(submissions::list))
         .route("/api/v1/submissions/{id}", get(submissions::detail))
         .route("/api/v1/submissions/{id}/review", post(submissions::review))

@@ -1,7 +1,11 @@
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
-use eom_shared::sync::{MAX_PUSH_BATCH, PullResponse, PushResponse, RawPushRequest};
+use chrono::{DateTime, Utc};
+use eom_shared::submission::{ContentHash, SubmissionContent, SubmissionPayload};
+use eom_shared::sync::{
+    Feedback, MAX_PUSH_BATCH, MineItem, MineResponse, PullResponse, PushResponse, RawPushRequest,
+};
+use eom_shared::{FormId, StationCode};
 use serde::Deserialize;
 
 use super::{ApiJson, ApiQuery, blocking};
@@ -10,7 +14,7 @@ use crate::auth::Observer;
 use crate::error::ApiError;
 use crate::ingest;
 use crate::ingest::writer::QueueFull;
-use crate::store::IngestBatch;
+use crate::store::{IngestBatch, StoreError, SubmissionFilter};
 
 /// Batches up to this size are validated on the request's own task.
 const INLINE_PREPARE_MAX: usize = 4;
@@ -106,4 +110,88 @@ pub async fn pull(
         stations: changes.stations,
         feedback: changes.feedback,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MineQuery {
+    page: Option<u32>,
+}
+
+/// Checklists per page of `mine`.
+const MINE_PER_PAGE: u32 = 100;
+
+/// `GET /api/v1/sync/mine?page=N`: the observer's own checklists, latest revisions with their
+/// content and the last review, page by page (`eom restore` on a new laptop).
+pub async fn mine(
+    State(state): State<AppState>,
+    Observer(observer): Observer,
+    ApiQuery(query): ApiQuery<MineQuery>,
+) -> Result<Json<MineResponse>, ApiError> {
+    let page = query.page.unwrap_or(1).max(1);
+    blocking(move || {
+        let filter = SubmissionFilter {
+            observer: Some(observer.id.clone()),
+            ..SubmissionFilter::default()
+        };
+        let listed = state.store.list_submissions(&filter, page, MINE_PER_PAGE)?;
+        let mut items = Vec::with_capacity(listed.items.len());
+        for summary in &listed.items {
+            let Some(detail) = state.store.submission(summary.id)? else {
+                continue;
+            };
+            let Some(latest) = detail
+                .revisions
+                .iter()
+                .find(|r| r.revision == summary.revision)
+            else {
+                continue;
+            };
+            let corrupt = |what: &str| {
+                StoreError::Database(format!("checklist {}: unreadable {what}", summary.id))
+            };
+            let content = SubmissionContent {
+                form_id: FormId::parse(&latest.form_id).map_err(|_| corrupt("form id"))?,
+                form_version: latest.form_version,
+                station: StationCode::parse(&latest.station).map_err(|_| corrupt("station"))?,
+                observed_at: DateTime::parse_from_rfc3339(&latest.observed_at)
+                    .map_err(|_| corrupt("time"))?
+                    .with_timezone(&Utc),
+                answers: latest
+                    .answers
+                    .as_object()
+                    .cloned()
+                    .ok_or_else(|| corrupt("answers"))?,
+                notes: latest.notes.clone(),
+            };
+            let review = detail.reviews.last().and_then(|r| {
+                Some(Feedback {
+                    submission_id: summary.id,
+                    revision: r.revision,
+                    status: r.status,
+                    comment: r.comment.clone(),
+                    reviewer: r.reviewer.clone(),
+                    at: DateTime::parse_from_rfc3339(&r.at)
+                        .ok()?
+                        .with_timezone(&Utc),
+                })
+            });
+            items.push(MineItem {
+                submission: SubmissionPayload {
+                    id: summary.id,
+                    revision: summary.revision,
+                    content_hash: ContentHash(latest.content_hash.clone()),
+                    content,
+                },
+                review,
+            });
+        }
+        Ok::<_, ApiError>(MineResponse {
+            items,
+            page,
+            per_page: MINE_PER_PAGE,
+            total: listed.total,
+        })
+    })
+    .await
+    .map(Json)
 }
