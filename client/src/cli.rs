@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use eom_shared::form::Form;
 use eom_shared::station_list::read_station_csv;
@@ -662,7 +662,7 @@ fn new(
     let form = cached_form(store, form_id, None)?;
     let station = check_station(store, station)?;
     let observed_at = match observed_at {
-        Some(raw) => parse_observed_at(&raw, Local::now())?,
+        Some(raw) => parse_observed_at(&raw, crate::clock::mission_zone(store), Utc::now())?,
         None => Utc::now(),
     };
     let Some(path) = answers_file else {
@@ -692,22 +692,19 @@ fn new(
     Ok(())
 }
 
-/// `--observed-at`: `HH:MM` is today on this laptop's clock; anything else must be a full
-/// RFC 3339 time.
-fn parse_observed_at(raw: &str, now: DateTime<Local>) -> anyhow::Result<DateTime<Utc>> {
+/// `--observed-at`: `HH:MM` is today in the mission's time zone (or on this laptop's clock
+/// where the server names none); anything else must be a full RFC 3339 time.
+fn parse_observed_at(
+    raw: &str,
+    zone: Option<chrono_tz::Tz>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DateTime<Utc>> {
     let raw = raw.trim();
     if let Some(minutes) = eom_shared::validate::parse_time(raw) {
         let time = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
             .ok_or_else(|| anyhow!("--observed-at {raw} is not a time of day"))?;
-        let local = now
-            .date_naive()
-            .and_time(time)
-            .and_local_timezone(Local)
-            .earliest()
-            .ok_or_else(|| {
-                anyhow!("--observed-at {raw} does not exist today on this laptop's clock")
-            })?;
-        return Ok(local.with_timezone(&Utc));
+        return crate::clock::today_at(time, zone, now)
+            .ok_or_else(|| anyhow!("--observed-at {raw} does not exist today (a clock change)"));
     }
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
@@ -808,6 +805,7 @@ fn list(
         )?;
         return Ok(());
     }
+    let zone = crate::clock::mission_zone(store);
     writeln!(
         out,
         "{:<8}  {:<10} {:<12} {:>3}  {:<9}  {:<11}  {:<24}  review",
@@ -822,10 +820,7 @@ fn list(
             e.content.station,
             e.revision,
             e.state,
-            e.content
-                .observed_at
-                .with_timezone(&Local)
-                .format("%m-%d %H:%M"),
+            crate::clock::show(e.content.observed_at, zone),
             attention(e),
             review_of(e)
         )?;
@@ -1100,22 +1095,30 @@ fn print_sync_report(report: &SyncReport, out: &mut impl Write) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Local;
 
     #[test]
     fn observed_at_takes_a_time_of_day_or_a_full_time() {
-        let now = Local::now();
-        let at = parse_observed_at("09:30", now).expect("HH:MM");
+        let now = Utc::now();
+        let at = parse_observed_at("09:30", None, now).expect("HH:MM");
         let local = at.with_timezone(&Local);
         assert_eq!(local.format("%H:%M").to_string(), "09:30");
-        assert_eq!(local.date_naive(), now.date_naive(), "today");
         assert_eq!(
-            parse_observed_at("2026-03-19T14:05:00+05:00", now)
+            local.date_naive(),
+            now.with_timezone(&Local).date_naive(),
+            "today"
+        );
+        let almaty = eom_shared::sync::parse_time_zone("Asia/Almaty").expect("zone");
+        let at = parse_observed_at("09:30", Some(almaty), now).expect("HH:MM");
+        assert!(crate::clock::show(at, Some(almaty)).ends_with("09:30"));
+        assert_eq!(
+            parse_observed_at("2026-03-19T14:05:00+05:00", None, now)
                 .expect("RFC 3339")
                 .to_rfc3339(),
             "2026-03-19T09:05:00+00:00"
         );
-        assert!(parse_observed_at("9h30", now).is_err());
-        assert!(parse_observed_at("25:00", now).is_err());
+        assert!(parse_observed_at("9h30", None, now).is_err());
+        assert!(parse_observed_at("25:00", None, now).is_err());
     }
     use clap::CommandFactory;
 

@@ -3,6 +3,7 @@
 //! over [`cli::run`].
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod home;
 pub mod prompt;

@@ -22,7 +22,7 @@ use crate::store::{LocalStore, State, StoreError, now_text};
 pub const DEFAULT_BATCH_SIZE: usize = 200;
 
 /// A wrong laptop clock beyond this is worth a warning: observed-at times would be off.
-const CLOCK_SKEW_WARNING_SECS: i64 = 300;
+const CLOCK_SKEW_WARNING_SECS: i64 = 600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -290,6 +290,14 @@ pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullS
         &answer.feedback,
         &answer.cursor,
     )?;
+    // The mission's time zone: a server that names none leaves the laptop's own clock.
+    if let Some(zone) = answer
+        .time_zone
+        .as_deref()
+        .filter(|z| eom_shared::sync::parse_time_zone(z).is_ok())
+    {
+        store.set_setting(crate::clock::ZONE_SETTING, zone)?;
+    }
     Ok(PullSummary {
         forms: answer.forms.len(),
         stations: answer.stations.len(),

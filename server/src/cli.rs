@@ -41,6 +41,10 @@ pub enum Command {
         /// Most checklists stored in one transaction (group commit).
         #[arg(long, env = "EOM_MAX_GROUP", default_value_t = WriterConfig::default().max_group_items)]
         max_group: usize,
+        /// The mission's time zone, an IANA name such as Asia/Almaty: laptops show and take
+        /// times of day in it (default: each laptop's own clock).
+        #[arg(long, env = "EOM_TIME_ZONE", value_parser = parse_zone)]
+        time_zone: Option<String>,
     },
     /// Observer accounts (they push checklists and pull forms).
     #[command(subcommand)]
@@ -138,12 +142,17 @@ pub enum StationsCommand {
     },
 }
 
+fn parse_zone(raw: &str) -> Result<String, String> {
+    eom_shared::sync::parse_time_zone(raw).map(|tz| tz.name().to_owned())
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             listen,
             write_queue,
             max_group,
+            time_zone,
         } => {
             crate::serve(ServeConfig {
                 db: cli.db,
@@ -152,6 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     queue_capacity: write_queue,
                     max_group_items: max_group,
                 },
+                time_zone,
             })
             .await
         }

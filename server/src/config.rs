@@ -13,4 +13,6 @@ pub struct ServeConfig {
     pub db: PathBuf,
     pub listen: SocketAddr,
     pub writer: WriterConfig,
+    /// The mission's time zone (IANA name), sent to laptops with the forms.
+    pub time_zone: Option<String>,
 }

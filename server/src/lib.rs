@@ -33,6 +33,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub forms: Arc<FormCache>,
     pub writer: Arc<GroupCommitter>,
+    /// The mission's time zone, sent to laptops with the forms.
+    pub time_zone: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             store,
             forms: Arc::new(FormCache::default()),
             writer: Arc::new(committer),
+            time_zone: None,
         })
     }
 }
@@ -85,7 +88,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "eom-server listening on http://{addr} (database {})",
         config.db.display()
     );
-    let state = AppState::with_writer(Arc::new(store), config.writer)?;
+    let mut state = AppState::with_writer(Arc::new(store), config.writer)?;
+    state.time_zone = config.time_zone.map(Into::into);
     run(listener, state, shutdown_signal()).await
 }
 

@@ -94,6 +94,17 @@ pub struct PullResponse {
     /// Coordinators' reviews of this observer's own checklists.
     #[serde(default)]
     pub feedback: Vec<Feedback>,
+    /// The mission's time zone (an IANA name such as `Asia/Almaty`): laptops show and take
+    /// times in it. Absent from servers that do not set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// A mission time zone, checked: an IANA name such as `Asia/Almaty`.
+pub fn parse_time_zone(raw: &str) -> Result<chrono_tz::Tz, String> {
+    raw.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("'{raw}' is not a time zone: use an IANA name such as Asia/Almaty or Europe/Vienna")
+    })
 }
 
 /// `GET /api/v1/sync/mine?page=N`: the observer's own checklists at their latest revision,

@@ -139,3 +139,47 @@ fn control_characters_from_the_server_never_reach_the_terminal() {
         );
     }
 }
+
+#[test]
+fn times_of_day_are_in_the_missions_time_zone() {
+    let mut mission = Mission::new();
+    let refused = mission.admin(&["serve", "--time-zone", "Almaty"]);
+    assert!(!refused.success());
+    assert!(refused.stderr.contains("Asia/Almaty"), "{}", refused.stderr);
+
+    mission.start_with(&["--time-zone", "Asia/Almaty"]);
+    let laptop = laptop_for(&mission);
+    let answers = laptop.answers_file(&voting_answers("good"));
+    let run = laptop
+        .eom(&[
+            "new",
+            "voting",
+            "--station",
+            "PEC-001",
+            "--answers",
+            answers.to_str().expect("utf-8"),
+            "--observed-at",
+            "09:30",
+        ])
+        .ok();
+    let id = run.last_line().to_owned();
+    laptop.eom(&["sync"]).ok();
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    let observed =
+        chrono::DateTime::parse_from_rfc3339(detail["observed_at"].as_str().expect("time"))
+            .expect("a time");
+    let almaty = eom_shared::sync::parse_time_zone("Asia/Almaty").expect("zone");
+    let in_almaty = observed.with_timezone(&almaty);
+    assert_eq!(in_almaty.format("%H:%M").to_string(), "09:30", "{observed}");
+    assert_eq!(
+        in_almaty.date_naive(),
+        chrono::Utc::now().with_timezone(&almaty).date_naive(),
+        "today in Almaty"
+    );
+    let listed = laptop.eom(&["list"]).ok();
+    assert!(
+        listed.stdout.contains("09:30"),
+        "shown in the mission's time: {}",
+        listed.stdout
+    );
+}

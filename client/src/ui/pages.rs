@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use eom_shared::form::{Form, Question, QuestionKind, Stage};
 use eom_shared::station::StationLevel;
 use eom_shared::submission::SubmissionId;
@@ -110,8 +110,9 @@ async fn set_flash(ui: &Ui, message: String) {
     *ui.flash.lock().await = Some(message);
 }
 
-fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Local).format("%d.%m %H:%M").to_string()
+/// A time as the observer reads it: in the mission's time zone, else the laptop's.
+fn local_time(t: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> String {
+    crate::clock::show(t, zone)
 }
 
 fn form_title(store: &LocalStore, id: &str, lang: &str) -> String {
@@ -159,13 +160,14 @@ async fn home(State(ui): State<Ui>) -> Page {
     let status = store.status()?;
     let last_sync = store.setting("last_sync_at")?;
     let attention = status.rejected + status.conflict;
+    let zone = crate::clock::mission_zone(&store);
     let body = html! {
         h1 { (t!("home.outbox", locale = lang)) }
         p #counts { (t!("home.counts", queued = status.queued, delivered = status.delivered, attention = attention, locale = lang)) }
         form method="post" action="/sync" {
             button #sync type="submit" { (t!("home.sync", locale = lang)) }
             span.muted #last-sync { " " @match &last_sync {
-                Some(at) => (t!("home.last_sync", time = local_time_text(at), locale = lang)),
+                Some(at) => (t!("home.last_sync", time = local_time_text(at, zone), locale = lang)),
                 None => (t!("home.never_synced", locale = lang)),
             } }
         }
@@ -181,7 +183,7 @@ async fn home(State(ui): State<Ui>) -> Page {
                 tr data-id=(e.id.to_string()) {
                     td { a href=(format!("/checklists/{}", e.id)) { (form_title(&store, e.content.form_id.as_str(), &lang)) } }
                     td { (e.content.station.as_str()) }
-                    td { (local_time(e.content.observed_at)) }
+                    td { (local_time(e.content.observed_at, zone)) }
                     td.state data-state=(e.state.as_str()) { (state_text(e.state, &lang)) }
                     td.review data-review=(review_class) { (review) }
                 }
@@ -198,7 +200,7 @@ async fn home(State(ui): State<Ui>) -> Page {
                 td { (form_title(&store, d.content.form_id.as_str(), &lang)) }
                 td { (d.content.station.as_str()) }
                 td { (d.content.answers.len()) }
-                td { (local_time_text(&d.updated_at)) }
+                td { (local_time_text(&d.updated_at, zone)) }
                 td { a.draft href=(format!("/drafts/{}", d.id)) { (t!("home.continue", locale = lang)) } }
             } } } }
         }
@@ -211,9 +213,9 @@ async fn home(State(ui): State<Ui>) -> Page {
     ))
 }
 
-fn local_time_text(rfc3339: &str) -> String {
+fn local_time_text(rfc3339: &str, zone: Option<chrono_tz::Tz>) -> String {
     DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| local_time(t.with_timezone(&Utc)))
+        .map(|t| local_time(t.with_timezone(&Utc), zone))
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
@@ -710,7 +712,7 @@ async fn checklist_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
     let (review_class, review) = review_text(&entry, &lang);
     let body = html! {
         h1 { (form.title.get(&lang)) " · " (entry.content.station.as_str()) }
-        p { (local_time(entry.content.observed_at)) " · r" (entry.revision) }
+        p { (local_time(entry.content.observed_at, crate::clock::mission_zone(&store))) " · r" (entry.revision) }
         p.state data-state=(entry.state.as_str()) { strong { (t!("col.state", locale = lang)) ": " } (state_text(entry.state, &lang)) }
         p.review data-review=(review_class) { strong { (t!("col.review", locale = lang)) ": " } (review) }
         @if !entry.issues.is_empty() {

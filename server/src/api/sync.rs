@@ -102,6 +102,7 @@ pub async fn pull(
             )
         })?,
     };
+    let time_zone = state.time_zone.as_deref().map(str::to_owned);
     let changes = blocking(move || Ok(state.store.catalog_changes(since, &observer.id)?)).await?;
     Ok(Json(PullResponse {
         cursor: changes.cursor.to_string(),
@@ -109,6 +110,7 @@ pub async fn pull(
         forms: changes.forms,
         stations: changes.stations,
         feedback: changes.feedback,
+        time_zone,
     }))
 }
 
