@@ -34,6 +34,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "EOM_HOME")]
     pub home: Option<PathBuf>,
 
+    /// Language: en, ru or kk. With 'eom setup' it is kept for every later command; otherwise
+    /// it applies to this command (default: the one kept, else the system's).
+    #[arg(long = "lang", global = true, env = "EOM_LANG", value_name = "LANG")]
+    pub language: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,9 +56,6 @@ pub enum Command {
         /// option eom asks for it. A token typed here is visible to other users: avoid it.
         #[arg(long)]
         token: Option<String>,
-        /// Language for questions: en, ru or kk.
-        #[arg(long)]
-        lang: Option<String>,
         /// Allow plain http:// to a server that is not on this computer: anyone on the network
         /// can then read and change what is sent.
         #[arg(long)]
@@ -226,6 +228,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let home = crate::home::resolve(cli.home).map_err(|e| anyhow!(e))?;
+    if let Some(lang) = cli.language.as_deref() {
+        crate::language::choose(lang).map_err(|e| anyhow!(e))?;
+    }
     let stdout = &mut crate::terminal::Safe(std::io::stdout().lock());
     // Locking and wiping never need the passphrase: an observer in danger may not have time.
     match &cli.command {
@@ -245,14 +250,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Setup {
             server,
             token,
-            lang,
             insecure_http,
             no_check,
         } => {
             let options = commands::setup::Options {
                 server,
                 token,
-                lang,
+                lang: cli.language.clone(),
                 insecure_http,
                 check: !no_check,
             };
@@ -458,7 +462,7 @@ pub(crate) fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
 }
 
 fn lang(store: &LocalStore) -> anyhow::Result<String> {
-    Ok(store.setting("lang")?.unwrap_or_else(|| "en".to_owned()))
+    Ok(crate::language::current(store))
 }
 
 fn forms(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {

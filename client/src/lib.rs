@@ -6,6 +6,8 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod home;
+pub mod language;
+pub mod messages;
 pub mod prompt;
 pub mod remote;
 pub mod search;

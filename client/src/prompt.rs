@@ -12,6 +12,7 @@ use std::io::{BufRead, Write};
 use eom_shared::form::{Form, Question, QuestionKind};
 use eom_shared::validate::{answer_issue, is_relevant, parse_time};
 use eom_shared::{Assessment, Labels};
+use rust_i18n::t;
 use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +80,8 @@ pub fn fill(
     )?;
     writeln!(
         out,
-        "Questions marked * are required. Enter keeps the answer shown in [brackets] (or skips an optional question); '{BACK}' goes back; '{CLEAR}' clears an optional answer."
+        "{}",
+        t!("wizard.intro", back = BACK, clear = CLEAR, locale = lang)
     )?;
     let total = form.questions.len();
     // Position in the form of the last question shown, and the ones shown before it.
@@ -109,7 +111,7 @@ pub fn fill(
             Step::Back => {
                 match history.pop() {
                     Some(previous) => next_from = previous,
-                    None => writeln!(out, "  This is the first question.")?,
+                    None => writeln!(out, "  {}", t!("wizard.first", locale = lang))?,
                 }
                 continue;
             }
@@ -157,13 +159,18 @@ fn ask_one(
     }
     if q.kind == QuestionKind::Assessment {
         for (i, a) in Assessment::ALL.iter().enumerate() {
-            writeln!(out, "  {}. {}", i + 1, a.label())?;
+            writeln!(out, "  {}. {}", i + 1, assessment_label(*a, lang))?;
         }
     }
     loop {
         match current {
-            Some(value) => write!(out, "{} [{}] > ", hint(&q.kind), shown(q, value, lang))?,
-            None => write!(out, "{} > ", hint(&q.kind))?,
+            Some(value) => write!(
+                out,
+                "{} [{}] > ",
+                hint(&q.kind, lang),
+                shown(q, value, lang)
+            )?,
+            None => write!(out, "{} > ", hint(&q.kind, lang))?,
         }
         out.flush()?;
         let mut line = String::new();
@@ -179,22 +186,26 @@ fn ask_one(
                 return Ok(Step::Keep);
             }
             if q.required {
-                writeln!(out, "  An answer is required.")?;
+                writeln!(out, "  {}", t!("issue.required", locale = lang))?;
                 continue;
             }
             return Ok(Step::Keep);
         }
         if text == CLEAR {
             if q.required {
-                writeln!(out, "  An answer is required.")?;
+                writeln!(out, "  {}", t!("issue.required", locale = lang))?;
                 continue;
             }
             return Ok(Step::Clear);
         }
-        match parse_answer(q, text) {
+        match parse_answer(q, text, lang) {
             Ok(value) => match answer_issue(q, &value) {
                 None => return Ok(Step::Set(value)),
-                Some(issue) => writeln!(out, "  {}", issue.message)?,
+                Some(issue) => writeln!(
+                    out,
+                    "  {}",
+                    crate::messages::answer_issue_text(&issue, Some(q), lang)
+                )?,
             },
             Err(message) => writeln!(out, "  {message}")?,
         }
@@ -228,34 +239,47 @@ pub fn shown(q: &Question, value: &Value, lang: &str) -> String {
     }
 }
 
-fn hint(kind: &QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::YesNo => "yes/no",
-        QuestionKind::SingleChoice { .. } => "number",
-        QuestionKind::MultiChoice { .. } => "numbers, comma-separated",
-        QuestionKind::Number { .. } => "whole number",
-        QuestionKind::Text { .. } => "text",
-        QuestionKind::Time => "HH:MM",
-        QuestionKind::Assessment => "1-4",
-    }
+fn hint(kind: &QuestionKind, lang: &str) -> String {
+    let key = match kind {
+        QuestionKind::YesNo => "wizard.hint.yes_no",
+        QuestionKind::SingleChoice { .. } => "wizard.hint.choice",
+        QuestionKind::MultiChoice { .. } => "wizard.hint.choices",
+        QuestionKind::Number { .. } => "wizard.hint.number",
+        QuestionKind::Text { .. } => "wizard.hint.text",
+        QuestionKind::Time => "wizard.hint.time",
+        QuestionKind::Assessment => "wizard.hint.assessment",
+    };
+    t!(key, locale = lang).into_owned()
+}
+
+/// An assessment in the observer's language.
+pub fn assessment_label(a: Assessment, lang: &str) -> String {
+    t!(format!("assessment.{}", a.as_str()), locale = lang).into_owned()
 }
 
 /// Turns what the observer typed into the answer value the form expects.
-pub fn parse_answer(q: &Question, text: &str) -> Result<Value, String> {
+pub fn parse_answer(q: &Question, text: &str, lang: &str) -> Result<Value, String> {
     let lower = text.to_lowercase();
     match &q.kind {
         QuestionKind::YesNo => match lower.as_str() {
             "y" | "yes" | "д" | "да" | "и" | "иә" | "true" => Ok(Value::Bool(true)),
             "n" | "no" | "н" | "нет" | "ж" | "жоқ" | "false" => Ok(Value::Bool(false)),
-            _ => Err("Answer yes or no (y/n).".into()),
+            _ => Err(t!("wizard.err.yes_no", locale = lang).into_owned()),
         },
-        QuestionKind::SingleChoice { choices } => {
-            pick(choices.iter().map(|c| (c.id.as_str(), &c.label)), &lower).map(Value::from)
-        }
+        QuestionKind::SingleChoice { choices } => pick(
+            choices.iter().map(|c| (c.id.as_str(), &c.label)),
+            &lower,
+            lang,
+        )
+        .map(Value::from),
         QuestionKind::MultiChoice { choices } => {
             let mut picked = Vec::new();
             for part in lower.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let id = pick(choices.iter().map(|c| (c.id.as_str(), &c.label)), part)?;
+                let id = pick(
+                    choices.iter().map(|c| (c.id.as_str(), &c.label)),
+                    part,
+                    lang,
+                )?;
                 if !picked.contains(&id) {
                     picked.push(id);
                 }
@@ -265,7 +289,7 @@ pub fn parse_answer(q: &Question, text: &str) -> Result<Value, String> {
         QuestionKind::Number { .. } => text
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| format!("'{text}' is not a whole number.")),
+            .map_err(|_| t!("wizard.err.number", text = text, locale = lang).into_owned()),
         QuestionKind::Text { .. } => Ok(Value::from(text)),
         QuestionKind::Time => {
             // Accept 7:45 as a convenience and store it as 07:45.
@@ -276,7 +300,7 @@ pub fn parse_answer(q: &Question, text: &str) -> Result<Value, String> {
             };
             parse_time(&padded)
                 .map(|_| Value::from(padded.clone()))
-                .ok_or_else(|| format!("'{text}' is not a time; write HH:MM, e.g. 07:45."))
+                .ok_or_else(|| t!("wizard.err.time", text = text, locale = lang).into_owned())
         }
         QuestionKind::Assessment => {
             let by_number = lower
@@ -284,34 +308,56 @@ pub fn parse_answer(q: &Question, text: &str) -> Result<Value, String> {
                 .ok()
                 .and_then(|n| n.checked_sub(1))
                 .and_then(|i| Assessment::ALL.get(i).copied());
+            // The id, or the word in any of the catalogue's languages ("плохо", "нашар").
+            let typed = crate::search::fold(text.trim());
             by_number
                 .or_else(|| Assessment::parse(&lower.replace(' ', "_")))
+                .or_else(|| {
+                    Assessment::ALL.into_iter().find(|a| {
+                        ["en", "ru", "kk"]
+                            .iter()
+                            .any(|l| crate::search::fold(&assessment_label(*a, l)) == typed)
+                    })
+                })
                 .map(|a| Value::from(a.as_str()))
-                .ok_or_else(|| "Answer 1 (very good), 2 (good), 3 (bad) or 4 (very bad).".into())
+                .ok_or_else(|| t!("wizard.err.assessment", locale = lang).into_owned())
         }
     }
 }
 
-/// A choice by its number in the list or by its id.
+/// A choice by its number in the list, its id, or its label in the observer's language
+/// (whole, or the start of it when that is unambiguous).
 fn pick<'a>(
     choices: impl Iterator<Item = (&'a str, &'a Labels)> + Clone,
     typed: &str,
+    lang: &str,
 ) -> Result<String, String> {
     if let Ok(n) = typed.parse::<usize>()
         && let Some((id, _)) = n.checked_sub(1).and_then(|i| choices.clone().nth(i))
     {
         return Ok(id.to_owned());
     }
-    choices
+    if let Some((id, _)) = choices.clone().find(|(id, _)| *id == typed) {
+        return Ok(id.to_owned());
+    }
+    let folded = crate::search::fold(typed.trim());
+    let by_label: Vec<&str> = choices
         .clone()
-        .find(|(id, _)| *id == typed)
-        .map(|(id, _)| id.to_owned())
-        .ok_or_else(|| {
-            format!(
-                "'{typed}' is not one of the choices; type its number (1-{}).",
-                choices.count()
-            )
-        })
+        .filter(|(_, label)| crate::search::fold(label.get(lang)).starts_with(&folded))
+        .map(|(id, _)| id)
+        .collect();
+    if !folded.is_empty()
+        && let [only] = by_label.as_slice()
+    {
+        return Ok((*only).to_owned());
+    }
+    Err(t!(
+        "wizard.err.choice",
+        text = typed,
+        count = choices.count(),
+        locale = lang
+    )
+    .into_owned())
 }
 
 #[cfg(test)]
@@ -327,37 +373,74 @@ mod tests {
             .expect("form")
     }
 
+    fn parse_answer_en(q: &Question, text: &str) -> Result<Value, String> {
+        parse_answer(q, text, "en")
+    }
+
+    #[test]
+    fn answers_can_be_typed_in_the_observers_language() {
+        let f = form("opening");
+        let q = |id: &str| f.question(id).expect("question").clone();
+        assert_eq!(
+            parse_answer(&q("overall"), "плохо", "ru"),
+            Ok(Value::from("bad"))
+        );
+        assert_eq!(
+            parse_answer(&q("overall"), "Өте нашар", "kk"),
+            Ok(Value::from("very_bad"))
+        );
+        assert_eq!(
+            parse_answer(&q("boxes_sealed"), "иә", "kk"),
+            Ok(Value::Bool(true))
+        );
+        // A choice by the start of its Russian label.
+        let mobile = q("mobile_box");
+        let label = mobile.kind.choices()[1].label.get("ru").to_lowercase();
+        assert_eq!(
+            parse_answer(&mobile, &label, "ru"),
+            Ok(Value::from(mobile.kind.choices()[1].id.as_str()))
+        );
+        let err = parse_answer(&q("boxes_sealed"), "может быть", "ru").expect_err("no");
+        assert_eq!(err, "Ответьте да или нет (д/н).");
+    }
+
     #[test]
     fn answers_are_parsed_from_what_people_type() {
         let f = form("opening");
         let q = |id: &str| f.question(id).expect("question").clone();
-        assert_eq!(parse_answer(&q("boxes_sealed"), "Y"), Ok(Value::Bool(true)));
         assert_eq!(
-            parse_answer(&q("boxes_sealed"), "нет"),
+            parse_answer_en(&q("boxes_sealed"), "Y"),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            parse_answer_en(&q("boxes_sealed"), "нет"),
             Ok(Value::Bool(false))
         );
-        assert!(parse_answer(&q("boxes_sealed"), "maybe").is_err());
-        assert_eq!(parse_answer(&q("mobile_box"), "2"), Ok(Value::from("no")));
+        assert!(parse_answer_en(&q("boxes_sealed"), "maybe").is_err());
         assert_eq!(
-            parse_answer(&q("mobile_box"), "none"),
+            parse_answer_en(&q("mobile_box"), "2"),
+            Ok(Value::from("no"))
+        );
+        assert_eq!(
+            parse_answer_en(&q("mobile_box"), "none"),
             Ok(Value::from("none"))
         );
-        assert!(parse_answer(&q("mobile_box"), "9").is_err());
+        assert!(parse_answer_en(&q("mobile_box"), "9").is_err());
         assert_eq!(
-            parse_answer(&q("materials_missing"), "1, 3,1"),
+            parse_answer_en(&q("materials_missing"), "1, 3,1"),
             Ok(serde_json::json!(["ballots", "booths"]))
         );
         assert_eq!(
-            parse_answer(&q("arrival_time"), "7:05"),
+            parse_answer_en(&q("arrival_time"), "7:05"),
             Ok(Value::from("07:05"))
         );
-        assert_eq!(parse_answer(&q("overall"), "3"), Ok(Value::from("bad")));
+        assert_eq!(parse_answer_en(&q("overall"), "3"), Ok(Value::from("bad")));
         assert_eq!(
-            parse_answer(&q("overall"), "very good"),
+            parse_answer_en(&q("overall"), "very good"),
             Ok(Value::from("very_good"))
         );
         assert_eq!(
-            parse_answer(&q("voters_waiting"), "12"),
+            parse_answer_en(&q("voters_waiting"), "12"),
             Ok(Value::from(12))
         );
     }

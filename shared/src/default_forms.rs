@@ -46,17 +46,12 @@ mod tests {
         for f in forms() {
             let n = f.questions.len();
             assert!((15..=40).contains(&n), "{} has {n} questions", f.id);
-            assert!(f.title.ru.is_some(), "{} title lacks Russian", f.id);
+            assert!(f.title.has("ru"), "{} title lacks Russian", f.id);
             for q in &f.questions {
-                assert!(
-                    q.label.ru.is_some(),
-                    "{}.{} lacks a Russian label",
-                    f.id,
-                    q.id
-                );
+                assert!(q.label.has("ru"), "{}.{} lacks a Russian label", f.id, q.id);
                 for c in q.kind.choices() {
                     assert!(
-                        c.label.ru.is_some(),
+                        c.label.has("ru"),
                         "{}.{}.{} lacks Russian",
                         f.id,
                         q.id,

@@ -92,33 +92,66 @@ impl fmt::Display for Stage {
     }
 }
 
-/// A text in the mission's languages. English is required; Russian and Kazakh are optional.
+/// A text in any number of languages, by BCP 47 tag (`en`, `ru`, `kk`, `uz-Latn`, ...):
+/// ODIHR observes in 57 states, so the set is open. English is required and is the fallback.
+/// On the wire it is a plain JSON object of tag and text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Labels {
-    pub en: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ru: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kk: Option<String>,
+#[serde(
+    try_from = "std::collections::BTreeMap<String, String>",
+    into = "std::collections::BTreeMap<String, String>"
+)]
+pub struct Labels(std::collections::BTreeMap<String, String>);
+
+impl TryFrom<std::collections::BTreeMap<String, String>> for Labels {
+    type Error = String;
+
+    fn try_from(texts: std::collections::BTreeMap<String, String>) -> Result<Self, String> {
+        if texts.get("en").is_none_or(|t| t.trim().is_empty()) {
+            return Err("every text needs an English version ('en'), the fallback".into());
+        }
+        Ok(Self(texts))
+    }
+}
+
+impl From<Labels> for std::collections::BTreeMap<String, String> {
+    fn from(labels: Labels) -> Self {
+        labels.0
+    }
 }
 
 impl Labels {
     pub fn en(text: &str) -> Self {
-        Self {
-            en: text.to_owned(),
-            ru: None,
-            kk: None,
-        }
+        Self(std::collections::BTreeMap::from([(
+            "en".to_owned(),
+            text.to_owned(),
+        )]))
     }
 
-    /// The text in `lang` (`en`, `ru`, `kk`), falling back to English.
+    /// The text for `lang`, a BCP 47 tag: the exact tag, else its language alone (`ru` for
+    /// `ru-KZ`), else English.
     pub fn get(&self, lang: &str) -> &str {
-        let chosen = match lang {
-            "ru" => self.ru.as_deref(),
-            "kk" => self.kk.as_deref(),
-            _ => None,
-        };
-        chosen.unwrap_or(&self.en)
+        self.exact(lang)
+            .or_else(|| lang.split(['-', '_']).next().and_then(|l| self.exact(l)))
+            .or_else(|| self.0.get("en").map(String::as_str))
+            .unwrap_or_default()
+    }
+
+    /// Whether there is a text for `lang` itself (no fallback).
+    pub fn has(&self, lang: &str) -> bool {
+        self.exact(lang).is_some()
+    }
+
+    /// The languages this text is written in.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    fn exact(&self, lang: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(tag, _)| tag.eq_ignore_ascii_case(lang))
+            .map(|(_, text)| text.as_str())
+            .filter(|t| !t.trim().is_empty())
     }
 }
 
@@ -443,5 +476,35 @@ impl Form {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod labels_tests {
+    use super::Labels;
+
+    #[test]
+    fn texts_come_in_any_language_with_english_as_the_fallback() {
+        let labels: Labels = serde_json::from_str(
+            r#"{"en": "Ballot box sealed", "ru": "Урна опечатана", "uz-Latn": "Quti muhrlangan"}"#,
+        )
+        .expect("a text in three languages");
+        assert_eq!(labels.get("ru"), "Урна опечатана");
+        assert_eq!(
+            labels.get("ru-KZ"),
+            "Урна опечатана",
+            "the language of a regional tag"
+        );
+        assert_eq!(labels.get("uz-latn"), "Quti muhrlangan", "tags ignore case");
+        assert_eq!(
+            labels.get("kk"),
+            "Ballot box sealed",
+            "English when missing"
+        );
+        assert!(labels.has("ru") && !labels.has("kk"));
+        let round: Labels =
+            serde_json::from_str(&serde_json::to_string(&labels).expect("json")).expect("back");
+        assert_eq!(round, labels);
+        assert!(serde_json::from_str::<Labels>(r#"{"ru": "Только русский"}"#).is_err());
     }
 }

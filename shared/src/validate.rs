@@ -164,7 +164,7 @@ pub fn is_relevant(
 }
 
 fn describe(q: &Question) -> String {
-    format!("Question '{}' ({})", q.id, q.label.en)
+    format!("Question '{}' ({})", q.id, q.label.get("en"))
 }
 
 fn wrong_type(q: &Question, expected: &str, got: &Value) -> Issue {
@@ -335,7 +335,7 @@ fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option
     let label = |terms: &[String]| -> String {
         terms
             .iter()
-            .map(|t| form.question(t).map_or(t.as_str(), |q| q.label.en.as_str()))
+            .map(|t| form.question(t).map_or(t.as_str(), |q| q.label.get("en")))
             .collect::<Vec<_>>()
             .join(" + ")
     };
@@ -351,7 +351,7 @@ fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option
         severity: check.severity,
         message: format!(
             "{} (expected {} [{left}] {} {percent}{} [{right}])",
-            check.message.en,
+            check.message.get("en"),
             label(&check.left),
             check.op.symbol(),
             label(&check.right),

@@ -167,3 +167,36 @@ fn answers_files_go_out_and_back_in_and_a_checklist_moves_station() {
         (2.into(), "PEC-002".into(), "very_bad".into())
     );
 }
+
+#[test]
+fn the_questionnaire_speaks_the_observers_language_and_takes_answers_in_it() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    // Kazakh prompts, a yes typed in Kazakh, an assessment typed in Russian words later.
+    let run = laptop
+        .eom_with_input(
+            &["new", "voting", "--station", "PEC-001", "--lang", "kk"],
+            "09:30\n\nиә\n",
+        )
+        .ok();
+    assert!(
+        run.stdout.contains("белгісі бар сұрақтар міндетті"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("иә/жоқ"), "{}", run.stdout);
+    assert!(run.stdout.contains("Енгізу аяқталды"), "{}", run.stdout);
+    let kept = drafts(&laptop);
+    assert_eq!(kept[0]["answers"]["observers_unrestricted"], true);
+
+    // Russian for this command only: a wrong answer explained in Russian.
+    let run = laptop
+        .eom_with_input(
+            &["new", "voting", "--station", "PEC-001", "--lang", "ru"],
+            "в полдень\n",
+        )
+        .ok();
+    assert!(run.stdout.contains("не время"), "{}", run.stdout);
+    assert!(run.stdout.contains("Ввод закончился"), "{}", run.stdout);
+}

@@ -12,6 +12,8 @@ use eom_shared::form::Form;
 use eom_shared::submission::{SubmissionContent, SubmissionId};
 use eom_shared::{StationCode, validate};
 
+use rust_i18n::t;
+
 use crate::prompt::{self, PromptError};
 use crate::store::{Draft, LocalStore};
 
@@ -96,8 +98,8 @@ pub fn continue_draft(
             writeln!(out)?;
             writeln!(
                 out,
-                "The input ended: the answers so far are kept as a draft. 'eom resume {}' continues it.",
-                draft.id
+                "{}",
+                t!("wizard.input_ended", id = draft.id, locale = lang)
             )?;
             return Ok(Filled::Kept { id: draft.id });
         }
@@ -105,19 +107,20 @@ pub fn continue_draft(
     }
     let validation = validate(form, &draft.content.answers);
     for w in validation.warnings() {
-        writeln!(out, "warning: {}", w.message)?;
+        writeln!(out, "! {}", crate::messages::issue_text(w, form, lang))?;
     }
     let errors: Vec<String> = validation
         .errors()
-        .map(|e| format!("  - {}", e.message))
+        .map(|e| format!("  - {}", crate::messages::issue_text(e, form, lang)))
         .collect();
     if !errors.is_empty() {
         store.save_draft(&draft)?;
         writeln!(
             out,
-            "Kept as a draft; these answers need fixing first:\n{}\n'eom resume {}' goes through the questions again.",
+            "{}\n{}\n{}",
+            t!("wizard.fix_first", locale = lang),
             errors.join("\n"),
-            draft.id
+            t!("wizard.resume", id = draft.id, locale = lang)
         )?;
         return Ok(Filled::Kept { id: draft.id });
     }

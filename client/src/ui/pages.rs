@@ -70,11 +70,7 @@ impl From<StoreError> for UiError {
 type Page = Result<Markup, UiError>;
 
 fn lang(store: &LocalStore) -> String {
-    store
-        .setting("lang")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "en".to_owned())
+    crate::language::current(store)
 }
 
 fn layout(lang: &str, title: &str, flash: Option<String>, body: Markup) -> Markup {
@@ -328,31 +324,6 @@ fn relevant_ids(form: &Form, answers: &Map<String, Value>) -> HashSet<String> {
         .collect()
 }
 
-/// An issue in the observer's language: the form's own text for a failed protocol check,
-/// the catalogue's for the rest.
-fn issue_text(issue: &Issue, form: &Form, lang: &str) -> String {
-    if let Some(check) = issue
-        .check
-        .as_deref()
-        .and_then(|id| form.checks.iter().find(|c| c.id == id))
-    {
-        return check.message.get(lang).to_owned();
-    }
-    let number = issue
-        .question
-        .as_deref()
-        .and_then(|q| form.question(q))
-        .is_some_and(|q| matches!(q.kind, QuestionKind::Number { .. }));
-    let key = match issue.kind {
-        IssueKind::Required => "issue.required",
-        IssueKind::WrongType if number => "error.invalid_number",
-        IssueKind::WrongType => "issue.wrong_type",
-        IssueKind::OutOfRange => "issue.out_of_range",
-        _ => "issue.other",
-    };
-    t!(key, locale = lang).into_owned()
-}
-
 fn severity_class(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -403,7 +374,7 @@ async fn draft_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
         form #fill method="post" action=(format!("/drafts/{}", draft.id)) data-autosave=(format!("/drafts/{}/autosave", draft.id)) {
             p.progress #progress { (progress(&form, answers, &lang)) }
             p #form-messages { @for i in issues.iter().filter(|i| i.question.is_none()) {
-                span class=(severity_class(i.severity)) { (issue_text(i, &form, &lang)) " " }
+                span class=(severity_class(i.severity)) { (crate::messages::issue_text(i, &form, &lang)) " " }
             } }
             @for q in &form.questions {
                 div class=(if relevant.contains(&q.id) { "q" } else { "q hidden" }) id=(format!("q-{}", q.id)) data-q=(q.id) {
@@ -412,7 +383,7 @@ async fn draft_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
                         (input_for(q, answers.get(&q.id), &lang))
                         p.msg id=(format!("msg-{}", q.id)) role="status" {
                             @for i in issues.iter().filter(|i| i.question.as_deref() == Some(q.id.as_str())) {
-                                span class=(severity_class(i.severity)) { (issue_text(i, &form, &lang)) " " }
+                                span class=(severity_class(i.severity)) { (crate::messages::issue_text(i, &form, &lang)) " " }
                             }
                         }
                     }
@@ -584,7 +555,7 @@ async fn autosave(
             .map(|i| ShownIssue {
                 question: i.question.clone(),
                 severity: severity_class(i.severity),
-                message: issue_text(i, &form, &lang),
+                message: crate::messages::issue_text(i, &form, &lang),
             })
             .collect(),
         progress: progress(&form, answers, &lang),
@@ -638,11 +609,11 @@ async fn review_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
         @if errors.is_empty() { p.flash { (t!("review.ok", locale = lang)) } }
         @else {
             div #errors { p.error { (t!("review.fix_first", locale = lang)) }
-                ul { @for i in &errors { li.error { (label(i)) (issue_text(i, &form, &lang)) } } } }
+                ul { @for i in &errors { li.error { (label(i)) (crate::messages::issue_text(i, &form, &lang)) } } } }
         }
         @if !warnings.is_empty() {
             div #warnings { p.warning { (t!("review.warnings", locale = lang)) }
-                ul { @for i in &warnings { li.warning { (label(i)) (issue_text(i, &form, &lang)) } } } }
+                ul { @for i in &warnings { li.warning { (label(i)) (crate::messages::issue_text(i, &form, &lang)) } } } }
         }
         (answers_table(&form, &draft.content.answers, &lang))
         p {
@@ -717,7 +688,7 @@ async fn checklist_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
         p.review data-review=(review_class) { strong { (t!("col.review", locale = lang)) ": " } (review) }
         @if !entry.issues.is_empty() {
             h2 { (t!("show.messages", locale = lang)) }
-            ul { @for i in &entry.issues { li class=(severity_class(i.severity)) { (issue_text(i, &form, &lang)) } } }
+            ul { @for i in &entry.issues { li class=(severity_class(i.severity)) { (crate::messages::issue_text(i, &form, &lang)) } } }
         }
         (answers_table(&form, &entry.content.answers, &lang))
         form method="post" action=(format!("/checklists/{}/edit", entry.id)) {

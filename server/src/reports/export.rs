@@ -69,7 +69,7 @@ pub fn header(form: &Form) -> Vec<String> {
         .chain(
             form.questions
                 .iter()
-                .map(|q| format!("{} [{}]", q.label.en, q.id)),
+                .map(|q| format!("{} [{}]", q.label.get("en"), q.id)),
         )
         .collect()
 }

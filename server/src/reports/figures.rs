@@ -232,7 +232,7 @@ pub fn findings(
             questions.push(QuestionFinding {
                 form_id: form.id.to_string(),
                 question_id: q.id.clone(),
-                label: q.label.en.clone(),
+                label: q.label.get("en").to_owned(),
                 critical: concern.critical,
                 concern: Share::of(row.concern, row.answered),
             });

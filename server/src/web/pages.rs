@@ -382,7 +382,7 @@ pub async fn checklist(
                         @if let (Some(form), Some(answers)) = (form, rev.answers.as_object()) {
                             @for q in &form.questions {
                                 @if let Some(v) = answers.get(&q.id) {
-                                    tr data-question=(q.id) { td { (q.label.en) } td { (answer_text(v)) } }
+                                    tr data-question=(q.id) { td { (q.label.get("en")) } td { (answer_text(v)) } }
                                 }
                             }
                         } @else {

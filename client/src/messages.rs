@@ -1,0 +1,37 @@
+//! Validation messages in the observer's language. The shared validation says what is wrong
+//! in English for logs and the API; the laptop shows the same finding from its catalogues, and
+//! a failed protocol check in the form's own words.
+
+use eom_shared::form::{Form, Question, QuestionKind};
+use eom_shared::{Issue, IssueKind};
+use rust_i18n::t;
+
+/// An issue in the observer's language: the form's own text for a failed protocol check,
+/// the catalogue's for the rest.
+pub fn issue_text(issue: &Issue, form: &Form, lang: &str) -> String {
+    if let Some(check) = issue
+        .check
+        .as_deref()
+        .and_then(|id| form.checks.iter().find(|c| c.id == id))
+    {
+        return check.message.get(lang).to_owned();
+    }
+    answer_issue_text(
+        issue,
+        issue.question.as_deref().and_then(|q| form.question(q)),
+        lang,
+    )
+}
+
+/// A problem with one answer to `question`, in the observer's language.
+pub fn answer_issue_text(issue: &Issue, question: Option<&Question>, lang: &str) -> String {
+    let number = question.is_some_and(|q| matches!(q.kind, QuestionKind::Number { .. }));
+    let key = match issue.kind {
+        IssueKind::Required => "issue.required",
+        IssueKind::WrongType if number => "error.invalid_number",
+        IssueKind::WrongType => "issue.wrong_type",
+        IssueKind::OutOfRange => "issue.out_of_range",
+        _ => "issue.other",
+    };
+    t!(key, locale = lang).into_owned()
+}
