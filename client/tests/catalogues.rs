@@ -59,17 +59,28 @@ fn the_app_speaks_the_chosen_language() {
 }
 
 #[test]
-fn the_default_forms_have_russian_text_for_every_question_and_choice() {
+fn the_default_forms_have_russian_and_kazakh_text_for_every_question_and_choice() {
     for form in eom_shared::default_forms::default_forms().expect("forms") {
-        for q in &form.questions {
-            assert!(q.label.has("ru"), "{}/{}: no Russian label", form.id, q.id);
-            for c in q.kind.choices() {
+        for lang in ["ru", "kk"] {
+            assert!(form.title.has(lang), "{}: no {lang} title", form.id);
+            for q in &form.questions {
+                assert!(q.label.has(lang), "{}/{}: no {lang} label", form.id, q.id);
+                for c in q.kind.choices() {
+                    assert!(
+                        c.label.has(lang),
+                        "{}/{}/{}: no {lang}",
+                        form.id,
+                        q.id,
+                        c.id
+                    );
+                }
+            }
+            for check in &form.checks {
                 assert!(
-                    c.label.has("ru"),
-                    "{}/{}/{}: no Russian",
+                    check.message.has(lang),
+                    "{}/{}: no {lang}",
                     form.id,
-                    q.id,
-                    c.id
+                    check.id
                 );
             }
         }
