@@ -109,10 +109,26 @@ pub fn validate(form: &Form, answers: &Map<String, Value>) -> Validation {
                 issues.push(Issue::error(
                     Some(&q.id),
                     IssueKind::NotRelevant,
-                    format!(
-                        "{}: this question does not apply given the earlier answers, so it must be left unanswered",
-                        describe(q)
-                    ),
+                    match &q.relevant {
+                        Some(rel) => format!(
+                            "{}: asked only when '{}' is {}, and it is {}: remove this answer (or change '{}')",
+                            describe(q),
+                            rel.question,
+                            rel.any_of
+                                .iter()
+                                .map(Value::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" or "),
+                            answers
+                                .get(&rel.question)
+                                .map_or_else(|| "unanswered".to_owned(), Value::to_string),
+                            rel.question
+                        ),
+                        None => format!(
+                            "{}: this question does not apply given the earlier answers, so it must be left unanswered",
+                            describe(q)
+                        ),
+                    },
                 ));
             }
             continue;
@@ -481,6 +497,14 @@ mod tests {
                 IssueKind::NotRelevant,
                 Severity::Error
             )]
+        );
+        // The message names the answer that controls it, so an answers file can be fixed.
+        assert!(
+            v.issues[0]
+                .message
+                .contains("asked only when 'opened_on_time' is false, and it is true"),
+            "{}",
+            v.issues[0].message
         );
     }
 
