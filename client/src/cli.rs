@@ -63,6 +63,10 @@ pub enum Command {
         /// Save without contacting the server to check the token.
         #[arg(long)]
         no_check: bool,
+        /// The mission's own certificate authority (a PEM file from your coordinator): only a
+        /// server with a certificate it signed is trusted.
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
     },
     /// Fetch forms and stations from the server into the local store.
     Pull,
@@ -252,12 +256,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             token,
             insecure_http,
             no_check,
+            ca,
         } => {
             let options = commands::setup::Options {
                 server,
                 token,
                 lang: cli.language.clone(),
                 insecure_http,
+                ca,
                 check: !no_check,
             };
             return commands::setup::run(&mut store, options, stdout).await;
@@ -458,8 +464,19 @@ pub(crate) fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
         bail!("this laptop is not set up yet: run 'eom setup --server URL --token TOKEN'");
     };
     let url = parse_server_url(&server).map_err(|e| anyhow!(e))?;
-    Ok(ServerClient::new(url, token)?)
+    let trust = crate::remote::Trust {
+        ca_pem: store.setting(CA_SETTING)?.map(String::into_bytes),
+    };
+    Ok(ServerClient::with_trust(
+        url,
+        token,
+        &trust,
+        Duration::from_secs(60),
+    )?)
 }
+
+/// The setting that holds the mission's CA certificate (PEM), set by `eom setup --ca`.
+pub const CA_SETTING: &str = "ca_pem";
 
 fn lang(store: &LocalStore) -> anyhow::Result<String> {
     Ok(crate::language::current(store))

@@ -29,6 +29,10 @@ pub enum RemoteError {
     #[error("cannot reach the server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error(
+        "certificate not trusted — possible interception: the server at {url} did not prove it is the mission's server ({reason}). Do not send anything over this network; check the address, or set the mission's certificate authority with 'eom setup --ca FILE'"
+    )]
+    Untrusted { url: String, reason: String },
+    #[error(
         "the answer did not come from an eom server (HTTP {status}{detail}): probably a Wi-Fi login page or a proxy; open a web browser, sign in to the network, then sync again"
     )]
     NotEomServer { status: u16, detail: String },
@@ -70,6 +74,7 @@ impl RemoteError {
             RemoteError::Server { retryable, .. } => *retryable,
             RemoteError::Unauthorized { .. }
             | RemoteError::Forbidden { .. }
+            | RemoteError::Untrusted { .. }
             | RemoteError::TooLarge { .. } => false,
         }
     }
@@ -105,29 +110,54 @@ pub fn parse_server_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// How the client reaches the server: the mission's own certificate authority (PEM), if any,
+/// and how long a request may take.
+#[derive(Clone, Default)]
+pub struct Trust {
+    /// With a CA, only certificates it signed are accepted (the mission's server is pinned).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// Checks that `pem` holds at least one certificate, for `eom setup --ca`.
+pub fn parse_ca(pem: &[u8]) -> Result<(), String> {
+    reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| e.to_string())
+        .and_then(|certs| {
+            if certs.is_empty() {
+                Err("no certificate in it".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+}
+
 impl ServerClient {
     pub fn new(base: Url, token: String) -> Result<Self, RemoteError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("eom/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RemoteError::Unreachable {
-                url: base.to_string(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self { http, base, token })
+        Self::with_trust(base, token, &Trust::default(), Duration::from_secs(60))
     }
 
-    /// The same client with a shorter overall timeout per request (e.g. a quick check).
-    pub fn with_timeout(self, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
+    /// A client that trusts only `trust`'s CA when one is given, with `timeout` per request.
+    pub fn with_trust(
+        base: Url,
+        token: String,
+        trust: &Trust,
+        timeout: Duration,
+    ) -> Result<Self, RemoteError> {
+        let failed = |e: String| RemoteError::Unreachable {
+            url: base.to_string(),
+            reason: e,
+        };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
-            .user_agent(concat!("eom/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or(self.http);
-        Self { http, ..self }
+            .user_agent(concat!("eom/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &trust.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| failed(format!("the mission's CA certificate is unreadable: {e}")))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder.build().map_err(|e| failed(e.to_string()))?;
+        Ok(Self { http, base, token })
     }
 
     fn url(&self, path: &str) -> Url {
@@ -136,6 +166,19 @@ impl ServerClient {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> RemoteError {
+        // A certificate that does not check out is never "offline": on a hostile network it
+        // is the sign of someone in the middle.
+        let mut cause: Option<&dyn std::error::Error> = Some(e);
+        while let Some(c) = cause {
+            let text = c.to_string().to_ascii_lowercase();
+            if text.contains("certificate") || text.contains("unknownissuer") {
+                return RemoteError::Untrusted {
+                    url: self.base.to_string(),
+                    reason: c.to_string(),
+                };
+            }
+            cause = c.source();
+        }
         let reason = if e.is_timeout() {
             "the connection timed out".to_owned()
         } else if e.is_connect() {

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod fake_server;
 pub mod proxy;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

@@ -183,3 +183,70 @@ fn a_new_laptop_restores_the_observers_checklists_and_reviews_and_carries_on() {
     assert_eq!(detail["revision"], 3);
     assert_eq!(detail["overall"], "very_bad");
 }
+
+#[test]
+fn the_missions_own_ca_is_pinned_and_a_certificate_it_did_not_sign_is_called_interception() {
+    use eom_tests::tls::{Authority, TlsFront};
+    let mut mission = Mission::new();
+    mission.start();
+    let token = mission.add_observer("Team 9", "North");
+    let authority = Authority::new("Mission CA");
+    let front = TlsFront::start(mission.addr(), &authority);
+    let ca_file = tempfile::NamedTempFile::new().expect("a CA file");
+    std::fs::write(ca_file.path(), &authority.ca_pem).expect("write");
+    let laptop = Laptop::new();
+
+    // The mission's CA is nobody else's: without it the server cannot be told from an
+    // impostor, and setup says so instead of "offline".
+    let run = setup(&laptop, &front.url(), &token);
+    assert!(!run.success());
+    assert!(
+        run.stderr
+            .contains("certificate not trusted — possible interception"),
+        "{}",
+        run.stderr
+    );
+    assert!(laptop.status()["server"].is_null(), "nothing saved");
+
+    let run = laptop
+        .eom_with_input(
+            &[
+                "setup",
+                "--server",
+                &front.url(),
+                "--token",
+                "-",
+                "--ca",
+                ca_file.path().to_str().expect("utf-8"),
+            ],
+            &format!("{token}\n"),
+        )
+        .ok();
+    assert!(
+        run.stdout.contains("The server accepts this token"),
+        "{}",
+        run.stdout
+    );
+    laptop.fill_voting(2, &["PEC-001"]);
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(mission.all_submissions().len(), 2);
+
+    // Someone in the middle with a certificate for the same name from another authority.
+    let impostor = Authority::new("Impostor CA");
+    let middle = TlsFront::start(mission.addr(), &impostor);
+    laptop.point_at(&middle.url(), &token);
+    laptop.fill_voting(1, &["PEC-001"]);
+    let run = laptop.eom(&["sync"]);
+    assert_eq!(run.status, Some(3));
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        said.contains("certificate not trusted — possible interception"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("cannot reach"),
+        "never reported as offline: {said}"
+    );
+    assert_eq!(laptop.status()["queued"], 1, "nothing marked delivered");
+    assert_eq!(mission.all_submissions().len(), 2);
+}

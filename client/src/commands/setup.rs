@@ -23,6 +23,7 @@ pub struct Options {
     pub token: Option<String>,
     pub lang: Option<String>,
     pub insecure_http: bool,
+    pub ca: Option<std::path::PathBuf>,
     pub check: bool,
 }
 
@@ -104,10 +105,29 @@ pub async fn run(
         bail!("language '{lang}' is not available: use en, ru or kk");
     }
     let token = read_token(options.token)?;
+    let ca_pem = match &options.ca {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| anyhow!("cannot read the CA certificate {}: {e}", path.display()))?;
+            crate::remote::parse_ca(&pem).map_err(|e| {
+                anyhow!(
+                    "{} is not a CA certificate in PEM form ({e}); ask your coordinator for the mission's CA file",
+                    path.display()
+                )
+            })?;
+            Some(pem)
+        }
+        None => store
+            .setting(crate::cli::CA_SETTING)?
+            .map(String::into_bytes),
+    };
 
     let mut checked = false;
     if options.check {
-        let client = ServerClient::new(url.clone(), token.clone())?.with_timeout(CHECK_TIMEOUT);
+        let trust = crate::remote::Trust {
+            ca_pem: ca_pem.clone(),
+        };
+        let client = ServerClient::with_trust(url.clone(), token.clone(), &trust, CHECK_TIMEOUT)?;
         match sync::pull(store, &client).await {
             Ok(pulled) => {
                 checked = true;
@@ -121,6 +141,9 @@ pub async fn run(
                 bail!(
                     "the server at {url} does not accept this token: check it with your coordinator (it is long: copy it whole). Nothing was saved"
                 );
+            }
+            Err(sync::SyncError::Remote(e @ RemoteError::Untrusted { .. })) => {
+                bail!("{e}. Nothing was saved");
             }
             Err(sync::SyncError::Remote(RemoteError::Forbidden { .. })) => {
                 bail!(
@@ -138,6 +161,9 @@ pub async fn run(
     }
     if let Some(lang) = options.lang.as_deref() {
         store.set_setting("lang", lang)?;
+    }
+    if let (Some(pem), Some(_)) = (&ca_pem, &options.ca) {
+        store.set_setting(crate::cli::CA_SETTING, &String::from_utf8_lossy(pem))?;
     }
     store.set_setting("server", url.as_str())?;
     store.set_setting("token", &token)?;
