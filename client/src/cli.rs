@@ -15,6 +15,8 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{Issue, StationCode, validate};
 use serde_json::{Map, Value, json};
 
+use rust_i18n::t;
+
 use crate::commands::{self, drafts::Filled};
 use crate::remote::{ServerClient, parse_server_url};
 use crate::store::{Entry, LocalStore, State};
@@ -271,17 +273,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pull => {
             let client = client(&store)?;
             let pulled = sync::pull(&mut store, &client).await?;
+            let lang = crate::language::current(&store);
             writeln!(
                 stdout,
-                "Pulled {} forms and {} stations{}.",
-                pulled.forms,
-                pulled.stations,
-                if pulled.feedback > 0 {
-                    format!(", and {} review(s) of your checklists", pulled.feedback)
-                } else {
-                    String::new()
-                }
+                "{}",
+                t!(
+                    "cli.pulled",
+                    forms = pulled.forms,
+                    stations = pulled.stations,
+                    locale = lang
+                )
             )?;
+            if pulled.feedback > 0 {
+                writeln!(
+                    stdout,
+                    "{}",
+                    t!("cli.pulled_reviews", count = pulled.feedback, locale = lang)
+                )?;
+            }
         }
         Command::Restore => {
             let client = client(&store)?;
@@ -301,8 +310,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 stdout,
-                "Restored {added} checklist(s) from the server ({} were already on this laptop).",
-                seen as usize - added
+                "{}",
+                t!(
+                    "cli.restored",
+                    added = added,
+                    kept = seen as usize - added,
+                    locale = &crate::language::current(&store)
+                )
             )?;
         }
         Command::Forms { id: Some(id), json } => form_questions(&store, &id, json, stdout)?,
@@ -315,9 +329,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             store.import_stations(&list)?;
             writeln!(
                 stdout,
-                "Loaded {} stations from {}.",
-                list.len(),
-                file.display()
+                "{}",
+                t!(
+                    "cli.loaded_stations",
+                    count = list.len(),
+                    file = file.display(),
+                    locale = &crate::language::current(&store)
+                )
             )?;
         }
         Command::Stations {
@@ -371,12 +389,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut stdin.lock(),
                 stdout,
             )?;
-            report_filled(&filled, stdout)?;
+            report_filled(&filled, &lang, stdout)?;
         }
         Command::Discard { id } => {
             let draft = store.find_draft(&id)?;
             store.delete_draft(draft.id)?;
-            writeln!(stdout, "Discarded the draft {}.", draft.id)?;
+            writeln!(
+                stdout,
+                "{}",
+                t!(
+                    "cli.discarded",
+                    id = draft.id,
+                    locale = &crate::language::current(&store)
+                )
+            )?;
         }
         Command::Answers { id } => commands::answers::print_answers(&store.find(&id)?, stdout)?,
         Command::Template { form } => {
@@ -416,6 +442,7 @@ async fn run_sync(
     watch: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<ExitCode> {
+    let lang = crate::language::current(store);
     // One listener for the whole run, set up before the first request: a Ctrl-C that lands
     // between two passes is remembered rather than lost.
     let interrupted = tokio::signal::ctrl_c();
@@ -426,13 +453,10 @@ async fn run_sync(
             _ = &mut interrupted => None,
         };
         let Some(report) = pass else {
-            writeln!(
-                out,
-                "Stopped. Whatever was not confirmed is still queued; 'eom sync' resumes."
-            )?;
+            writeln!(out, "{}", t!("cli.stopped", locale = lang))?;
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         };
-        print_sync_report(&report, out)?;
+        print_sync_report(&report, &lang, out)?;
         if !watch || !report.worth_retrying() {
             return Ok(if report.is_complete() {
                 ExitCode::SUCCESS
@@ -445,14 +469,18 @@ async fn run_sync(
             .next_delay(report.push_error.as_ref().and_then(|e| e.retry_after()));
         writeln!(
             out,
-            "Trying again in {:.1} s (Ctrl-C to stop).",
-            delay.as_secs_f64()
+            "{}",
+            t!(
+                "cli.retrying",
+                seconds = format!("{:.1}", delay.as_secs_f64()),
+                locale = lang
+            )
         )?;
         out.flush()?;
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             _ = &mut interrupted => {
-                writeln!(out, "Stopped. {} checklist(s) still queued; 'eom sync' resumes.", report.still_queued)?;
+                writeln!(out, "{}", t!("cli.stopped_count", count = report.still_queued, locale = lang))?;
                 return Ok(ExitCode::from(EXIT_INTERRUPTED));
             }
         }
@@ -461,7 +489,10 @@ async fn run_sync(
 
 pub(crate) fn client(store: &LocalStore) -> anyhow::Result<ServerClient> {
     let (Some(server), Some(token)) = (store.setting("server")?, store.setting("token")?) else {
-        bail!("this laptop is not set up yet: run 'eom setup --server URL --token TOKEN'");
+        bail!(
+            "{}",
+            t!("cli.not_set_up", locale = &crate::language::current(store))
+        );
     };
     let url = parse_server_url(&server).map_err(|e| anyhow!(e))?;
     let trust = crate::remote::Trust {
@@ -489,7 +520,7 @@ fn forms(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Res
         return Ok(());
     }
     if forms.is_empty() {
-        writeln!(out, "No forms cached yet: run 'eom pull' when online.")?;
+        writeln!(out, "{}", t!("cli.no_forms", locale = &lang(store)?))?;
     }
     let lang = lang(store)?;
     if !forms.is_empty() {
@@ -525,10 +556,7 @@ fn stations(
         return Ok(());
     }
     if stations.is_empty() {
-        writeln!(
-            out,
-            "No stations match. The list comes from the server with 'eom pull'."
-        )?;
+        writeln!(out, "{}", t!("cli.no_stations", locale = &lang(store)?))?;
     }
     for s in stations {
         writeln!(
@@ -569,18 +597,32 @@ fn cached_form(store: &LocalStore, id: &str, version: Option<u32>) -> anyhow::Re
         .into_iter()
         .map(|f| f.id.to_string())
         .collect();
+    let lang = lang(store)?;
     if known.is_empty() {
-        bail!("form '{id}' is not on this laptop: run 'eom pull' when online to fetch the forms");
+        bail!("{}", t!("cli.form_missing_pull", form = id, locale = lang));
     }
     // A wrong case or a typo is the usual reason: say which form was meant.
     if let Some(meant) = crate::search::closest(id, known.iter().map(String::as_str))
         && version.is_none()
     {
-        bail!("form '{id}' is not on this laptop: did you mean '{meant}'?");
+        bail!(
+            "{}",
+            t!(
+                "cli.form_did_you_mean",
+                form = id,
+                meant = meant,
+                locale = lang
+            )
+        );
     }
     bail!(
-        "form '{id}' is not on this laptop; the cached forms are: {}",
-        known.join(", ")
+        "{}",
+        t!(
+            "cli.form_missing",
+            form = id,
+            known = known.join(", "),
+            locale = lang
+        )
     )
 }
 
@@ -594,11 +636,22 @@ fn check_station(store: &LocalStore, raw: &str) -> anyhow::Result<StationCode> {
         crate::search::closest(code.as_str(), stations.iter().map(|s| s.code.as_str()))
     {
         bail!(
-            "station '{code}' is not in the station list on this laptop: did you mean '{meant}'?"
+            "{}",
+            t!(
+                "cli.station_did_you_mean",
+                station = code,
+                meant = meant,
+                locale = &lang(store)?
+            )
         );
     }
     bail!(
-        "station '{code}' is not in the station list on this laptop; find it with 'eom stations --search TEXT' (or 'eom pull' to refresh the list)"
+        "{}",
+        t!(
+            "cli.station_missing",
+            station = code,
+            locale = &lang(store)?
+        )
     )
 }
 
@@ -648,27 +701,50 @@ fn form_questions(
 }
 
 /// Validates; prints errors and refuses, or prints warnings and goes on.
+/// Validates; prints errors and refuses, or prints warnings and goes on (in `lang`).
 fn validated(
     form: &Form,
     answers: &Map<String, Value>,
+    lang: &str,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let validation = validate(form, answers);
     for w in validation.warnings() {
-        writeln!(out, "warning: {}", w.message)?;
+        writeln!(out, "! {}", crate::messages::issue_text(w, form, lang))?;
     }
     let errors: Vec<&Issue> = validation.errors().collect();
     if !errors.is_empty() {
         let list: Vec<String> = errors
             .iter()
-            .map(|e| format!("  - {}", e.message))
+            .map(|e| {
+                // The shared message names the question and the answer that controls it;
+                // the catalogue's says the same in the observer's language.
+                let text = if lang == "en" {
+                    e.message.clone()
+                } else {
+                    crate::messages::issue_text(e, form, lang)
+                };
+                format!("  - {}{text}", question_prefix(form, e, lang))
+            })
             .collect();
         bail!(
-            "the checklist was not saved; fix these answers and try again:\n{}",
+            "{}\n{}",
+            t!("cli.not_saved", locale = lang),
             list.join("\n")
         );
     }
     Ok(())
+}
+
+/// "Label: " for an issue about a question, in languages whose messages do not name it.
+fn question_prefix(form: &Form, issue: &Issue, lang: &str) -> String {
+    match (
+        lang,
+        issue.question.as_deref().and_then(|q| form.question(q)),
+    ) {
+        ("en", _) | (_, None) => String::new(),
+        (_, Some(q)) => format!("{} ({}): ", q.label.get(lang), q.id),
+    }
 }
 
 fn new(
@@ -692,10 +768,10 @@ fn new(
         let draft =
             commands::drafts::new_checklist(&form, station, observed_at, notes.unwrap_or_default());
         let filled = commands::drafts::begin(store, &form, draft, &lang, &mut stdin.lock(), out)?;
-        return report_filled(&filled, out);
+        return report_filled(&filled, &lang, out);
     };
     let answers = read_answers(path)?;
-    validated(&form, &answers, out)?;
+    validated(&form, &answers, &lang(store)?, out)?;
     let entry = store.create(SubmissionContent {
         form_id: form.id.clone(),
         form_version: form.version,
@@ -706,8 +782,13 @@ fn new(
     })?;
     writeln!(
         out,
-        "Saved {} at {} as queued; 'eom sync' sends it. Id:",
-        entry.content.form_id, entry.content.station
+        "{}",
+        t!(
+            "cli.saved_new",
+            form = entry.content.form_id,
+            station = entry.content.station,
+            locale = &lang(store)?
+        )
     )?;
     writeln!(out, "{}", entry.id)?;
     Ok(())
@@ -735,21 +816,22 @@ fn parse_observed_at(
 }
 
 /// Says what became of a questionnaire run; the id alone on the last line, as `eom new` does.
-fn report_filled(filled: &Filled, out: &mut impl Write) -> anyhow::Result<()> {
+fn report_filled(filled: &Filled, lang: &str, out: &mut impl Write) -> anyhow::Result<()> {
     match filled {
         Filled::Queued { id, revision: 1 } => {
-            writeln!(out, "Saved as queued; 'eom sync' sends it. Id:")?;
+            writeln!(out, "{}", t!("cli.saved_queued", locale = lang))?;
             writeln!(out, "{id}")?;
         }
         Filled::Queued { id, revision } => {
             writeln!(
                 out,
-                "Saved revision {revision} and queued it; 'eom sync' sends it. Id:"
+                "{}",
+                t!("cli.saved_revision", revision = revision, locale = lang)
             )?;
             writeln!(out, "{id}")?;
         }
         Filled::Kept { id } => {
-            writeln!(out, "Draft id:")?;
+            writeln!(out, "{}", t!("cli.draft_id", locale = lang))?;
             writeln!(out, "{id}")?;
         }
     }
@@ -784,10 +866,10 @@ fn edit(
         let stdin = std::io::stdin();
         let draft = commands::drafts::edit_of(entry.id, entry.revision, content);
         let filled = commands::drafts::begin(store, &form, draft, &lang, &mut stdin.lock(), out)?;
-        return report_filled(&filled, out);
+        return report_filled(&filled, &lang, out);
     };
     let answers = read_answers(path)?;
-    validated(&form, &answers, out)?;
+    validated(&form, &answers, &lang(store)?, out)?;
     let content = SubmissionContent {
         answers,
         station,
@@ -797,8 +879,13 @@ fn edit(
     let updated = store.edit(entry.id, content)?;
     writeln!(
         out,
-        "Saved revision {} of {} and queued it; 'eom sync' sends it.",
-        updated.revision, updated.id
+        "{}",
+        t!(
+            "cli.saved_revision_of",
+            revision = updated.revision,
+            id = updated.id,
+            locale = &lang(store)?
+        )
     )?;
     Ok(())
 }
@@ -846,10 +933,7 @@ fn list(
             review_of(e)
         )?;
     }
-    writeln!(
-        out,
-        "Any command that takes an id also takes its ref (or a few of the id's first characters)."
-    )?;
+    writeln!(out, "{}", t!("cli.refs_hint", locale = &lang(store)?))?;
     Ok(())
 }
 
@@ -1025,90 +1109,145 @@ fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Re
         writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
         return Ok(());
     }
+    let lang = lang(store)?;
+    let not_set_up = t!("cli.status_not_set_up", locale = &lang);
+    let server = status.server.as_deref().unwrap_or(&not_set_up);
     writeln!(
         out,
-        "Server:    {}",
-        status.server.as_deref().unwrap_or("not set up (eom setup)")
+        "{}",
+        t!("cli.status_server", server = server, locale = &lang)
     )?;
-    writeln!(out, "Queued:    {}", status.queued)?;
-    writeln!(out, "Delivered: {}", status.delivered)?;
-    writeln!(out, "Rejected:  {}", status.rejected)?;
-    if status.conflict > 0 {
-        writeln!(out, "Conflict:  {}", status.conflict)?;
-    }
     writeln!(
         out,
-        "Last sync: {}",
-        status.last_sync_at.as_deref().unwrap_or("never")
+        "{}",
+        t!("cli.status_queued", count = status.queued, locale = &lang)
+    )?;
+    writeln!(
+        out,
+        "{}",
+        t!(
+            "cli.status_delivered",
+            count = status.delivered,
+            locale = &lang
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        t!(
+            "cli.status_rejected",
+            count = status.rejected,
+            locale = &lang
+        )
+    )?;
+    if status.conflict > 0 {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "cli.status_conflict",
+                count = status.conflict,
+                locale = &lang
+            )
+        )?;
+    }
+    let never = t!("cli.never", locale = &lang);
+    writeln!(
+        out,
+        "{}",
+        t!(
+            "cli.status_last_sync",
+            time = status.last_sync_at.as_deref().unwrap_or(&never),
+            locale = &lang
+        )
     )?;
     Ok(())
 }
 
-fn print_sync_report(report: &SyncReport, out: &mut impl Write) -> anyhow::Result<()> {
+fn print_sync_report(report: &SyncReport, lang: &str, out: &mut impl Write) -> anyhow::Result<()> {
     if report.delivered() > 0 {
         writeln!(
             out,
-            "Delivered {} checklist(s): {} new, {} already on the server, {} superseded by a newer revision.",
-            report.delivered(),
-            report.accepted,
-            report.duplicate,
-            report.stale
+            "{}",
+            t!(
+                "cli.delivered",
+                count = report.delivered(),
+                new = report.accepted,
+                duplicate = report.duplicate,
+                stale = report.stale,
+                locale = lang
+            )
         )?;
     }
     for (id, issues) in &report.rejected {
-        writeln!(out, "Rejected by the server: {id}")?;
+        writeln!(out, "{}", t!("cli.rejected", id = id, locale = lang))?;
         for issue in issues
             .iter()
             .filter(|i| i.severity == eom_shared::Severity::Error)
         {
             writeln!(out, "  - {}", issue.message)?;
         }
-        writeln!(
-            out,
-            "  Kept on this laptop. Fix it with: eom edit {id} --answers FILE.json"
-        )?;
+        writeln!(out, "  {}", t!("cli.rejected_fix", id = id, locale = lang))?;
     }
     for id in &report.conflicts {
-        writeln!(
-            out,
-            "Conflict: the server holds other content for {id} at the same revision. Both copies are kept; tell your coordinator, or save a new revision with 'eom edit'."
-        )?;
+        writeln!(out, "{}", t!("cli.conflict", id = id, locale = lang))?;
     }
     if let Some(e) = &report.push_error {
-        writeln!(out, "Could not send: {e}")?;
+        writeln!(
+            out,
+            "{}",
+            t!("cli.could_not_send", reason = e, locale = lang)
+        )?;
     }
     if let Some(e) = &report.pull_error {
-        writeln!(out, "Could not fetch forms and stations: {e}")?;
+        writeln!(
+            out,
+            "{}",
+            t!("cli.could_not_pull", reason = e, locale = lang)
+        )?;
     }
     if report.pulled_forms + report.pulled_stations > 0 {
         writeln!(
             out,
-            "Pulled {} form(s) and {} station(s).",
-            report.pulled_forms, report.pulled_stations
+            "{}",
+            t!(
+                "cli.pulled_sync",
+                forms = report.pulled_forms,
+                stations = report.pulled_stations,
+                locale = lang
+            )
         )?;
     }
     if report.pulled_feedback > 0 {
         writeln!(
             out,
-            "Coordinators reviewed {} of your checklists: see 'eom list'.",
-            report.pulled_feedback
+            "{}",
+            t!(
+                "cli.reviewed",
+                count = report.pulled_feedback,
+                locale = lang
+            )
         )?;
     }
     if let Some(skew) = report.clock_skew_secs {
         writeln!(
             out,
-            "warning: this laptop's clock is off by about {} minutes from the server's; set the clock so observation times are right.",
-            skew / 60
+            "{}",
+            t!("cli.clock", minutes = skew / 60, locale = lang)
         )?;
     }
     if report.still_queued > 0 {
         writeln!(
             out,
-            "Still queued: {}. They are safe on this laptop; run 'eom sync' again when the connection is back.",
-            report.still_queued
+            "{}",
+            t!(
+                "cli.still_queued",
+                count = report.still_queued,
+                locale = lang
+            )
         )?;
     } else if report.is_complete() {
-        writeln!(out, "Everything is delivered.")?;
+        writeln!(out, "{}", t!("cli.all_delivered", locale = lang))?;
     }
     Ok(())
 }

@@ -28,6 +28,17 @@ pub fn normalise(tag: &str) -> Option<&'static str> {
     SUPPORTED.into_iter().find(|l| *l == primary)
 }
 
+/// The language when the store cannot be read (it is locked): `--lang`, else the system's.
+pub fn without_store() -> String {
+    if let Some(lang) = CHOSEN.get() {
+        return lang.clone();
+    }
+    sys_locale::get_locale()
+        .and_then(|l| normalise(&l))
+        .unwrap_or("en")
+        .to_owned()
+}
+
 /// The language to speak to the observer in.
 pub fn current(store: &LocalStore) -> String {
     if let Some(lang) = CHOSEN.get() {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
+use rust_i18n::t;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -170,22 +171,21 @@ pub fn passphrase(new_store: bool) -> Result<Zeroizing<String>, VaultError> {
     if !std::io::stdin().is_terminal() {
         return Err(VaultError::NeedPassphrase);
     }
+    let lang = crate::language::without_store();
     let ask = |prompt: &str| {
         rpassword::prompt_password(prompt)
             .map(Zeroizing::new)
             .map_err(|_| VaultError::NeedPassphrase)
     };
     if !new_store {
-        return ask("Passphrase for this laptop's eom data: ");
+        return ask(&t!("vault.prompt", locale = &lang));
     }
-    eprintln!(
-        "Choose a passphrase for this laptop's eom data. Without it nobody can read your checklists, and neither can you: there is no way to recover it."
-    );
-    let first = ask("New passphrase: ")?;
+    eprintln!("{}", t!("vault.choose", locale = &lang));
+    let first = ask(&t!("vault.new", locale = &lang))?;
     if first.chars().count() < MIN_PASSPHRASE {
         return Err(VaultError::TooShort(MIN_PASSPHRASE));
     }
-    let second = ask("The same passphrase again: ")?;
+    let second = ask(&t!("vault.again", locale = &lang))?;
     if first != second {
         return Err(VaultError::Mismatch);
     }

@@ -620,6 +620,11 @@ impl Laptop {
             .env("EOM_RETRY_BASE_MS", "5")
             .env("EOM_PASSPHRASE", PASSPHRASE)
             .env("EOM_KEY_CACHE_DIR", self.key_cache())
+            // The language comes from the laptop's setting, else English: never from the
+            // machine the tests happen to run on.
+            .env_remove("EOM_LANG")
+            .env("LC_ALL", "C")
+            .env("LANG", "C")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -717,6 +722,11 @@ impl Laptop {
             .env("EOM_RETRY_BASE_MS", "5")
             .env("EOM_PASSPHRASE", PASSPHRASE)
             .env("EOM_KEY_CACHE_DIR", self.key_cache())
+            // The language comes from the laptop's setting, else English: never from the
+            // machine the tests happen to run on.
+            .env_remove("EOM_LANG")
+            .env("LC_ALL", "C")
+            .env("LANG", "C")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -89,6 +89,18 @@ fn mistyped_stations_and_forms_get_a_suggestion_and_refs_and_times_of_day_work()
         "a header line: {}",
         forms.stdout
     );
+    let status = laptop.eom(&["status", "--lang", "ru"]).ok();
+    assert!(
+        status.stdout.contains("Ждут отправки: 1"),
+        "{}",
+        status.stdout
+    );
+    let status = laptop.eom(&["status", "--lang", "kk"]).ok();
+    assert!(
+        status.stdout.contains("Жіберуді күтуде: 1"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]

@@ -6,7 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
+use rust_i18n::t;
+
 use crate::store::{DATABASE_FILE, LocalStore, StoreError, create_private_dir};
+
+/// The language without opening the store (locking and wiping need no passphrase): the
+/// command's `--lang`/`EOM_LANG`, else the system's.
+fn lang() -> String {
+    crate::language::without_store()
+}
 use crate::vault;
 
 /// Opens the store with the kept key, or the passphrase (`EOM_PASSPHRASE` or a prompt), and
@@ -33,12 +41,9 @@ pub fn unlock(home: &Path) -> anyhow::Result<LocalStore> {
 /// `eom lock`.
 pub fn lock(home: &Path, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     if vault::forget(home) {
-        writeln!(out, "Locked: the next eom command asks for the passphrase.")?;
+        writeln!(out, "{}", t!("lock.locked", locale = &lang()))?;
     } else {
-        writeln!(
-            out,
-            "Nothing to lock: no unlocked key is kept on this computer."
-        )?;
+        writeln!(out, "{}", t!("lock.nothing", locale = &lang()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -67,15 +72,19 @@ pub fn wipe(
         .collect();
     if present.is_empty() {
         vault::forget(home);
-        writeln!(out, "There is no eom data in {}.", home.display())?;
+        writeln!(
+            out,
+            "{}",
+            t!("wipe.nothing", home = home.display(), locale = &lang())
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
         out,
-        "This destroys all eom data in {}: every checklist (those not yet delivered are lost), every draft, and the token.",
-        home.display()
+        "{}",
+        t!("wipe.warning", home = home.display(), locale = &lang())
     )?;
-    write!(out, "Type WIPE to confirm: ")?;
+    write!(out, "{}", t!("wipe.confirm", locale = &lang()))?;
     out.flush()?;
     let mut line = String::new();
     input.read_line(&mut line)?;
@@ -93,8 +102,8 @@ pub fn wipe(
     }
     writeln!(
         out,
-        "Destroyed {} file(s). eom on this laptop starts afresh with 'eom setup'.",
-        present.len()
+        "{}",
+        t!("wipe.done", count = present.len(), locale = &lang())
     )?;
     Ok(ExitCode::SUCCESS)
 }

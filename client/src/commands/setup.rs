@@ -14,6 +14,8 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail};
 use reqwest::Url;
 
+use rust_i18n::t;
+
 use crate::remote::{RemoteError, ServerClient, parse_server_url};
 use crate::store::LocalStore;
 use crate::sync;
@@ -56,7 +58,7 @@ pub fn check_transport(url: &Url, insecure_http: bool) -> anyhow::Result<Option<
 }
 
 /// The token from the option, standard input or a hidden prompt.
-fn read_token(given: Option<String>) -> anyhow::Result<String> {
+fn read_token(given: Option<String>, lang: &str) -> anyhow::Result<String> {
     let token = match given.as_deref() {
         Some("-") => read_line_from_stdin()?,
         Some(value) => {
@@ -66,7 +68,7 @@ fn read_token(given: Option<String>) -> anyhow::Result<String> {
             value.to_owned()
         }
         None if std::io::stdin().is_terminal() => {
-            rpassword::prompt_password("Token (from your coordinator; hidden as you type): ")
+            rpassword::prompt_password(t!("setup.token_prompt", locale = lang).as_ref())
                 .map_err(|e| anyhow!("cannot read the token: {e}"))?
         }
         None => read_line_from_stdin()?,
@@ -99,12 +101,15 @@ pub async fn run(
     if let Some(warning) = check_transport(&url, options.insecure_http)? {
         eprintln!("{warning}");
     }
-    if let Some(lang) = options.lang.as_deref()
-        && !matches!(lang, "en" | "ru" | "kk")
-    {
-        bail!("language '{lang}' is not available: use en, ru or kk");
-    }
-    let token = read_token(options.token)?;
+    let chosen = match options.lang.as_deref() {
+        Some(raw) => Some(
+            crate::language::normalise(raw)
+                .ok_or_else(|| anyhow!("language '{raw}' is not available: use en, ru or kk"))?,
+        ),
+        None => None,
+    };
+    let lang = chosen.map_or_else(|| crate::language::current(store), str::to_owned);
+    let token = read_token(options.token, &lang)?;
     let ca_pem = match &options.ca {
         Some(path) => {
             let pem = std::fs::read(path)
@@ -133,8 +138,13 @@ pub async fn run(
                 checked = true;
                 writeln!(
                     out,
-                    "The server accepts this token. Fetched {} forms and {} stations.",
-                    pulled.forms, pulled.stations
+                    "{}",
+                    t!(
+                        "setup.accepted",
+                        forms = pulled.forms,
+                        stations = pulled.stations,
+                        locale = &lang
+                    )
                 )?;
             }
             Err(sync::SyncError::Remote(RemoteError::Unauthorized { .. })) => {
@@ -153,14 +163,15 @@ pub async fn run(
             Err(sync::SyncError::Remote(e)) => {
                 writeln!(
                     out,
-                    "Could not check the token now ({e}). It is saved anyway and will be checked at the next sync."
+                    "{}",
+                    t!("setup.not_checked", reason = e, locale = &lang)
                 )?;
             }
             Err(e) => return Err(e.into()),
         }
     }
-    if let Some(lang) = options.lang.as_deref() {
-        store.set_setting("lang", lang)?;
+    if let Some(chosen) = chosen {
+        store.set_setting("lang", chosen)?;
     }
     if let (Some(pem), Some(_)) = (&ca_pem, &options.ca) {
         store.set_setting(crate::cli::CA_SETTING, &String::from_utf8_lossy(pem))?;
@@ -169,14 +180,16 @@ pub async fn run(
     store.set_setting("token", &token)?;
     writeln!(
         out,
-        "Saved: server {url}, data in {}.",
-        store.path().display()
+        "{}",
+        t!(
+            "setup.saved",
+            url = url,
+            path = store.path().display(),
+            locale = &lang
+        )
     )?;
     if !checked {
-        writeln!(
-            out,
-            "Next: 'eom pull' when online, to fetch forms and stations."
-        )?;
+        writeln!(out, "{}", t!("setup.next", locale = &lang))?;
     }
     Ok(ExitCode::SUCCESS)
 }
