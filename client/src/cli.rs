@@ -914,10 +914,19 @@ fn list(
         return Ok(());
     }
     let zone = crate::clock::mission_zone(store);
+    let lang = lang(store)?;
+    let h = |key: &str| t!(key, locale = &lang).into_owned();
     writeln!(
         out,
-        "{:<8}  {:<10} {:<12} {:>3}  {:<9}  {:<11}  {:<24}  review",
-        "ref", "form", "station", "rev", "sending", "observed", ""
+        "{:<8}  {:<10} {:<12} {:>3}  {:<9}  {:<11}  {:<24}  {}",
+        h("list.ref"),
+        h("list.form"),
+        h("list.station"),
+        h("list.rev"),
+        h("list.sending"),
+        h("list.observed"),
+        "",
+        h("list.review")
     )?;
     for e in &entries {
         writeln!(
@@ -933,7 +942,7 @@ fn list(
             review_of(e)
         )?;
     }
-    writeln!(out, "{}", t!("cli.refs_hint", locale = &lang(store)?))?;
+    writeln!(out, "{}", t!("cli.refs_hint", locale = &lang))?;
     Ok(())
 }
 
@@ -979,73 +988,90 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
         Some(entry.content.form_version),
     )?;
     let station = store.station(entry.content.station.as_str())?;
-    writeln!(out, "Checklist {}", entry.id)?;
-    writeln!(
-        out,
-        "Form:     {} v{}{}",
+    let l = lang.as_str();
+    writeln!(out, "{}", t!("show.checklist", id = entry.id, locale = l))?;
+    let form_text = format!(
+        "{} v{}{}",
         entry.content.form_id,
         entry.content.form_version,
         form.as_ref()
-            .map(|f| format!(" ({})", f.title.get(&lang)))
+            .map(|f| format!(" ({})", f.title.get(l)))
             .unwrap_or_default()
-    )?;
-    writeln!(
-        out,
-        "Station:  {}{}",
+    );
+    writeln!(out, "{}", t!("show.form", form = form_text, locale = l))?;
+    let station_text = format!(
+        "{}{}",
         entry.content.station,
         station
             .map(|s| format!(" ({}, {})", s.name, s.region))
             .unwrap_or_default()
-    )?;
-    writeln!(out, "Observed: {}", entry.content.observed_at.to_rfc3339())?;
+    );
     writeln!(
         out,
-        "State:    {} (revision {}, {} saved on this laptop)",
-        entry.state, entry.revision, revisions
+        "{}",
+        t!("show.station", station = station_text, locale = l)
+    )?;
+    let zone = crate::clock::mission_zone(store);
+    writeln!(
+        out,
+        "{}",
+        t!(
+            "show.observed",
+            time = crate::clock::show(entry.content.observed_at, zone),
+            locale = l
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        t!(
+            "show.state",
+            state = entry.state,
+            revision = entry.revision,
+            saved = revisions,
+            locale = l
+        )
     )?;
     if let Some(at) = &entry.delivered_at {
-        writeln!(out, "Delivered: {at}")?;
+        writeln!(out, "{}", t!("show.delivered", time = at, locale = l))?;
     }
     if let Some(r) = &entry.review {
+        let comment = if r.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", r.comment)
+        };
         writeln!(
             out,
-            "Coordinator: {} by {} on {} (revision {}){}",
-            r.status.as_str(),
-            r.reviewer,
-            r.at,
-            r.revision,
-            if r.comment.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", r.comment)
-            }
+            "{}",
+            t!(
+                "show.coordinator",
+                status = r.status.as_str(),
+                reviewer = r.reviewer,
+                time = r.at,
+                revision = r.revision,
+                comment = comment,
+                locale = l
+            )
         )?;
         if matches!(r.status, ReviewStatus::Flagged | ReviewStatus::Rejected) {
-            writeln!(
-                out,
-                "  Answer with a corrected revision: eom edit {} --answers FILE.json",
-                entry.id
-            )?;
+            writeln!(out, "{}", t!("show.answer_it", id = entry.id, locale = l))?;
         }
     }
     if !entry.issues.is_empty() {
-        writeln!(out, "Server says:")?;
+        writeln!(out, "{}", t!("show.server_says", locale = l))?;
         for issue in &entry.issues {
-            let severity = match issue.severity {
-                eom_shared::Severity::Error => "error",
-                eom_shared::Severity::Warning => "warning",
+            let text = match &form {
+                Some(f) if l != "en" => crate::messages::issue_text(issue, f, l),
+                _ => issue.message.clone(),
             };
-            writeln!(out, "  - {severity}: {}", issue.message)?;
+            writeln!(out, "  - {text}")?;
         }
         if entry.state == State::Rejected {
-            writeln!(
-                out,
-                "Fix it with: eom edit {} --answers FILE.json",
-                entry.id
-            )?;
+            writeln!(out, "{}", t!("show.fix", id = entry.id, locale = l))?;
         }
     }
-    writeln!(out, "Answers:")?;
+    writeln!(out, "{}", t!("show.answers", locale = l))?;
     let label = |qid: &str| -> String {
         form.as_ref()
             .and_then(|f| f.question(qid))
@@ -1063,45 +1089,22 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     };
     for qid in ordered {
         let value = &entry.content.answers[qid.as_str()];
-        let shown = form
-            .as_ref()
-            .and_then(|f| f.question(qid))
-            .map_or_else(|| value.to_string(), |q| display_answer(q, value, &lang));
+        let shown = form.as_ref().and_then(|f| f.question(qid)).map_or_else(
+            || value.to_string(),
+            |q| crate::prompt::shown(q, value, &lang),
+        );
         writeln!(out, "  {}: {shown}", label(qid))?;
     }
     if !entry.content.notes.is_empty() {
-        writeln!(out, "Notes: {}", entry.content.notes)?;
+        writeln!(
+            out,
+            "{}",
+            t!("show.notes", notes = entry.content.notes, locale = l)
+        )?;
     }
     Ok(())
 }
 
-/// An answer as a person reads it: "yes", a choice's label, "very bad".
-fn display_answer(q: &eom_shared::Question, value: &Value, lang: &str) -> String {
-    let choice = |id: &str| {
-        q.kind
-            .choices()
-            .iter()
-            .find(|c| c.id == id)
-            .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
-    };
-    match value {
-        Value::Bool(true) => "yes".to_owned(),
-        Value::Bool(false) => "no".to_owned(),
-        Value::String(s) => match &q.kind {
-            eom_shared::QuestionKind::SingleChoice { .. } => choice(s),
-            eom_shared::QuestionKind::Assessment => {
-                eom_shared::Assessment::parse(s).map_or_else(|| s.clone(), |a| a.label().to_owned())
-            }
-            _ => s.clone(),
-        },
-        Value::Array(items) => items
-            .iter()
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), choice))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
 
 fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let status = store.status()?;

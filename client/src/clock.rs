@@ -43,6 +43,24 @@ pub fn today_at(time: NaiveTime, zone: Option<Tz>, now: DateTime<Utc>) -> Option
     }
 }
 
+/// The time of day of `t` in `zone` (or the laptop's own), `HH:MM`.
+pub fn time_of_day(t: DateTime<Utc>, zone: Option<Tz>) -> String {
+    match zone {
+        Some(z) => t.with_timezone(&z).format("%H:%M").to_string(),
+        None => t.with_timezone(&Local).format("%H:%M").to_string(),
+    }
+}
+
+/// `t` moved to `time` on the same day in `zone` (or the laptop's own); `None` for a time
+/// that does not exist that day.
+pub fn at_time_of_day(
+    t: DateTime<Utc>,
+    time: NaiveTime,
+    zone: Option<Tz>,
+) -> Option<DateTime<Utc>> {
+    today_at(time, zone, t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

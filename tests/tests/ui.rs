@@ -153,6 +153,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
         wait_for(&client, "#fill").await;
         assert_eq!(text(&client, "h1").await, "Закрытие и подсчёт голосов");
 
+        set_field(&client, "#observed_time", "19:45").await;
         type_into(&client, "#in-arrival_time", "20:05").await;
         click(&client, "input[name=observers_unrestricted][value=true]").await;
         wait_class(&client, "#q-access_restriction", "hidden", true).await;
@@ -291,6 +292,18 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
         client.close().await.expect("close");
     });
     assert_eq!(mission.assert_holds_exactly(&laptop.ledger()), 1);
+    // The time of the observation, typed as HH:MM on the form (no mission time zone here:
+    // the laptop's own clock).
+    let entry = &laptop.store().list(None).expect("list")[0];
+    assert_eq!(
+        entry
+            .content
+            .observed_at
+            .with_timezone(&chrono::Local)
+            .format("%H:%M")
+            .to_string(),
+        "19:45"
+    );
 }
 
 #[test]

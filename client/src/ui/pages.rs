@@ -373,6 +373,12 @@ async fn draft_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
         }
         form #fill method="post" action=(format!("/drafts/{}", draft.id)) data-autosave=(format!("/drafts/{}/autosave", draft.id)) {
             p.progress #progress { (progress(&form, answers, &lang)) }
+            div.q {
+                label for="observed_time" { (t!("form.observed_at", locale = lang)) " " }
+                input #observed_time type="text" inputmode="numeric" name="observed_time"
+                    value=(crate::clock::time_of_day(draft.content.observed_at, crate::clock::mission_zone(&store)))
+                    autocomplete="off";
+            }
             p #form-messages { @for i in issues.iter().filter(|i| i.question.is_none()) {
                 span class=(severity_class(i.severity)) { (crate::messages::issue_text(i, &form, &lang)) " " }
             } }
@@ -485,6 +491,23 @@ fn parse_posted(form: &Form, fields: &[(String, String)]) -> Map<String, Value> 
     answers
 }
 
+/// The time of the observation the observer typed (`HH:MM`, the mission's time), on the
+/// draft's day; anything else leaves it as it was.
+fn set_observed_time(draft: &mut Draft, fields: &[(String, String)], zone: Option<chrono_tz::Tz>) {
+    let Some(minutes) = fields
+        .iter()
+        .find(|(k, _)| k == "observed_time")
+        .and_then(|(_, v)| eom_shared::validate::parse_time(v.trim()))
+    else {
+        return;
+    };
+    if let Some(time) = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
+        && let Some(at) = crate::clock::at_time_of_day(draft.content.observed_at, time, zone)
+    {
+        draft.content.observed_at = at;
+    }
+}
+
 #[derive(Deserialize)]
 struct Action {
     action: Option<String>,
@@ -499,6 +522,7 @@ async fn save_draft(
     let lang = lang(&store);
     let (mut draft, form) = load_draft(&store, &id)?;
     draft.content.answers = parse_posted(&form, &fields);
+    set_observed_time(&mut draft, &fields, crate::clock::mission_zone(&store));
     store.save_draft(&draft)?;
     drop(store);
     let action = fields
@@ -539,6 +563,7 @@ async fn autosave(
     let lang = lang(&store);
     let (mut draft, form) = load_draft(&store, &id)?;
     draft.content.answers = parse_posted(&form, &fields);
+    set_observed_time(&mut draft, &fields, crate::clock::mission_zone(&store));
     store.save_draft(&draft)?;
     let answers = &draft.content.answers;
     let relevant = relevant_ids(&form, answers);
