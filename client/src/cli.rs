@@ -1105,7 +1105,6 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     Ok(())
 }
 
-
 fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let status = store.status()?;
     if as_json {
