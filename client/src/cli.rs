@@ -1198,14 +1198,22 @@ fn print_sync_report(report: &SyncReport, lang: &str, out: &mut impl Write) -> a
         writeln!(
             out,
             "{}",
-            t!("cli.could_not_send", reason = e, locale = lang)
+            t!(
+                "cli.could_not_send",
+                reason = crate::messages::remote_error(e, lang),
+                locale = lang
+            )
         )?;
     }
     if let Some(e) = &report.pull_error {
         writeln!(
             out,
             "{}",
-            t!("cli.could_not_pull", reason = e, locale = lang)
+            t!(
+                "cli.could_not_pull",
+                reason = crate::messages::remote_error(e, lang),
+                locale = lang
+            )
         )?;
     }
     if report.pulled_forms + report.pulled_stations > 0 {

@@ -35,3 +35,54 @@ pub fn answer_issue_text(issue: &Issue, question: Option<&Question>, lang: &str)
     };
     t!(key, locale = lang).into_owned()
 }
+
+/// What went wrong talking to the server, in the observer's language (technical details the
+/// server or the network gave stay as they came).
+pub fn remote_error(error: &crate::remote::RemoteError, lang: &str) -> String {
+    use crate::remote::RemoteError as E;
+    match error {
+        E::Unreachable { url, reason } => {
+            t!(
+                "remote.unreachable",
+                url = url,
+                reason = reason,
+                locale = lang
+            )
+        }
+        E::Untrusted { url, reason } => {
+            t!(
+                "remote.untrusted",
+                url = url,
+                reason = reason,
+                locale = lang
+            )
+        }
+        E::NotEomServer { status, detail } => {
+            t!(
+                "remote.not_eom",
+                status = status,
+                detail = detail,
+                locale = lang
+            )
+        }
+        E::Unauthorized { message } => t!("remote.unauthorized", message = message, locale = lang),
+        E::Forbidden { message } => t!("remote.forbidden", message = message, locale = lang),
+        E::Overloaded { retry_after_secs } => {
+            t!(
+                "remote.overloaded",
+                seconds = retry_after_secs,
+                locale = lang
+            )
+        }
+        E::TooLarge { message } => t!("remote.too_large", message = message, locale = lang),
+        E::Server {
+            status, message, ..
+        } => t!(
+            "remote.server",
+            status = status,
+            message = message,
+            locale = lang
+        ),
+    }
+    .into_owned()
+}

@@ -153,7 +153,10 @@ pub async fn run(
                 );
             }
             Err(sync::SyncError::Remote(e @ RemoteError::Untrusted { .. })) => {
-                bail!("{e}. Nothing was saved");
+                bail!(
+                    "{}. Nothing was saved",
+                    crate::messages::remote_error(&e, &lang)
+                );
             }
             Err(sync::SyncError::Remote(RemoteError::Forbidden { .. })) => {
                 bail!(
@@ -164,7 +167,11 @@ pub async fn run(
                 writeln!(
                     out,
                     "{}",
-                    t!("setup.not_checked", reason = e, locale = &lang)
+                    t!(
+                        "setup.not_checked",
+                        reason = crate::messages::remote_error(&e, &lang),
+                        locale = &lang
+                    )
                 )?;
             }
             Err(e) => return Err(e.into()),

@@ -749,9 +749,12 @@ async fn sync_now(State(ui): State<Ui>) -> Result<Redirect, UiError> {
             let mut session = SyncSession::new(DEFAULT_BATCH_SIZE, RetryPolicy::default());
             match session.run(&mut store, &client).await {
                 Ok(report) => match (&report.push_error, &report.pull_error) {
-                    (Some(e), _) | (None, Some(e)) => {
-                        t!("sync.failed", reason = e.to_string(), locale = lang).into_owned()
-                    }
+                    (Some(e), _) | (None, Some(e)) => t!(
+                        "sync.failed",
+                        reason = crate::messages::remote_error(e, &lang),
+                        locale = lang
+                    )
+                    .into_owned(),
                     (None, None) => format!(
                         "{} {}",
                         t!(
