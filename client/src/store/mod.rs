@@ -273,19 +273,7 @@ impl LocalStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for f in feedback {
             // Reviews arrive in the order they were made: the last one stands.
-            tx.execute(
-                "UPDATE outbox SET review_status = ?2, review_comment = ?3, reviewer = ?4,
-                   reviewed_at = ?5, reviewed_revision = ?6
-                 WHERE id = ?1",
-                params![
-                    f.submission_id.to_string(),
-                    f.status.as_str(),
-                    f.comment,
-                    f.reviewer,
-                    f.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    f.revision
-                ],
-            )?;
+            record_review(&tx, f)?;
         }
         for form in forms {
             tx.execute(
@@ -444,19 +432,7 @@ impl LocalStore {
             added += 1;
             insert_revision(&tx, p.id, p.revision, content, &p.content_hash, &now)?;
             if let Some(f) = &item.review {
-                tx.execute(
-                    "UPDATE outbox SET review_status = ?2, review_comment = ?3, reviewer = ?4,
-                       reviewed_at = ?5, reviewed_revision = ?6
-                     WHERE id = ?1",
-                    params![
-                        p.id.to_string(),
-                        f.status.as_str(),
-                        f.comment,
-                        f.reviewer,
-                        f.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                        f.revision
-                    ],
-                )?;
+                record_review(&tx, f)?;
             }
         }
         tx.commit()?;
@@ -550,6 +526,24 @@ impl LocalStore {
             StoreError::NotFound(format!("checklist {} vanished after saving", draft.id))
         })
     }
+}
+
+/// Records a coordinator's review on the checklist it is about.
+fn record_review(tx: &Connection, f: &Feedback) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE outbox SET review_status = ?2, review_comment = ?3, reviewer = ?4,
+           reviewed_at = ?5, reviewed_revision = ?6
+         WHERE id = ?1",
+        params![
+            f.submission_id.to_string(),
+            f.status.as_str(),
+            f.comment,
+            f.reviewer,
+            f.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            f.revision
+        ],
+    )?;
+    Ok(())
 }
 
 /// Inserts a new checklist, queued at revision 1.

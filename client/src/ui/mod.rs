@@ -93,15 +93,15 @@ fn router(ui: Ui) -> Router {
         .with_state(ui)
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE)
+        .map(|c| c.value().to_owned())
 }
 
 fn refused(status: StatusCode) -> Response {
@@ -159,7 +159,7 @@ async fn guard(State(ui): State<Ui>, request: Request, next: Next) -> Response {
         secure_headers(response.headers_mut());
         return response;
     }
-    if cookie_value(request.headers()) != Some(&*ui.secret) {
+    if cookie_value(request.headers()).as_deref() != Some(&*ui.secret) {
         return refused(StatusCode::FORBIDDEN);
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
