@@ -223,10 +223,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         // `eom list | head`: the reader has what it wanted.
         Err(e) if crate::terminal::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                crate::terminal::strip_controls(&format!("{e:#}"))
-            );
+            let lang = crate::language::without_store();
+            let text = crate::messages::error_text(&e, &lang).unwrap_or_else(|| format!("{e:#}"));
+            eprintln!("error: {}", crate::terminal::strip_controls(&text));
             ExitCode::FAILURE
         }
     }
@@ -248,6 +247,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let mut store = commands::lock::unlock(&home)?;
+    // From here on, errors too are in the language the laptop was set up with.
+    let _ = crate::language::choose(&crate::language::current(&store));
     match cli.command {
         Command::Lock | Command::Wipe => {}
         Command::Ui { listen, no_browser } => {

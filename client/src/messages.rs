@@ -86,3 +86,33 @@ pub fn remote_error(error: &crate::remote::RemoteError, lang: &str) -> String {
     }
     .into_owned()
 }
+
+/// The errors that stop a command before it can say anything else, in the observer's
+/// language; `None` for the rest, which keep their own (technical) text.
+pub fn error_text(error: &anyhow::Error, lang: &str) -> Option<String> {
+    use crate::store::StoreError;
+    use crate::vault::VaultError;
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<VaultError>() {
+            return match e {
+                VaultError::NeedPassphrase => Some(t!("error.need_passphrase", locale = lang)),
+                VaultError::Mismatch => Some(t!("error.mismatch", locale = lang)),
+                VaultError::TooShort(min) => Some(t!("error.too_short", min = min, locale = lang)),
+                _ => None,
+            }
+            .map(|t| t.into_owned());
+        }
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return match e {
+                StoreError::WrongKey => Some(t!("error.wrong_key", locale = lang)),
+                StoreError::Busy => Some(t!("error.busy", locale = lang)),
+                _ => None,
+            }
+            .map(|t| t.into_owned());
+        }
+        if let Some(e) = cause.downcast_ref::<crate::remote::RemoteError>() {
+            return Some(remote_error(e, lang));
+        }
+    }
+    None
+}

@@ -153,6 +153,14 @@ fn a_wrong_passphrase_fails_cleanly_and_changes_nothing() {
         run.stderr
     );
     assert_eq!(digest(&db), before, "nothing changed");
+    // In the observer's language, too.
+    let run = eom_with(
+        &laptop,
+        &["status", "--lang", "ru"],
+        Some("not the passphrase"),
+        empty.path(),
+    );
+    assert!(run.stderr.contains("не открывает"), "{}", run.stderr);
 
     // Without a passphrase and without a terminal to ask on, eom says what to do.
     let run = eom_with(&laptop, &["status"], None, empty.path());
