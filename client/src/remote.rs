@@ -231,14 +231,7 @@ impl ServerClient {
     pub async fn mine(&self, page: u32) -> Result<MineResponse, RemoteError> {
         let mut url = self.url("api/v1/sync/mine");
         url.query_pairs_mut().append_pair("page", &page.to_string());
-        let response = self
-            .http
-            .get(url)
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
-        self.read(response, MAX_PULL_ANSWER).await
+        self.get(url).await
     }
 
     pub async fn pull(&self, since: Option<&str>) -> Result<PullResponse, RemoteError> {
@@ -246,6 +239,11 @@ impl ServerClient {
         if let Some(cursor) = since {
             url.query_pairs_mut().append_pair("since", cursor);
         }
+        self.get(url).await
+    }
+
+    /// An authenticated GET whose answer is read with the catalogue-sized cap.
+    async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, RemoteError> {
         let response = self
             .http
             .get(url)

@@ -672,6 +672,12 @@ impl Laptop {
         .ok();
     }
 
+    /// Sets the laptop up for a server that is not running (`http://127.0.0.1:9`), without
+    /// contacting it: for tests of the laptop alone.
+    pub fn setup_offline(&self) {
+        self.point_at("http://127.0.0.1:9", "eom_x");
+    }
+
     /// Points the laptop at `url` (a proxy or a fake server in front of the real one) without
     /// contacting it.
     pub fn point_at(&self, url: &str, token: &str) {

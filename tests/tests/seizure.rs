@@ -126,16 +126,7 @@ fn no_file_under_the_home_holds_an_answer_a_note_a_station_or_the_token() {
 #[test]
 fn a_wrong_passphrase_fails_cleanly_and_changes_nothing() {
     let laptop = Laptop::new();
-    laptop
-        .eom(&[
-            "setup",
-            "--server",
-            "http://127.0.0.1:9",
-            "--token",
-            "eom_x",
-            "--no-check",
-        ])
-        .ok();
+    laptop.setup_offline();
     let db = laptop.home().join("eom.db");
     let before = digest(&db);
     let empty = tempfile::tempdir().expect("an empty key cache");
@@ -180,16 +171,7 @@ fn a_wrong_passphrase_fails_cleanly_and_changes_nothing() {
 #[test]
 fn lock_forgets_the_key_and_wipe_destroys_the_data() {
     let laptop = Laptop::new();
-    laptop
-        .eom(&[
-            "setup",
-            "--server",
-            "http://127.0.0.1:9",
-            "--token",
-            "eom_x",
-            "--no-check",
-        ])
-        .ok();
+    laptop.setup_offline();
     // Unlocked once: the next command needs no passphrase.
     eom_with(&laptop, &["status"], None, laptop.key_cache()).ok();
     let run = eom_with(&laptop, &["lock"], None, laptop.key_cache()).ok();

@@ -309,16 +309,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
 #[test]
 fn the_app_answers_only_its_own_address_with_its_secret() {
     let laptop = Laptop::new();
-    laptop
-        .eom(&[
-            "setup",
-            "--server",
-            "http://127.0.0.1:9",
-            "--token",
-            "eom_x",
-            "--no-check",
-        ])
-        .ok();
+    laptop.setup_offline();
     let app = start_app(&laptop);
     let base = app.url.split("/?").next().expect("base").to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
