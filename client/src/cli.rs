@@ -1155,12 +1155,20 @@ fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Re
         )?;
     }
     let never = t!("cli.never", locale = &lang);
+    // In the mission's time, as every other time the observer reads.
+    let zone = crate::clock::mission_zone(store);
+    let last_sync = status.last_sync_at.as_deref().map(|at| {
+        DateTime::parse_from_rfc3339(at).map_or_else(
+            |_| at.to_owned(),
+            |t| crate::clock::show(t.with_timezone(&Utc), zone),
+        )
+    });
     writeln!(
         out,
         "{}",
         t!(
             "cli.status_last_sync",
-            time = status.last_sync_at.as_deref().unwrap_or(&never),
+            time = last_sync.as_deref().unwrap_or(&never),
             locale = &lang
         )
     )?;
