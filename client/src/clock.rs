@@ -28,7 +28,7 @@ pub fn show(t: DateTime<Utc>, zone: Option<Tz>) -> String {
     }
 }
 
-/// Today (in `zone`, or the laptop's own) at `time`, as UTC; `None` for a time that does not
+/// The day of `now` (in `zone`, or the laptop's own) at `time`, as UTC; `None` for a time that does not
 /// exist that day (a daylight-saving gap).
 pub fn today_at(time: NaiveTime, zone: Option<Tz>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     fn at<Z: TimeZone>(zone: &Z, time: NaiveTime, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -49,16 +49,6 @@ pub fn time_of_day(t: DateTime<Utc>, zone: Option<Tz>) -> String {
         Some(z) => t.with_timezone(&z).format("%H:%M").to_string(),
         None => t.with_timezone(&Local).format("%H:%M").to_string(),
     }
-}
-
-/// `t` moved to `time` on the same day in `zone` (or the laptop's own); `None` for a time
-/// that does not exist that day.
-pub fn at_time_of_day(
-    t: DateTime<Utc>,
-    time: NaiveTime,
-    zone: Option<Tz>,
-) -> Option<DateTime<Utc>> {
-    today_at(time, zone, t)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use eom_shared::form::{Form, Question, QuestionKind, Stage};
 use eom_shared::station::StationLevel;
-use eom_shared::submission::SubmissionId;
+use eom_shared::submission::{SubmissionContent, SubmissionId};
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{Assessment, Issue, IssueKind, Severity, validate};
 use maud::{DOCTYPE, Markup, html};
@@ -283,36 +283,40 @@ async fn create_draft(
     axum::Form(new): axum::Form<NewDraft>,
 ) -> Result<Redirect, UiError> {
     let mut store = ui.store.lock().await;
-    let form = store.form(new.form.trim(), None)?.ok_or_else(|| {
-        UiError(
-            StatusCode::NOT_FOUND,
-            t!("error.not_found", locale = &lang(&store)).into_owned(),
-        )
-    })?;
-    let station = store.station(new.station.trim())?.ok_or_else(|| {
-        UiError(
-            StatusCode::NOT_FOUND,
-            t!("error.not_found", locale = &lang(&store)).into_owned(),
-        )
-    })?;
+    let form = store
+        .form(new.form.trim(), None)?
+        .ok_or_else(|| not_found(&lang(&store)))?;
+    let station = store
+        .station(new.station.trim())?
+        .ok_or_else(|| not_found(&lang(&store)))?;
     let draft = drafts::new_checklist(&form, station.code, Utc::now(), String::new());
     store.save_draft(&draft)?;
     Ok(Redirect::to(&format!("/drafts/{}", draft.id)))
 }
 
-fn load_draft(store: &LocalStore, id: &str) -> Result<(Draft, Form), UiError> {
-    let draft = store.find_draft(id)?;
-    let form = store
-        .form(
-            draft.content.form_id.as_str(),
-            Some(draft.content.form_version),
-        )?
+/// The page for something that is not on this laptop.
+fn not_found(lang: &str) -> UiError {
+    UiError(
+        StatusCode::NOT_FOUND,
+        t!("error.not_found", locale = lang).into_owned(),
+    )
+}
+
+/// The form (at its version) a checklist or draft was filled on.
+fn form_of(store: &LocalStore, content: &SubmissionContent) -> Result<Form, UiError> {
+    store
+        .form(content.form_id.as_str(), Some(content.form_version))?
         .ok_or_else(|| {
             UiError(
                 StatusCode::NOT_FOUND,
-                format!("form {} is not on this laptop", draft.content.form_id),
+                format!("form {} is not on this laptop", content.form_id),
             )
-        })?;
+        })
+}
+
+fn load_draft(store: &LocalStore, id: &str) -> Result<(Draft, Form), UiError> {
+    let draft = store.find_draft(id)?;
+    let form = form_of(store, &draft.content)?;
     Ok((draft, form))
 }
 
@@ -502,15 +506,10 @@ fn set_observed_time(draft: &mut Draft, fields: &[(String, String)], zone: Optio
         return;
     };
     if let Some(time) = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
-        && let Some(at) = crate::clock::at_time_of_day(draft.content.observed_at, time, zone)
+        && let Some(at) = crate::clock::today_at(time, zone, draft.content.observed_at)
     {
         draft.content.observed_at = at;
     }
-}
-
-#[derive(Deserialize)]
-struct Action {
-    action: Option<String>,
 }
 
 async fn save_draft(
@@ -525,14 +524,7 @@ async fn save_draft(
     set_observed_time(&mut draft, &fields, crate::clock::mission_zone(&store));
     store.save_draft(&draft)?;
     drop(store);
-    let action = fields
-        .iter()
-        .find(|(k, _)| k == "action")
-        .map(|(_, v)| Action {
-            action: Some(v.clone()),
-        })
-        .and_then(|a| a.action);
-    if action.as_deref() == Some("review") {
+    if fields.iter().any(|(k, v)| k == "action" && v == "review") {
         return Ok(Redirect::to(&format!("/drafts/{}/review", draft.id)));
     }
     set_flash(&ui, t!("form.saved", locale = lang).into_owned()).await;
@@ -688,23 +680,8 @@ fn parse_id(id: &str) -> Result<SubmissionId, UiError> {
 async fn checklist_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
     let store = ui.store.lock().await;
     let lang = lang(&store);
-    let entry = store.get(parse_id(&id)?)?.ok_or_else(|| {
-        UiError(
-            StatusCode::NOT_FOUND,
-            t!("error.not_found", locale = lang).into_owned(),
-        )
-    })?;
-    let form = store
-        .form(
-            entry.content.form_id.as_str(),
-            Some(entry.content.form_version),
-        )?
-        .ok_or_else(|| {
-            UiError(
-                StatusCode::NOT_FOUND,
-                t!("error.not_found", locale = lang).into_owned(),
-            )
-        })?;
+    let entry = store.get(parse_id(&id)?)?.ok_or_else(|| not_found(&lang))?;
+    let form = form_of(&store, &entry.content)?;
     let (review_class, review) = review_text(&entry, &lang);
     let body = html! {
         h1 { (form.title.get(&lang)) " · " (entry.content.station.as_str()) }
@@ -729,12 +706,7 @@ async fn edit(State(ui): State<Ui>, Path(id): Path<String>) -> Result<Redirect, 
     if store.drafts()?.iter().any(|d| d.id == id) {
         return Ok(Redirect::to(&format!("/drafts/{id}")));
     }
-    let entry = store.get(id)?.ok_or_else(|| {
-        UiError(
-            StatusCode::NOT_FOUND,
-            t!("error.not_found", locale = &lang(&store)).into_owned(),
-        )
-    })?;
+    let entry = store.get(id)?.ok_or_else(|| not_found(&lang(&store)))?;
     let draft = drafts::edit_of(entry.id, entry.revision, entry.content);
     store.save_draft(&draft)?;
     Ok(Redirect::to(&format!("/drafts/{id}")))
