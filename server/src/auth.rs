@@ -8,8 +8,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use rand::RngCore;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::service::Service;
 use crate::store::{Account, Role};
 
 const TOKEN_PREFIX: &str = "eom_";
@@ -25,7 +25,7 @@ pub fn hash_token(token: &str) -> String {
     eom_shared::sha256_hex(token.trim().as_bytes())
 }
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiError> {
+async fn authenticate(parts: &Parts, service: &Service) -> Result<Account, ApiError> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
@@ -39,10 +39,9 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Account, ApiErr
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
         })?;
-    let hash = hash_token(token);
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.account_by_token_hash(&hash))
-        .await??
+    service
+        .account_for_token(token)
+        .await?
         .ok_or_else(|| ApiError::Unauthorized("this token is not known to the server".into()))
 }
 
@@ -52,11 +51,11 @@ pub struct Observer(pub Account);
 /// An authenticated coordinator: may read submissions and reports, may not push.
 pub struct Coordinator(pub Account);
 
-impl FromRequestParts<AppState> for Observer {
+impl FromRequestParts<Service> for Observer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let account = authenticate(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, ApiError> {
+        let account = authenticate(parts, service).await?;
         match account.role {
             Role::Observer => Ok(Observer(account)),
             Role::Coordinator => Err(ApiError::Forbidden(
@@ -66,11 +65,11 @@ impl FromRequestParts<AppState> for Observer {
     }
 }
 
-impl FromRequestParts<AppState> for Coordinator {
+impl FromRequestParts<Service> for Coordinator {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let account = authenticate(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, ApiError> {
+        let account = authenticate(parts, service).await?;
         match account.role {
             Role::Coordinator => Ok(Coordinator(account)),
             Role::Observer => Err(ApiError::Forbidden(

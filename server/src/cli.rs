@@ -197,7 +197,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reports(ReportsCommand::Rebuild) => {
             let store = crate::open_store(&cli.db)?;
             let started = std::time::Instant::now();
-            let counted = store.rebuild_tallies(&crate::reports::contribution::contribution)?;
+            let counted = store.rebuild_tallies(&crate::rules::contribution)?;
             println!(
                 "Recounted {counted} checklists into the report totals in {:.1} s.",
                 started.elapsed().as_secs_f64()

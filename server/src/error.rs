@@ -1,4 +1,6 @@
-//! One error type for the HTTP boundary, with its status-code mapping.
+//! One error type for the HTTP boundary, with its status-code mapping. Clients get a plain
+//! message for internal errors; the typed cause, with its chain, is logged inside the
+//! request's span.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -6,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use eom_shared::ErrorBody;
 
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +28,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("the server is busy")]
     Overloaded { retry_after_secs: u32 },
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] ServiceError),
 }
 
 impl ApiError {
@@ -37,7 +40,15 @@ impl ApiError {
         }
     }
 
-    fn status(&self) -> StatusCode {
+    /// What the client is told: internal details stay in the server log.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "the server hit an internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -74,14 +85,9 @@ impl ApiError {
             ),
             ApiError::Internal(_) => ("internal", Some("retry later; if it persists, tell the operator".to_owned()), true),
         };
-        let message = match self {
-            // Internals stay in the server log, not in the answer.
-            ApiError::Internal(_) => "the server hit an internal error".to_owned(),
-            other => other.to_string(),
-        };
         ErrorBody {
             error: code.to_owned(),
-            message,
+            message: self.public_message(),
             hint,
             retryable,
         }
@@ -90,8 +96,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %chain(cause), "internal error");
         }
         let mut response = (self.status(), Json(self.body())).into_response();
         if let ApiError::Overloaded { retry_after_secs } = self {
@@ -103,17 +109,35 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+/// An error and its causes, outermost first: "database error: disk I/O error".
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StoreError::Busy => ApiError::Overloaded {
+            ServiceError::Invalid { message, hint } => ApiError::BadRequest { message, hint },
+            ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::TooLarge(m) => ApiError::PayloadTooLarge(m),
+            ServiceError::Overloaded { retry_after_secs } => {
+                ApiError::Overloaded { retry_after_secs }
+            }
+            ServiceError::Store(StoreError::Busy) => ApiError::Overloaded {
                 retry_after_secs: 2,
             },
-            StoreError::Invalid(m) => ApiError::BadRequest {
-                message: m,
+            ServiceError::Store(StoreError::Invalid(message)) => ApiError::BadRequest {
+                message,
                 hint: None,
             },
-            StoreError::Database(m) => ApiError::Internal(m),
+            other => ApiError::Internal(other),
         }
     }
 }
@@ -140,11 +164,5 @@ impl From<QueryRejection> for ApiError {
                 "check the query parameters against the API reference in README.md".to_owned(),
             ),
         }
-    }
-}
-
-impl From<tokio::task::JoinError> for ApiError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        ApiError::Internal(format!("a storage task failed: {e}"))
     }
 }

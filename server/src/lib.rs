@@ -8,9 +8,13 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod http;
 pub mod ingest;
 pub mod reports;
+pub mod rules;
+pub mod service;
 pub mod store;
+pub mod views;
 pub mod web;
 
 use std::future::Future;
@@ -21,39 +25,10 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
-use crate::ingest::FormCache;
-use crate::ingest::writer::{GroupCommitter, WriterConfig};
+use crate::service::Service;
 use crate::store::{SqliteStore, Store};
 
-pub use api::app;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub forms: Arc<FormCache>,
-    pub writer: Arc<GroupCommitter>,
-    /// The mission's time zone, sent to laptops with the forms.
-    pub time_zone: Option<Arc<str>>,
-}
-
-impl AppState {
-    /// State with the default write queue.
-    pub fn new(store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        Self::with_writer(store, WriterConfig::default())
-    }
-
-    pub fn with_writer(store: Arc<dyn Store>, writer: WriterConfig) -> anyhow::Result<Self> {
-        let committer = GroupCommitter::start(store.clone(), writer)
-            .context("could not start the writer thread")?;
-        Ok(Self {
-            store,
-            forms: Arc::new(FormCache::default()),
-            writer: Arc::new(committer),
-            time_zone: None,
-        })
-    }
-}
+pub use http::app;
 
 /// Opens the database, migrating it, and loads the default forms into a new database.
 pub fn open_store(path: &Path) -> anyhow::Result<SqliteStore> {
@@ -88,18 +63,18 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "eom-server listening on http://{addr} (database {})",
         config.db.display()
     );
-    let mut state = AppState::with_writer(Arc::new(store), config.writer)?;
-    state.time_zone = config.time_zone.map(Into::into);
-    run(listener, state, shutdown_signal()).await
+    let mut service = Service::with_writer(Arc::new(store), config.writer)?;
+    service.time_zone = config.time_zone.map(Into::into);
+    run(listener, service, shutdown_signal()).await
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then finishes open requests.
+/// Serves `service` on `listener` until `shutdown` completes, then finishes open requests.
 pub async fn run(
     listener: TcpListener,
-    state: AppState,
+    service: Service,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(service))
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server stopped with an error")

@@ -803,7 +803,7 @@ async fn running_totals_always_equal_a_count_from_scratch() {
     assert_ne!(damaged, before[0]);
     let counted = app
         .store
-        .rebuild_tallies(&eom_server::reports::contribution::contribution)
+        .rebuild_tallies(&eom_server::rules::contribution)
         .expect("rebuild");
     assert_eq!(counted, counted_expected);
     for (path, expected) in reports.iter().zip(before) {

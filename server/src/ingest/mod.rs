@@ -12,7 +12,7 @@ use eom_shared::sync::{PushOutcome, PushResult};
 use eom_shared::{FormId, Issue, IssueKind, Severity, validate};
 use serde_json::Value;
 
-use crate::reports::contribution::contribution;
+use crate::rules::contribution;
 use crate::store::{IngestBatch, IngestDecision, IngestItem, Store, StoreError};
 
 pub mod writer;
@@ -209,10 +209,10 @@ pub fn finish(
     } = prepared;
     for ((item, index), decision) in items.into_iter().zip(positions).zip(decisions) {
         results[index] = Some(match decision {
-            IngestDecision::Stored(outcome) => PushResult {
+            IngestDecision::Stored(verdict) => PushResult {
                 id: Some(item.id),
                 revision: Some(item.revision),
-                outcome,
+                outcome: verdict.outcome(),
                 issues: item.warnings,
             },
             IngestDecision::UnknownStation => invalid(

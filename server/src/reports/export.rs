@@ -7,7 +7,9 @@ use eom_shared::form::{Form, QuestionKind};
 use serde_json::{Value, json};
 use zip::write::SimpleFileOptions;
 
+use super::timefmt;
 use crate::store::ExportRow;
+use crate::views::SubmissionView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -80,12 +82,12 @@ pub fn cells(form: &Form, row: &ExportRow) -> Vec<String> {
     let mut out = vec![
         s.id.to_string(),
         s.revision.to_string(),
-        s.form_id.clone(),
-        s.station.clone(),
+        s.form_id.to_string(),
+        s.station.to_string(),
         s.region.clone(),
         s.observer_name.clone(),
-        s.observed_at.clone(),
-        s.received_at.clone(),
+        timefmt::text(s.observed_at),
+        timefmt::text(s.received_at),
         s.review_status.as_str().to_owned(),
         row.notes.clone(),
     ];
@@ -155,7 +157,7 @@ impl<W: Write> Exporter<W> {
                 w.row(&cells(form, row), &numeric)
             }
             Self::Jsonl(w) => {
-                let mut value = serde_json::to_value(&row.summary)?;
+                let mut value = serde_json::to_value(SubmissionView::from(row.summary.clone()))?;
                 value["answers"] = Value::Object(row.answers.clone());
                 value["notes"] = json!(row.notes);
                 serde_json::to_writer(&mut *w, &value)?;

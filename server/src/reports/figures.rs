@@ -3,12 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use eom_shared::Stage;
 use eom_shared::form::Form;
+use eom_shared::submission::SubmissionId;
 use serde::Serialize;
 
+use super::timefmt;
+use crate::rules::observed_levels;
 use crate::store::{
-    ArrivalRow, AssessmentRow, CoverageRow, CriticalFinding, FindingRow, SilentObserver,
+    ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, FindingRow, SilentObserver,
 };
 
 /// The checklist stages, in the order of election day.
@@ -207,10 +211,37 @@ pub struct QuestionFinding {
     pub concern: Share,
 }
 
+/// A critical finding as reports list it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriticalItem {
+    pub submission_id: SubmissionId,
+    pub form_id: String,
+    pub question_id: String,
+    pub station: String,
+    pub region: String,
+    #[serde(serialize_with = "timefmt::millis")]
+    pub observed_at: DateTime<Utc>,
+    pub observer_name: String,
+}
+
+impl From<CriticalFinding> for CriticalItem {
+    fn from(c: CriticalFinding) -> Self {
+        Self {
+            submission_id: c.submission_id,
+            form_id: c.form_id.to_string(),
+            question_id: c.question_id,
+            station: c.station.to_string(),
+            region: c.region,
+            observed_at: c.observed_at,
+            observer_name: c.observer_name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingsReport {
     pub questions: Vec<QuestionFinding>,
-    pub critical: Vec<CriticalFinding>,
+    pub critical: Vec<CriticalItem>,
 }
 
 /// Per question with a concern, in the forms' order.
@@ -240,7 +271,71 @@ pub fn findings(
     }
     FindingsReport {
         questions,
-        critical,
+        critical: critical.into_iter().map(CriticalItem::from).collect(),
+    }
+}
+
+/// Stations of a stage's levels visited in one region, against the station list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageRow {
+    pub region: String,
+    pub stage: Stage,
+    pub visited: u64,
+    pub stations: u64,
+}
+
+/// Per region (in order) and checklist stage: the stations of the levels the stage is
+/// observed at, and how many of them were visited.
+pub fn coverage_rows(counts: &CoverageCounts) -> Vec<CoverageRow> {
+    let mut regions: Vec<&str> = counts.stations.iter().map(|s| s.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut rows = Vec::new();
+    for region in regions {
+        for stage in CHECKLIST_STAGES {
+            let levels = observed_levels(stage);
+            let stations = counts
+                .stations
+                .iter()
+                .filter(|s| s.region == region && levels.contains(&s.level))
+                .map(|s| s.stations)
+                .sum();
+            let visited = counts
+                .visits
+                .iter()
+                .filter(|v| v.region == region && v.stage == stage && levels.contains(&v.level))
+                .map(|v| v.visited)
+                .sum();
+            rows.push(CoverageRow {
+                region: region.to_owned(),
+                stage,
+                visited,
+                stations,
+            });
+        }
+    }
+    rows
+}
+
+/// A team that has sent nothing for a while.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SilentTeam {
+    pub id: String,
+    pub name: String,
+    pub region: Option<String>,
+    /// When its last checklist arrived; `null` if none ever did.
+    #[serde(serialize_with = "timefmt::optional_millis")]
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+impl From<SilentObserver> for SilentTeam {
+    fn from(o: SilentObserver) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            region: o.region,
+            last_received_at: o.last_received_at,
+        }
     }
 }
 
@@ -260,14 +355,15 @@ pub struct CoverageReport {
     /// How many teams are silent in all.
     pub silent_total: u64,
     /// The longest silent first, at most a few hundred.
-    pub silent_observers: Vec<SilentObserver>,
+    pub silent_observers: Vec<SilentTeam>,
 }
 
 pub fn coverage(
-    rows: &[CoverageRow],
+    counts: &CoverageCounts,
     silent_after_minutes: u32,
     (silent, silent_total): (Vec<SilentObserver>, u64),
 ) -> CoverageReport {
+    let rows = coverage_rows(counts);
     let regions = rows
         .iter()
         .map(|r| CoverageFigure {
@@ -295,7 +391,7 @@ pub fn coverage(
         totals,
         silent_after_minutes,
         silent_total,
-        silent_observers: silent,
+        silent_observers: silent.into_iter().map(SilentTeam::from).collect(),
     }
 }
 
@@ -310,9 +406,10 @@ pub struct TimelineHour {
 pub fn timeline(rows: &[ArrivalRow]) -> Vec<TimelineHour> {
     let mut hours: Vec<TimelineHour> = Vec::new();
     for r in rows {
-        if hours.last().is_none_or(|h| h.hour != r.hour) {
+        let hour = timefmt::hour(r.hour);
+        if hours.last().is_none_or(|h| h.hour != hour) {
             hours.push(TimelineHour {
-                hour: r.hour.clone(),
+                hour,
                 total: 0,
                 by_stage: BTreeMap::new(),
             });
@@ -462,21 +559,89 @@ mod tests {
         assert!(lines[2].starts_with("Observers were restricted in 11% of 113 observations"));
     }
 
+    fn at(hour: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, 3, 19, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn coverage_counts_the_levels_each_stage_is_observed_at() {
+        use crate::store::{StationCount, VisitCount};
+        use eom_shared::station::StationLevel;
+        let counts = CoverageCounts {
+            stations: vec![
+                StationCount {
+                    region: "North".into(),
+                    level: StationLevel::Pec,
+                    stations: 10,
+                },
+                StationCount {
+                    region: "North".into(),
+                    level: StationLevel::Tec,
+                    stations: 2,
+                },
+                StationCount {
+                    region: "North".into(),
+                    level: StationLevel::Dec,
+                    stations: 1,
+                },
+            ],
+            visits: vec![
+                VisitCount {
+                    region: "North".into(),
+                    stage: Stage::Voting,
+                    level: StationLevel::Pec,
+                    visited: 4,
+                },
+                // A voting checklist filed at a commission is not coverage of polling stations.
+                VisitCount {
+                    region: "North".into(),
+                    stage: Stage::Voting,
+                    level: StationLevel::Tec,
+                    visited: 1,
+                },
+                VisitCount {
+                    region: "North".into(),
+                    stage: Stage::Tabulation,
+                    level: StationLevel::Tec,
+                    visited: 2,
+                },
+            ],
+        };
+        let rows = coverage_rows(&counts);
+        let find = |stage| rows.iter().find(|r| r.stage == stage).expect("row");
+        assert_eq!(
+            (find(Stage::Voting).visited, find(Stage::Voting).stations),
+            (4, 10)
+        );
+        assert_eq!(
+            (
+                find(Stage::Tabulation).visited,
+                find(Stage::Tabulation).stations
+            ),
+            (2, 3)
+        );
+        assert_eq!(
+            (find(Stage::Opening).visited, find(Stage::Opening).stations),
+            (0, 10)
+        );
+    }
+
     #[test]
     fn timeline_groups_hours() {
         let rows = [
             ArrivalRow {
-                hour: "2026-03-19T08".into(),
+                hour: at(8),
                 stage: Stage::Opening,
                 checklists: 5,
             },
             ArrivalRow {
-                hour: "2026-03-19T08".into(),
+                hour: at(8),
                 stage: Stage::Voting,
                 checklists: 2,
             },
             ArrivalRow {
-                hour: "2026-03-19T09".into(),
+                hour: at(9),
                 stage: Stage::Voting,
                 checklists: 7,
             },
@@ -485,5 +650,6 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].total, 7);
         assert_eq!(t[1].by_stage[&Stage::Voting], 7);
+        assert_eq!(t[0].hour, "2026-03-19T08");
     }
 }

@@ -1,10 +1,13 @@
-//! The filters every report and listing takes, parsed from query parameters.
+//! The filters reports, listings and exports take, parsed from query parameters into the
+//! store's typed filters at the edge. Errors say what is wrong and what to send instead.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use eom_shared::sync::ReviewStatus;
 use serde::Deserialize;
 
-use crate::error::ApiError;
-use crate::store::ReportFilter;
+use crate::rules::hour_of;
+use crate::service::ServiceError;
+use crate::store::{ReportFilter, SubmissionFilter};
 
 /// `?region=&form=&from=&to=`; `from` and `to` are times (RFC 3339, or `YYYY-MM-DDTHH:MM`
 /// in UTC) and select checklists by the hour they were observed: `from` inclusive, `to`
@@ -24,8 +27,8 @@ fn nonempty(v: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The observation hour ("YYYY-MM-DDTHH", UTC) a time falls in.
-pub fn parse_hour(raw: &str) -> Result<String, String> {
+/// The start of the hour (UTC) a time falls in.
+pub fn parse_hour(raw: &str) -> Result<DateTime<Utc>, String> {
     let raw = raw.trim();
     let utc = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
@@ -37,20 +40,20 @@ pub fn parse_hour(raw: &str) -> Result<String, String> {
         .map_err(|_| {
             format!("'{raw}' is not a time: use 2026-03-19T14:00 (UTC) or an RFC 3339 time")
         })?;
-    Ok(utc.format("%Y-%m-%dT%H").to_string())
+    Ok(hour_of(utc))
+}
+
+fn hour(v: &Option<String>, name: &str) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    nonempty(v)
+        .map(|raw| {
+            parse_hour(&raw)
+                .map_err(|m| ServiceError::invalid(m, format!("leave '{name}' out for no limit")))
+        })
+        .transpose()
 }
 
 impl FilterQuery {
-    pub fn to_filter(&self) -> Result<ReportFilter, ApiError> {
-        let hour = |v: &Option<String>, name: &str| {
-            nonempty(v)
-                .map(|raw| {
-                    parse_hour(&raw).map_err(|m| {
-                        ApiError::bad_request(m, format!("leave '{name}' out for no limit"))
-                    })
-                })
-                .transpose()
-        };
+    pub fn to_filter(&self) -> Result<ReportFilter, ServiceError> {
         Ok(ReportFilter {
             region: nonempty(&self.region),
             form: nonempty(&self.form),
@@ -60,18 +63,75 @@ impl FilterQuery {
     }
 }
 
+/// Filters for listing and exporting checklists.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SubmissionQuery {
+    pub form: Option<String>,
+    pub station: Option<String>,
+    pub region: Option<String>,
+    pub observer: Option<String>,
+    /// Review status: none, verified, flagged, rejected.
+    pub review: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl SubmissionQuery {
+    pub fn to_filter(&self) -> Result<SubmissionFilter, ServiceError> {
+        let review = nonempty(&self.review)
+            .map(|r| {
+                ReviewStatus::parse(&r).ok_or_else(|| {
+                    ServiceError::invalid(
+                        format!("'{r}' is not a review status"),
+                        "use none, verified, flagged or rejected",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(SubmissionFilter {
+            form: nonempty(&self.form),
+            station: nonempty(&self.station),
+            region: nonempty(&self.region),
+            observer: nonempty(&self.observer),
+            review,
+            from_hour: hour(&self.from, "from")?,
+            to_hour: hour(&self.to, "to")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::timefmt;
+
+    fn hour_text(raw: &str) -> Result<String, String> {
+        parse_hour(raw).map(timefmt::hour)
+    }
 
     #[test]
     fn times_become_utc_hours() {
-        assert_eq!(parse_hour("2026-03-19T14:05"), Ok("2026-03-19T14".into()));
-        assert_eq!(parse_hour("2026-03-19T14"), Ok("2026-03-19T14".into()));
+        assert_eq!(hour_text("2026-03-19T14:05"), Ok("2026-03-19T14".into()));
+        assert_eq!(hour_text("2026-03-19T14"), Ok("2026-03-19T14".into()));
         assert_eq!(
-            parse_hour("2026-03-19T14:05:00+06:00"),
+            hour_text("2026-03-19T14:05:00+06:00"),
             Ok("2026-03-19T08".into())
         );
         assert!(parse_hour("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_bad_review_status_is_refused_with_the_choices() {
+        let q = SubmissionQuery {
+            review: Some("maybe".into()),
+            ..SubmissionQuery::default()
+        };
+        match q.to_filter() {
+            Err(ServiceError::Invalid { message, hint }) => {
+                assert!(message.contains("maybe"));
+                assert!(hint.is_some_and(|h| h.contains("rejected")));
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
     }
 }

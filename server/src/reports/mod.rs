@@ -1,9 +1,9 @@
 //! Aggregation for coordinators: pure functions over what the store counted.
 
-pub mod contribution;
 pub mod export;
 pub mod figures;
 pub mod filter;
+pub mod timefmt;
 
 use eom_shared::Stage;
 use serde::Serialize;

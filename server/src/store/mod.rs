@@ -1,22 +1,27 @@
 //! Persistence behind the [`Store`] trait, one module per backend.
 //!
-//! Nothing above this module speaks SQL, so a PostgreSQL backend for deployments that outgrow
-//! one machine can implement the same trait. Methods are synchronous: the HTTP layer runs them
-//! on the blocking thread pool.
+//! The trait stores and reads; it does not decide. What a checklist adds to the figures, what
+//! is negative, rejected or critical, and how a push relates to what is stored all live in
+//! [`crate::rules`], which every backend calls. Rows cross the trait as typed values (times
+//! as `DateTime<Utc>`, stages and forms as their enums and ids); a stored value a backend
+//! cannot read is [`StoreError::Corrupt`], never a default. These types are not API
+//! responses: `api` and `web` present them.
+//!
+//! Methods are synchronous: the service layer runs them on the blocking thread pool.
 
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use eom_shared::form::Form;
-use eom_shared::station::Station;
+use eom_shared::form::{Assessment, Form};
+use eom_shared::station::{Station, StationCode};
 use eom_shared::submission::{ContentHash, SubmissionContent, SubmissionId};
-use eom_shared::sync::PushOutcome;
 use eom_shared::sync::{Feedback, ReviewStatus};
 use eom_shared::{FormId, Issue, Stage};
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::reports::contribution::Contribution;
+use crate::rules::{Contribution, Verdict};
 
 pub use sqlite::SqliteStore;
 
@@ -25,14 +30,36 @@ pub enum StoreError {
     /// The database is locked by another writer for longer than the busy timeout.
     #[error("the database is busy; try again in a moment")]
     Busy,
+    /// The request cannot be carried out as asked (a folder that cannot be created, an
+    /// account that does not exist, a database from a newer server).
     #[error("{0}")]
     Invalid(String),
-    #[error("database error: {0}")]
-    Database(String),
+    /// A stored value this server cannot read. Never replaced by a default: a figure built on
+    /// a guess is worse than an error the operator sees.
+    #[error("unreadable data in the database: {0}")]
+    Corrupt(String),
+    /// The database failed; the cause is kept for the log.
+    #[error("database error")]
+    Database(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+impl StoreError {
+    pub fn database(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Database(Arc::new(e))
+    }
+
+    /// A failure described by the backend itself.
+    pub fn failed(message: impl Into<String>) -> Self {
+        let e: Box<dyn std::error::Error + Send + Sync> = message.into().into();
+        StoreError::Database(Arc::from(e))
+    }
+
+    pub fn corrupt(what: impl Into<String>) -> Self {
+        StoreError::Corrupt(what.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Observer,
     Coordinator,
@@ -45,9 +72,15 @@ impl Role {
             Role::Coordinator => "coordinator",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Role::Observer, Role::Coordinator]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: String,
     pub name: String,
@@ -83,14 +116,15 @@ pub struct IngestBatch {
     pub items: Vec<IngestItem>,
 }
 
-/// What the store decided for one item.
+/// What became of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestDecision {
-    Stored(PushOutcome),
+    /// The rules' verdict, carried out.
+    Stored(Verdict),
     UnknownStation,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSummary {
     pub added: usize,
     pub updated: usize,
@@ -112,10 +146,10 @@ pub struct SubmissionFilter {
     pub region: Option<String>,
     pub observer: Option<String>,
     pub review: Option<ReviewStatus>,
-    /// Observed at or after this hour ("YYYY-MM-DDTHH", UTC).
-    pub from_hour: Option<String>,
-    /// Observed before this hour.
-    pub to_hour: Option<String>,
+    /// Observed at or after the start of this hour.
+    pub from_hour: Option<DateTime<Utc>>,
+    /// Observed before the start of this hour.
+    pub to_hour: Option<DateTime<Utc>>,
 }
 
 /// The filters every report takes: region, form, and a window of observation hours.
@@ -123,10 +157,10 @@ pub struct SubmissionFilter {
 pub struct ReportFilter {
     pub region: Option<String>,
     pub form: Option<String>,
-    /// Observed at or after this hour ("YYYY-MM-DDTHH", UTC).
-    pub from_hour: Option<String>,
-    /// Observed before this hour.
-    pub to_hour: Option<String>,
+    /// Observed at or after the start of this hour.
+    pub from_hour: Option<DateTime<Utc>>,
+    /// Observed before the start of this hour.
+    pub to_hour: Option<DateTime<Utc>>,
 }
 
 /// Running totals for one form in one region (within the filter's window).
@@ -150,49 +184,65 @@ pub struct FindingRow {
     pub concern: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CriticalFinding {
-    pub submission_id: String,
-    pub form_id: String,
+    pub submission_id: SubmissionId,
+    pub form_id: FormId,
     pub question_id: String,
-    pub station: String,
+    pub station: StationCode,
     pub region: String,
-    pub observed_at: String,
+    pub observed_at: DateTime<Utc>,
     pub observer_name: String,
 }
 
+/// Stations of one level in one region: how many there are, and how many were visited for a
+/// stage within the filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoverageRow {
+pub struct StationCount {
     pub region: String,
-    pub stage: Stage,
-    pub visited: u64,
+    pub level: eom_shared::station::StationLevel,
     pub stations: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitCount {
+    pub region: String,
+    pub stage: Stage,
+    pub level: eom_shared::station::StationLevel,
+    /// Distinct stations with a checklist of this stage.
+    pub visited: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoverageCounts {
+    pub stations: Vec<StationCount>,
+    pub visits: Vec<VisitCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SilentObserver {
     pub id: String,
     pub name: String,
     pub region: Option<String>,
     /// When the last checklist from this observer arrived; `None` if none ever did.
-    pub last_received_at: Option<String>,
+    pub last_received_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArrivalRow {
-    /// "YYYY-MM-DDTHH", UTC, of first receipt.
-    pub hour: String,
+    /// The hour of first receipt.
+    pub hour: DateTime<Utc>,
     pub stage: Stage,
     pub checklists: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewRecord {
     pub status: ReviewStatus,
     pub comment: String,
     pub reviewer: String,
     pub revision: u32,
-    pub at: String,
+    pub at: DateTime<Utc>,
 }
 
 pub struct NewReview {
@@ -206,30 +256,30 @@ pub struct NewReview {
 #[derive(Debug, Clone)]
 pub struct ExportRow {
     pub summary: SubmissionSummary,
-    pub answers: serde_json::Map<String, Value>,
+    pub answers: Map<String, Value>,
     pub notes: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubmissionSummary {
     pub id: SubmissionId,
     pub revision: u32,
-    pub form_id: String,
-    pub stage: String,
-    pub station: String,
+    pub form_id: FormId,
+    pub stage: Stage,
+    pub station: StationCode,
     pub region: String,
     pub observer_id: String,
     pub observer_name: String,
-    pub overall: Option<String>,
-    pub observed_at: String,
-    pub received_at: String,
+    pub overall: Option<Assessment>,
+    pub observed_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
     pub review_status: ReviewStatus,
     /// The revision the last review was about; older than `revision` when the observer has
     /// edited the checklist since.
     pub reviewed_revision: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SubmissionPage {
     pub items: Vec<SubmissionSummary>,
     pub page: u32,
@@ -237,32 +287,46 @@ pub struct SubmissionPage {
     pub total: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevisionRecord {
     pub revision: u32,
-    pub content_hash: String,
-    pub form_id: String,
+    pub content_hash: ContentHash,
+    pub form_id: FormId,
     pub form_version: u32,
-    pub station: String,
-    pub observed_at: String,
-    pub answers: Value,
+    pub station: StationCode,
+    pub observed_at: DateTime<Utc>,
+    pub answers: Map<String, Value>,
     pub notes: String,
-    pub warnings: Value,
-    pub received_at: String,
+    pub warnings: Vec<Issue>,
+    pub received_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl RevisionRecord {
+    /// The checklist's content as the observer sent it.
+    pub fn content(&self) -> SubmissionContent {
+        SubmissionContent {
+            form_id: self.form_id.clone(),
+            form_version: self.form_version,
+            station: self.station.clone(),
+            observed_at: self.observed_at,
+            answers: self.answers.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConflictRecord {
     pub revision: u32,
-    pub content_hash: String,
+    pub content_hash: ContentHash,
     pub observer_id: String,
+    /// The content that arrived, as it arrived.
     pub payload: Value,
-    pub received_at: String,
+    pub received_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SubmissionDetail {
-    #[serde(flatten)]
     pub summary: SubmissionSummary,
     /// Every stored revision, oldest first.
     pub revisions: Vec<RevisionRecord>,
@@ -345,13 +409,14 @@ pub trait Store: Send + Sync + 'static {
         filter: &ReportFilter,
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError>;
-    /// Stations visited per region and stage, against the station list, within the filter.
-    fn coverage(&self, filter: &ReportFilter) -> Result<Vec<CoverageRow>, StoreError>;
-    /// Observers whose last checklist arrived before `before` (RFC 3339), or never: the
+    /// Stations on the list per region and level, and distinct stations visited per region,
+    /// stage and level within the filter (two forms of one stage at a station count it once).
+    fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError>;
+    /// Observers whose last checklist arrived before `before`, or never: the
     /// longest silent first, at most `limit` of them, and how many there are in all.
     fn silent_observers(
         &self,
-        before: &str,
+        before: DateTime<Utc>,
         region: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError>;
@@ -363,7 +428,7 @@ pub trait Store: Send + Sync + 'static {
     /// with `contribution` deciding what each checklist adds; returns how many were counted.
     fn rebuild_tallies(
         &self,
-        contribution: &dyn Fn(&Form, &serde_json::Map<String, Value>) -> Contribution,
+        contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
     ) -> Result<u64, StoreError>;
 
     /// Records a review; `None` when there is no such checklist.

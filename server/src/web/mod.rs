@@ -15,15 +15,13 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use crate::AppState;
-use chrono::{Duration, Utc};
-
-use crate::auth::{generate_token, hash_token};
-use crate::store::{Account, Role};
+use crate::service::Service;
+use crate::service::accounts::SESSION_HOURS;
+use crate::store::Account;
 
 const COOKIE: &str = "eom_session";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Service> {
     Router::new()
         .route("/", get(pages::overview))
         .route("/login", get(login_form).post(login))
@@ -50,38 +48,16 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// How long a dashboard sign-in lasts.
-const SESSION_HOURS: i64 = 12;
-
-async fn coordinator_for(state: &AppState, token: &str) -> Option<Account> {
-    let hash = hash_token(token);
-    let store = state.store.clone();
-    let account = tokio::task::spawn_blocking(move || store.account_by_token_hash(&hash))
-        .await
-        .ok()?
-        .ok()??;
-    (account.role == Role::Coordinator).then_some(account)
-}
-
-async fn session_for(state: &AppState, session: &str) -> Option<Account> {
-    let hash = hash_token(session);
-    let store = state.store.clone();
-    let account = tokio::task::spawn_blocking(move || store.session_account(&hash))
-        .await
-        .ok()?
-        .ok()??;
-    (account.role == Role::Coordinator).then_some(account)
-}
-
-impl FromRequestParts<AppState> for Session {
+impl FromRequestParts<Service> for Session {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, Response> {
         let session = cookie_token(&parts.headers);
         match session {
-            Some(t) => match session_for(state, &t).await {
-                Some(account) => Ok(Session(account)),
-                None => Err(Redirect::to("/login?expired=1").into_response()),
+            Some(t) => match service.session(&t).await {
+                Ok(Some(account)) => Ok(Session(account)),
+                Ok(None) => Err(Redirect::to("/login?expired=1").into_response()),
+                Err(e) => Err(pages::error_response("", crate::error::ApiError::from(e))),
             },
             None => Err(Redirect::to("/login").into_response()),
         }
@@ -124,21 +100,13 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    let Some(account) = coordinator_for(&state, form.token.trim()).await else {
-        return Redirect::to("/login?failed=1").into_response();
-    };
+async fn login(State(service): State<Service>, Form(form): Form<LoginForm>) -> Response {
     // The browser keeps a random session id, never the token itself.
-    let session = generate_token();
-    let hash = hash_token(&session);
-    let store = state.store.clone();
-    let expires = Utc::now() + Duration::hours(SESSION_HOURS);
-    let stored =
-        tokio::task::spawn_blocking(move || store.create_session(&hash, &account.id, expires))
-            .await;
-    if !matches!(stored, Ok(Ok(()))) {
-        return Redirect::to("/login?expired=1").into_response();
-    }
+    let session = match service.sign_in(form.token.trim()).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Redirect::to("/login?failed=1").into_response(),
+        Err(e) => return pages::error_response("", crate::error::ApiError::from(e)),
+    };
     let mut response = Redirect::to("/").into_response();
     // Session ids are hex with a prefix: safe in a cookie value as they are.
     if let Ok(value) = HeaderValue::from_str(&format!(
@@ -150,11 +118,11 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
     response
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(session) = cookie_token(&headers) {
-        let hash = hash_token(&session);
-        let store = state.store.clone();
-        let _ = tokio::task::spawn_blocking(move || store.end_session(&hash)).await;
+async fn logout(State(service): State<Service>, headers: HeaderMap) -> Response {
+    if let Some(session) = cookie_token(&headers)
+        && let Err(e) = service.sign_out(&session).await
+    {
+        return pages::error_response("", crate::error::ApiError::from(e));
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(

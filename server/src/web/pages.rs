@@ -10,48 +10,35 @@ use serde::Deserialize;
 
 use super::Session;
 use super::layout::{page, share_cells, share_headers};
-use crate::AppState;
-use crate::api::blocking;
-use crate::api::export::stream_export;
-use crate::api::reports::{
-    DEFAULT_SILENT_MINUTES, assessment_and_access, coverage_report, findings_report,
-};
-use crate::api::submissions::{ReviewRequest, SubmissionQuery, parse_id, record_review};
-use crate::error::ApiError;
+use crate::error::{ApiError, chain};
+use crate::http::{download, parse_id};
 use crate::reports::export::ExportFormat;
 use crate::reports::figures::{self, stage_name};
-use crate::reports::filter::FilterQuery;
+use crate::reports::filter::{FilterQuery, SubmissionQuery};
+use crate::reports::timefmt;
+use crate::service::Service;
+use crate::service::reports::DEFAULT_SILENT_MINUTES;
 
-/// Errors on a page are shown as a page, not as JSON.
-fn error_page(user: &str, e: &ApiError) -> Response {
-    page(
+/// Errors on a page are shown as a page with the error's status, not as JSON; internal
+/// details are logged and masked as the API masks them.
+pub fn error_response(user: &str, e: ApiError) -> Response {
+    if let ApiError::Internal(cause) = &e {
+        tracing::error!(error = %chain(cause), "internal error on a page");
+    }
+    let body = page(
         "Something went wrong",
         user,
-        html! { section { p class="error" { (e.to_string()) } } },
-    )
-    .into_response()
+        html! { section { p class="error" { (e.public_message()) } } },
+    );
+    (e.status(), body).into_response()
 }
 
 /// The page, or the error that kept it from being made.
 fn render(title: &str, user: &str, body: Result<Markup, ApiError>) -> Response {
     match body {
         Ok(b) => page(title, user, b).into_response(),
-        Err(e) => error_page(user, &e),
+        Err(e) => error_response(user, e),
     }
-}
-
-async fn regions_and_forms(state: &AppState) -> Result<(Vec<String>, Vec<String>), ApiError> {
-    let store = state.store.clone();
-    blocking(move || {
-        let regions = store.regions()?;
-        let forms = store
-            .latest_forms()?
-            .into_iter()
-            .map(|f| f.id.to_string())
-            .collect();
-        Ok((regions, forms))
-    })
-    .await
 }
 
 fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[String]) -> Markup {
@@ -80,19 +67,19 @@ fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[Strin
 }
 
 pub async fn overview(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    render("Overview", &user.name, overview_body(&state, &q).await)
+    render("Overview", &user.name, overview_body(&service, &q).await)
 }
 
-async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiError> {
+async fn overview_body(service: &Service, q: &FilterQuery) -> Result<Markup, ApiError> {
     let filter = q.to_filter()?;
-    let (regions, forms) = regions_and_forms(state).await?;
-    let (assessment, access) = assessment_and_access(state, &filter).await?;
-    let coverage = coverage_report(state, &filter, DEFAULT_SILENT_MINUTES).await?;
-    let findings = findings_report(state, &filter, 10).await?;
+    let (regions, forms) = service.regions_and_forms().await?;
+    let (assessment, access) = service.assessment_and_access(&filter).await?;
+    let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
+    let findings = service.findings(&filter, 10).await?;
     let lines = figures::statement(&assessment, &access);
     Ok(html! {
         (filter_form("/", q, &regions, &forms))
@@ -144,7 +131,7 @@ async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiE
                 tbody {
                     @for o in coverage.silent_observers.iter().take(25) {
                         tr { td { (o.name) } td { (o.region.clone().unwrap_or_default()) }
-                             td class="muted" { (o.last_received_at.clone().unwrap_or_else(|| "never".into())) } }
+                             td class="muted" { (o.last_received_at.map_or_else(|| "never".into(), timefmt::text)) } }
                     }
                 }
             }
@@ -159,7 +146,7 @@ async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiE
                         tr {
                             td { a href=(format!("/checklists/{}", f.submission_id)) { (f.form_id) ": " (f.question_id) } }
                             td { (f.station) " · " (f.region) }
-                            td class="muted" { (f.observed_at) }
+                            td class="muted" { (timefmt::text(f.observed_at)) }
                             td { (f.observer_name) }
                         }
                     }
@@ -170,15 +157,15 @@ async fn overview_body(state: &AppState, q: &FilterQuery) -> Result<Markup, ApiE
 }
 
 pub async fn regions(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
     let body = async {
         let filter = q.to_filter()?;
-        let (regions, forms) = regions_and_forms(&state).await?;
-        let (assessment, access) = assessment_and_access(&state, &filter).await?;
-        let coverage = coverage_report(&state, &filter, DEFAULT_SILENT_MINUTES).await?;
+        let (regions, forms) = service.regions_and_forms().await?;
+        let (assessment, access) = service.assessment_and_access(&filter).await?;
+        let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/regions", &q, &regions, &forms))
             section {
@@ -224,14 +211,14 @@ pub async fn regions(
 }
 
 pub async fn findings(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
     let body = async {
         let filter = q.to_filter()?;
-        let (regions, forms) = regions_and_forms(&state).await?;
-        let report = findings_report(&state, &filter, 100).await?;
+        let (regions, forms) = service.regions_and_forms().await?;
+        let report = service.findings(&filter, 100).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/findings", &q, &regions, &forms))
             section {
@@ -265,7 +252,7 @@ pub struct ChecklistsQuery {
 const PER_PAGE: u32 = 50;
 
 pub async fn checklists(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Query(q): Query<ChecklistsQuery>,
 ) -> Response {
@@ -273,11 +260,10 @@ pub async fn checklists(
         let form = q.filter.form.clone().unwrap_or_default();
         let region = q.filter.region.clone().unwrap_or_default();
         let review = q.filter.review.clone().unwrap_or_default();
-        let (regions, forms) = regions_and_forms(&state).await?;
-        let filter = q.filter.into_filter()?;
+        let (regions, forms) = service.regions_and_forms().await?;
+        let filter = q.filter.to_filter()?;
         let page_no = q.page.unwrap_or(1).max(1);
-        let store = state.store.clone();
-        let listed = blocking(move || Ok(store.list_submissions(&filter, page_no, PER_PAGE)?)).await?;
+        let listed = service.list_submissions(filter, page_no, PER_PAGE).await?;
         let query = format!("form={form}&region={region}&review={review}");
         let pages = listed.total.div_ceil(u64::from(PER_PAGE)).max(1);
         Ok::<_, ApiError>(html! {
@@ -313,8 +299,8 @@ pub async fn checklists(
                                 td { a href=(format!("/checklists/{}", s.id)) { (s.form_id) " · rev " (s.revision) } }
                                 td { (s.station) " · " (s.region) }
                                 td { (s.observer_name) }
-                                td { (s.overall.clone().unwrap_or_default()) }
-                                td class="muted" { (s.observed_at) }
+                                td { (s.overall.map(|a| a.as_str()).unwrap_or_default()) }
+                                td class="muted" { (timefmt::text(s.observed_at)) }
                                 td { @if s.review_status != ReviewStatus::None {
                                     span class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) } } }
                             }
@@ -334,22 +320,19 @@ pub async fn checklists(
 }
 
 pub async fn checklist(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Path(raw_id): Path<String>,
 ) -> Response {
     let body = async {
         let id = parse_id(&raw_id)?;
-        let store = state.store.clone();
-        let (detail, forms) = blocking(move || Ok((store.submission(id)?, store.latest_forms()?))).await?;
-        let detail = detail.ok_or_else(|| ApiError::NotFound(format!("no checklist with id {id}")))?;
+        let (detail, form) = service.submission_with_form(id).await?;
         let s = &detail.summary;
-        let form = forms.iter().find(|f| f.id.as_str() == s.form_id);
         let latest = detail.revisions.iter().find(|r| r.revision == s.revision);
         Ok::<_, ApiError>(html! {
             section {
                 p { strong { (s.form_id) } " at " (s.station) " (" (s.region) "), by " (s.observer_name) }
-                p class="muted" { "Observed " (s.observed_at) " · received " (s.received_at) " · revision " (s.revision) " of " (detail.revisions.len()) " stored" }
+                p class="muted" { "Observed " (timefmt::text(s.observed_at)) " · received " (timefmt::text(s.received_at)) " · revision " (s.revision) " of " (detail.revisions.len()) " stored" }
                 p { "Review: " span id="review-status" class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) }
                     @if s.reviewed_revision.is_some_and(|r| r < s.revision) { " " span class="muted" { "(edited by the observer since)" } } }
             }
@@ -371,7 +354,7 @@ pub async fn checklist(
                 @if !detail.reviews.is_empty() {
                     table { tbody { @for r in detail.reviews.iter().rev() {
                         tr { td { span class=(format!("tag {}", r.status.as_str())) { (r.status.as_str()) } }
-                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (r.at) " · rev " (r.revision) } }
+                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (timefmt::text(r.at)) " · rev " (r.revision) } }
                     } } }
                 }
             }
@@ -379,20 +362,20 @@ pub async fn checklist(
                 section {
                     h2 { "Answers" }
                     table { tbody {
-                        @if let (Some(form), Some(answers)) = (form, rev.answers.as_object()) {
+                        @if let Some(form) = &form {
                             @for q in &form.questions {
-                                @if let Some(v) = answers.get(&q.id) {
+                                @if let Some(v) = rev.answers.get(&q.id) {
                                     tr data-question=(q.id) { td { (q.label.get("en")) } td { (answer_text(v)) } }
                                 }
                             }
                         } @else {
-                            tr { td { (rev.answers.to_string()) } }
+                            tr { td { (serde_json::Value::Object(rev.answers.clone()).to_string()) } }
                         }
                     } }
                     @if !rev.notes.is_empty() { p { "Notes: " (rev.notes) } }
-                    @if let Some(ws) = rev.warnings.as_array().filter(|w| !w.is_empty()) {
+                    @if !rev.warnings.is_empty() {
                         h2 { "Warnings" }
-                        ul { @for w in ws { li { (w["message"].as_str().unwrap_or_default()) } } }
+                        ul { @for w in &rev.warnings { li { (w.message) } } }
                     }
                 }
             }
@@ -400,7 +383,7 @@ pub async fn checklist(
                 section {
                     h2 { "Conflicting copies" }
                     p class="muted" { "Other content arrived under an already stored revision. It is kept here; nothing was overwritten." }
-                    @for c in &detail.conflicts { p { "Revision " (c.revision) ", received " (c.received_at) } pre { (c.payload.to_string()) } }
+                    @for c in &detail.conflicts { p { "Revision " (c.revision) ", received " (timefmt::text(c.received_at)) } pre { (c.payload.to_string()) } }
                 }
             }
         })
@@ -423,21 +406,30 @@ fn answer_text(v: &serde_json::Value) -> String {
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    status: String,
+    #[serde(default)]
+    comment: String,
+}
+
 pub async fn review(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Path(raw_id): Path<String>,
-    Form(form): Form<ReviewRequest>,
+    Form(form): Form<ReviewForm>,
 ) -> Response {
     let result = async {
         let id = parse_id(&raw_id)?;
-        record_review(state, user.id.clone(), id, form).await?;
+        service
+            .review(user.id.clone(), id, &form.status, &form.comment)
+            .await?;
         Ok::<_, ApiError>(id)
     }
     .await;
     match result {
         Ok(id) => Redirect::to(&format!("/checklists/{id}")).into_response(),
-        Err(e) => error_page(&user.name, &e),
+        Err(e) => error_response(&user.name, e),
     }
 }
 
@@ -449,7 +441,7 @@ pub struct ExportPageQuery {
 }
 
 pub async fn export(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Session(user): Session,
     Query(q): Query<ExportPageQuery>,
 ) -> Response {
@@ -458,8 +450,10 @@ pub async fn export(
             ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).ok_or_else(|| {
                 ApiError::bad_request("unknown export format", "use csv, xlsx or jsonl")
             })?;
-        stream_export(state, format, q.filter.into_filter()?).await
+        Ok::<_, ApiError>(download(
+            service.export(format, q.filter.to_filter()?).await?,
+        ))
     }
     .await;
-    result.unwrap_or_else(|e| error_page(&user.name, &e))
+    result.unwrap_or_else(|e| error_response(&user.name, e))
 }

@@ -8,8 +8,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
+use eom_server::service::Service;
 use eom_server::store::{Role, SqliteStore};
-use eom_server::{AppState, admin, app, open_store};
+use eom_server::{admin, app, open_store};
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::{FormId, StationCode};
 use serde_json::{Map, Value, json};
@@ -46,7 +47,7 @@ impl TestApp {
         let observer = token(Role::Observer, "Team 1");
         let other_observer = token(Role::Observer, "Team 2");
         let coordinator = token(Role::Coordinator, "Core team");
-        let router = app(AppState::new(store.clone()).expect("state"));
+        let router = app(Service::new(store.clone()).expect("state"));
         Self {
             router,
             store,

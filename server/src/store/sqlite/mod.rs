@@ -8,23 +8,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use eom_shared::FormId;
-use eom_shared::form::Form;
+use chrono::{DateTime, Utc};
+use eom_shared::form::{Assessment, Form};
 use eom_shared::station::{Station, StationCode, StationLevel};
-use eom_shared::submission::SubmissionId;
+use eom_shared::submission::{ContentHash, SubmissionId};
 use eom_shared::sync::ReviewStatus;
+use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::reports::contribution::Contribution;
+use crate::rules::{Contribution, TallyDelta};
 
 use super::{
-    Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageRow,
+    Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageCounts,
     CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch, IngestDecision,
     NewAccount, NewReview, ReportFilter, ReviewRecord, RevisionRecord, Role, SilentObserver, Store,
     StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
+use columns::{get, json, known, parsed, time, time_text};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// A released migration is never edited: add a new file instead.
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_dashboard_sessions.sql"),
 ];
 
+mod columns;
 mod ingest;
 mod rebuild;
 mod reports;
@@ -50,13 +52,9 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
-            _ => StoreError::Database(e.to_string()),
+            _ => StoreError::database(e),
         }
     }
-}
-
-pub(super) fn now_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -173,43 +171,29 @@ pub(super) fn next_seq(tx: &Connection) -> Result<u64, StoreError> {
     )?)
 }
 
-pub(super) fn parse_time(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
-}
-
-fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
-    let role: String = row.get("role")?;
-    let created: String = row.get("created_at")?;
+fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     Ok(Account {
-        id: row.get("id")?,
-        name: row.get("name")?,
-        role: if role == "coordinator" {
-            Role::Coordinator
-        } else {
-            Role::Observer
-        },
-        region: row.get("region")?,
-        created_at: parse_time(&created),
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        role: parsed(row, "role", known(Role::parse))?,
+        region: get(row, "region")?,
+        created_at: time(row, "created_at")?,
     })
 }
 
 fn form_from_text(text: &str) -> Result<Form, StoreError> {
     serde_json::from_str(text)
-        .map_err(|e| StoreError::Database(format!("a stored form definition is unreadable: {e}")))
+        .map_err(|e| StoreError::corrupt(format!("a stored form definition: {e}")))
 }
 
 fn station_from_row(row: &Row<'_>) -> Result<Station, StoreError> {
-    let code: String = row.get("code")?;
-    let level: String = row.get("level")?;
     Ok(Station {
-        code: StationCode::parse(&code).map_err(StoreError::Database)?,
-        name: row.get("name")?,
-        region: row.get("region")?,
-        district: row.get("district")?,
-        level: StationLevel::parse(&level).map_err(StoreError::Database)?,
-        registered_voters: row.get("registered_voters")?,
+        code: parsed(row, "code", StationCode::parse)?,
+        name: get(row, "name")?,
+        region: get(row, "region")?,
+        district: get(row, "district")?,
+        level: parsed(row, "level", StationLevel::parse)?,
+        registered_voters: get(row, "registered_voters")?,
     })
 }
 
@@ -218,39 +202,50 @@ pub(super) const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, 
      s.review_status, s.reviewed_revision";
 
 pub(super) fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
-    let id: String = row.get("id")?;
     Ok(SubmissionSummary {
-        id: SubmissionId::parse(&id).map_err(StoreError::Database)?,
-        revision: row.get("revision")?,
-        form_id: row.get("form_id")?,
-        stage: row.get("stage")?,
-        station: row.get("station_code")?,
-        region: row.get("region")?,
-        observer_id: row.get("observer_id")?,
-        observer_name: row.get("observer_name")?,
-        overall: row.get("overall")?,
-        observed_at: row.get("observed_at")?,
-        received_at: row.get("received_at")?,
-        review_status: ReviewStatus::parse(&row.get::<_, String>("review_status")?)
-            .unwrap_or(ReviewStatus::None),
-        reviewed_revision: row.get("reviewed_revision")?,
+        id: parsed(row, "id", SubmissionId::parse)?,
+        revision: get(row, "revision")?,
+        form_id: parsed(row, "form_id", FormId::parse)?,
+        stage: parsed(row, "stage", known(Stage::parse))?,
+        station: parsed(row, "station_code", StationCode::parse)?,
+        region: get(row, "region")?,
+        observer_id: get(row, "observer_id")?,
+        observer_name: get(row, "observer_name")?,
+        overall: get::<Option<String>>(row, "overall")?
+            .map(|t| {
+                Assessment::parse(&t)
+                    .ok_or_else(|| StoreError::corrupt(format!("column overall ('{t}')")))
+            })
+            .transpose()?,
+        observed_at: time(row, "observed_at")?,
+        received_at: time(row, "received_at")?,
+        review_status: parsed(row, "review_status", known(ReviewStatus::parse))?,
+        reviewed_revision: get(row, "reviewed_revision")?,
     })
 }
 
-fn json_column(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
+/// Collects query rows through a fallible reader.
+fn collect<T>(
+    mut rows: rusqlite::Rows<'_>,
+    read: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
 }
 
 impl Store for SqliteStore {
     fn create_account(&self, account: NewAccount) -> Result<Account, StoreError> {
         self.create_accounts(vec![account])?
             .pop()
-            .ok_or_else(|| StoreError::Database("the new account was not returned".into()))
+            .ok_or_else(|| StoreError::failed("the new account was not returned"))
     }
 
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError> {
-        let created_at = parse_time(&now_text(Utc::now()));
-        let created = now_text(created_at);
+        let created = time_text(Utc::now());
+        let created_at = columns::parse_time(&created)?;
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO accounts (id, name, role, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -280,11 +275,10 @@ impl Store for SqliteStore {
 
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
         self.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT * FROM accounts WHERE token_hash = ?1")?
-                    .query_row([token_hash], account_from_row)
-                    .optional()?,
-            )
+            c.prepare_cached("SELECT * FROM accounts WHERE token_hash = ?1")?
+                .query_row([token_hash], |row| Ok(account_from_row(row)))
+                .optional()?
+                .transpose()
         })
     }
 
@@ -298,25 +292,26 @@ impl Store for SqliteStore {
             // Expired sign-ins are cleared whenever someone signs in.
             tx.execute(
                 "DELETE FROM sessions WHERE expires_at < ?1",
-                [now_text(Utc::now())],
+                [time_text(Utc::now())],
             )?;
             tx.execute(
                 "INSERT INTO sessions (id_hash, account_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id_hash, account_id, now_text(Utc::now()), now_text(expires_at)],
+                params![id_hash, account_id, time_text(Utc::now()), time_text(expires_at)],
             )?;
             Ok(())
         })
     }
 
     fn session_account(&self, id_hash: &str) -> Result<Option<Account>, StoreError> {
-        let now = now_text(Utc::now());
+        let now = time_text(Utc::now());
         self.read(|c| {
-            Ok(c.prepare_cached(
+            c.prepare_cached(
                 "SELECT a.* FROM sessions s JOIN accounts a ON a.id = s.account_id
                  WHERE s.id_hash = ?1 AND s.expires_at > ?2",
             )?
-            .query_row(params![id_hash, now], account_from_row)
-            .optional()?)
+            .query_row(params![id_hash, now], |row| Ok(account_from_row(row)))
+            .optional()?
+            .transpose()
         })
     }
 
@@ -342,8 +337,7 @@ impl Store for SqliteStore {
     fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT * FROM accounts ORDER BY role, name")?;
-            let rows = stmt.query_map([], account_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            collect(stmt.query([])?, account_from_row)
         })
     }
 
@@ -360,11 +354,11 @@ impl Store for SqliteStore {
                     continue;
                 }
                 let definition = serde_json::to_string(form)
-                    .map_err(|e| StoreError::Invalid(format!("form {}: {e}", form.id)))?;
+                    .map_err(|e| StoreError::failed(format!("form {}: {e}", form.id)))?;
                 let seq = next_seq(tx)?;
                 tx.execute(
                     "INSERT INTO forms (id, version, stage, definition, seq, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![form.id.as_str(), form.version, form.stage.as_str(), definition, seq, now_text(Utc::now())],
+                    params![form.id.as_str(), form.version, form.stage.as_str(), definition, seq, time_text(Utc::now())],
                 )?;
                 added += 1;
             }
@@ -487,23 +481,23 @@ impl Store for SqliteStore {
         received_at: DateTime<Utc>,
         batches: &[IngestBatch],
     ) -> Result<Vec<Vec<IngestDecision>>, StoreError> {
-        let received = now_text(received_at);
+        let received = time_text(received_at);
         self.write(|tx| {
-            let mut deltas = ingest::TallyDeltas::default();
+            let mut deltas = TallyDelta::default();
             let mut decisions = Vec::with_capacity(batches.len());
             for batch in batches {
                 let decided = batch
                     .items
                     .iter()
                     .map(|item| {
-                        ingest::ingest_one(tx, &batch.observer_id, &received, item, &mut deltas)
+                        ingest::ingest_one(tx, &batch.observer_id, received_at, item, &mut deltas)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 tx.prepare_cached("UPDATE accounts SET last_received_at = ?2 WHERE id = ?1")?
                     .execute(params![batch.observer_id, received])?;
                 decisions.push(decided);
             }
-            deltas.flush(tx)?;
+            ingest::write_deltas(tx, &deltas)?;
             Ok(decisions)
         })
     }
@@ -557,36 +551,32 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare(
                 "SELECT * FROM revisions WHERE submission_id = ?1 ORDER BY revision",
             )?;
-            let revisions = stmt
-                .query_map([&key], |row| {
-                    Ok(RevisionRecord {
-                        revision: row.get("revision")?,
-                        content_hash: row.get("content_hash")?,
-                        form_id: row.get("form_id")?,
-                        form_version: row.get("form_version")?,
-                        station: row.get("station_code")?,
-                        observed_at: row.get("observed_at")?,
-                        answers: json_column(&row.get::<_, String>("answers")?),
-                        notes: row.get("notes")?,
-                        warnings: json_column(&row.get::<_, String>("warnings")?),
-                        received_at: row.get("received_at")?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let revisions = collect(stmt.query([&key])?, |row| {
+                Ok(RevisionRecord {
+                    revision: get(row, "revision")?,
+                    content_hash: ContentHash(get(row, "content_hash")?),
+                    form_id: parsed(row, "form_id", FormId::parse)?,
+                    form_version: get(row, "form_version")?,
+                    station: parsed(row, "station_code", StationCode::parse)?,
+                    observed_at: time(row, "observed_at")?,
+                    answers: json(row, "answers")?,
+                    notes: get(row, "notes")?,
+                    warnings: json(row, "warnings")?,
+                    received_at: time(row, "received_at")?,
+                })
+            })?;
             let mut stmt = c.prepare(
                 "SELECT * FROM conflicts WHERE submission_id = ?1 ORDER BY revision, received_at",
             )?;
-            let conflicts = stmt
-                .query_map([&key], |row| {
-                    Ok(ConflictRecord {
-                        revision: row.get("revision")?,
-                        content_hash: row.get("content_hash")?,
-                        observer_id: row.get("observer_id")?,
-                        payload: json_column(&row.get::<_, String>("payload")?),
-                        received_at: row.get("received_at")?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let conflicts = collect(stmt.query([&key])?, |row| {
+                Ok(ConflictRecord {
+                    revision: get(row, "revision")?,
+                    content_hash: ContentHash(get(row, "content_hash")?),
+                    observer_id: get(row, "observer_id")?,
+                    payload: json(row, "payload")?,
+                    received_at: time(row, "received_at")?,
+                })
+            })?;
             let reviews = reports::reviews_of(c, &key)?;
             Ok(Some(SubmissionDetail {
                 summary,
@@ -643,17 +633,17 @@ impl Store for SqliteStore {
         self.read(|c| reports::critical_findings(c, filter, limit))
     }
 
-    fn coverage(&self, filter: &ReportFilter) -> Result<Vec<CoverageRow>, StoreError> {
+    fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError> {
         self.read(|c| reports::coverage(c, filter))
     }
 
     fn silent_observers(
         &self,
-        before: &str,
+        before: DateTime<Utc>,
         region: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
-        self.read(|c| reports::silent_observers(c, before, region, limit))
+        self.read(|c| reports::silent_observers(c, &time_text(before), region, limit))
     }
 
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError> {
@@ -662,7 +652,7 @@ impl Store for SqliteStore {
 
     fn rebuild_tallies(
         &self,
-        contribution: &dyn Fn(&Form, &serde_json::Map<String, Value>) -> Contribution,
+        contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
     ) -> Result<u64, StoreError> {
         self.write(|tx| rebuild::rebuild(tx, contribution))
     }

@@ -1,24 +1,31 @@
 //! Report queries over the tallies, reviews, and the export stream.
 
-use eom_shared::Stage;
+use eom_shared::station::{StationCode, StationLevel};
+use eom_shared::submission::SubmissionId;
 use eom_shared::sync::{Feedback, ReviewStatus};
+use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
-use super::ingest::{Counted, TallyDeltas};
-use super::{next_seq, now_text, parse_time, summary_from_row};
+use super::columns::{
+    get, hour_text, json, known, optional_time, parse_hour, parsed, time, time_text,
+};
+use super::ingest::{load_counted, write_deltas};
+use super::{collect, next_seq, summary_from_row};
+use crate::rules::TallyDelta;
 use crate::store::{
-    ArrivalRow, AssessmentRow, CoverageRow, CriticalFinding, ExportRow, FindingRow, NewReview,
-    ReportFilter, ReviewRecord, SilentObserver, StoreError, SubmissionFilter,
+    ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, ExportRow, FindingRow, NewReview,
+    ReportFilter, ReviewRecord, SilentObserver, StationCount, StoreError, SubmissionFilter,
+    VisitCount,
 };
 
 /// `WHERE` (after any `fixed` conditions) for the conditions whose value is given, with
 /// numbered parameters in order.
-fn where_clause(fixed: &[&str], conditions: &[(&str, Option<&str>)]) -> (String, Vec<String>) {
+fn where_clause(fixed: &[&str], conditions: &[(&str, Option<String>)]) -> (String, Vec<String>) {
     let mut clauses: Vec<String> = fixed.iter().map(|c| (*c).to_owned()).collect();
     let mut values = Vec::new();
     for (clause, value) in conditions {
         if let Some(v) = value {
-            values.push((*v).to_owned());
+            values.push(v.clone());
             clauses.push(clause.replace('?', &format!("?{}", values.len())));
         }
     }
@@ -35,18 +42,12 @@ fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
     where_clause(
         &[],
         &[
-            ("region = ?", filter.region.as_deref()),
-            ("form_id = ?", filter.form.as_deref()),
-            ("hour >= ?", filter.from_hour.as_deref()),
-            ("hour < ?", filter.to_hour.as_deref()),
+            ("region = ?", filter.region.clone()),
+            ("form_id = ?", filter.form.clone()),
+            ("hour >= ?", filter.from_hour.map(hour_text)),
+            ("hour < ?", filter.to_hour.map(hour_text)),
         ],
     )
-}
-
-fn stage(text: &str) -> Stage {
-    // Stages are written by this server from the `Stage` enum; anything else would be a
-    // newer server's, and counts as an incident so it never skews checklist figures.
-    Stage::parse(text).unwrap_or(Stage::Incident)
 }
 
 pub(super) fn assessment_rows(
@@ -55,24 +56,24 @@ pub(super) fn assessment_rows(
 ) -> Result<Vec<AssessmentRow>, StoreError> {
     let (filter_sql, values) = tally_where(filter);
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT form_id, stage, region, sum(checklists), sum(assessed), sum(negative),
-                sum(access_answered), sum(restricted)
+        "SELECT form_id, stage, region, sum(checklists) AS checklists, sum(assessed) AS assessed,
+                sum(negative) AS negative, sum(access_answered) AS access_answered,
+                sum(restricted) AS restricted
          FROM tally_assessments {filter_sql}
          GROUP BY form_id, stage, region ORDER BY form_id, region"
     ))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+    collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(AssessmentRow {
-            form_id: r.get(0)?,
-            stage: stage(&r.get::<_, String>(1)?),
-            region: r.get(2)?,
-            checklists: r.get(3)?,
-            assessed: r.get(4)?,
-            negative: r.get(5)?,
-            access_answered: r.get(6)?,
-            restricted: r.get(7)?,
+            form_id: get(r, "form_id")?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            region: get(r, "region")?,
+            checklists: get(r, "checklists")?,
+            assessed: get(r, "assessed")?,
+            negative: get(r, "negative")?,
+            access_answered: get(r, "access_answered")?,
+            restricted: get(r, "restricted")?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 pub(super) fn finding_rows(
@@ -102,14 +103,20 @@ pub(super) fn critical_findings(
     limit: u32,
 ) -> Result<Vec<CriticalFinding>, StoreError> {
     let (filter_sql, values) = where_clause(
-        &["s.review_status != 'rejected'"],
+        &[],
         &[
-            ("c.region = ?", filter.region.as_deref()),
-            ("c.form_id = ?", filter.form.as_deref()),
-            ("c.observed_at >= ?", filter.from_hour.as_deref()),
-            ("c.observed_at < ?", filter.to_hour.as_deref()),
+            // Rejected checklists' findings are left out.
+            (
+                "s.review_status != ?",
+                Some(ReviewStatus::Rejected.as_str().to_owned()),
+            ),
+            ("c.region = ?", filter.region.clone()),
+            ("c.form_id = ?", filter.form.clone()),
+            ("c.observed_at >= ?", filter.from_hour.map(time_text)),
+            ("c.observed_at < ?", filter.to_hour.map(time_text)),
         ],
     );
+
     let mut stmt = c.prepare_cached(&format!(
         "SELECT c.submission_id, c.form_id, c.question_id, s.station_code, c.region,
                 c.observed_at, a.name
@@ -120,49 +127,40 @@ pub(super) fn critical_findings(
          ORDER BY c.observed_at DESC
          LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+    collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(CriticalFinding {
-            submission_id: r.get(0)?,
-            form_id: r.get(1)?,
-            question_id: r.get(2)?,
-            station: r.get(3)?,
-            region: r.get(4)?,
-            observed_at: r.get(5)?,
-            observer_name: r.get(6)?,
+            submission_id: parsed(r, "submission_id", SubmissionId::parse)?,
+            form_id: parsed(r, "form_id", FormId::parse)?,
+            question_id: get(r, "question_id")?,
+            station: parsed(r, "station_code", StationCode::parse)?,
+            region: get(r, "region")?,
+            observed_at: time(r, "observed_at")?,
+            observer_name: get(r, "name")?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Which stations a stage is observed at: polling stations for the polling-day stages,
-/// higher commissions for tabulation.
-fn observed_levels(stage: Stage) -> &'static [&'static str] {
-    match stage {
-        Stage::Opening | Stage::Voting | Stage::Counting => &["pec"],
-        Stage::Tabulation => &["tec", "dec"],
-        Stage::Incident => &[],
-    }
+    })
 }
 
 pub(super) fn coverage(
     c: &Connection,
     filter: &ReportFilter,
-) -> Result<Vec<CoverageRow>, StoreError> {
+) -> Result<CoverageCounts, StoreError> {
     let mut stmt = c.prepare_cached(
-        "SELECT region, level, count(*) FROM stations
+        "SELECT region, level, count(*) AS stations FROM stations
          WHERE ?1 IS NULL OR region = ?1 GROUP BY region, level",
     )?;
-    let totals: Vec<(String, String, u64)> = stmt
-        .query_map([filter.region.as_deref()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let stations = collect(stmt.query([filter.region.as_deref()])?, |r| {
+        Ok(StationCount {
+            region: get(r, "region")?,
+            level: parsed(r, "level", StationLevel::parse)?,
+            stations: get(r, "stations")?,
+        })
+    })?;
     let (filter_sql, values) = where_clause(
         &["checklists > 0"],
         &[
-            ("form_id = ?", filter.form.as_deref()),
-            ("hour >= ?", filter.from_hour.as_deref()),
-            ("hour < ?", filter.to_hour.as_deref()),
+            ("form_id = ?", filter.form.clone()),
+            ("hour >= ?", filter.from_hour.map(hour_text)),
+            ("hour < ?", filter.to_hour.map(hour_text)),
         ],
     );
     // Stations visited per form first, grouped in primary-key order (no sort), then joined
@@ -170,7 +168,8 @@ pub(super) fn coverage(
     // one stage at the same station still count it once.
     let region_param = values.len() + 1;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT st.region, v.stage, st.level, count(DISTINCT v.station_code)
+        "SELECT st.region AS region, v.stage AS stage, st.level AS level,
+                count(DISTINCT v.station_code) AS visited
          FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
                {filter_sql} GROUP BY station_code, form_id) v
          JOIN stations st ON st.code = v.station_code
@@ -179,44 +178,15 @@ pub(super) fn coverage(
     ))?;
     let mut values: Vec<Option<String>> = values.into_iter().map(Some).collect();
     values.push(filter.region.clone());
-    let visited: Vec<(String, String, String, u64)> = stmt
-        .query_map(rusqlite::params_from_iter(&values), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut regions: Vec<&str> = totals.iter().map(|(r, _, _)| r.as_str()).collect();
-    regions.sort_unstable();
-    regions.dedup();
-    let mut rows = Vec::new();
-    for region in regions {
-        for stage in [
-            Stage::Opening,
-            Stage::Voting,
-            Stage::Counting,
-            Stage::Tabulation,
-        ] {
-            let levels = observed_levels(stage);
-            let stations = totals
-                .iter()
-                .filter(|(r, l, _)| r == region && levels.contains(&l.as_str()))
-                .map(|(_, _, n)| n)
-                .sum();
-            let seen = visited
-                .iter()
-                .filter(|(r, s, l, _)| {
-                    r == region && s == stage.as_str() && levels.contains(&l.as_str())
-                })
-                .map(|(_, _, _, n)| n)
-                .sum();
-            rows.push(CoverageRow {
-                region: region.to_owned(),
-                stage,
-                visited: seen,
-                stations,
-            });
-        }
-    }
-    Ok(rows)
+    let visits = collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
+        Ok(VisitCount {
+            region: get(r, "region")?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            level: parsed(r, "level", StationLevel::parse)?,
+            visited: get(r, "visited")?,
+        })
+    })?;
+    Ok(CoverageCounts { stations, visits })
 }
 
 /// Never-heard-from teams come first: SQLite sorts NULL before any time, and the order
@@ -242,15 +212,15 @@ pub(super) fn silent_observers(
          ORDER BY last_received_at
          LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![before, region], |r| {
+    let silent = collect(stmt.query(params![before, region])?, |r| {
         Ok(SilentObserver {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            region: r.get(2)?,
-            last_received_at: r.get(3)?,
+            id: get(r, "id")?,
+            name: get(r, "name")?,
+            region: get(r, "region")?,
+            last_received_at: optional_time(r, "last_received_at")?,
         })
     })?;
-    Ok((rows.collect::<Result<_, _>>()?, total))
+    Ok((silent, total))
 }
 
 /// Arrivals per hour of receipt and stage; the time window here is the hour of receipt.
@@ -260,17 +230,16 @@ pub(super) fn arrivals(
 ) -> Result<Vec<ArrivalRow>, StoreError> {
     let (filter_sql, values) = tally_where(filter);
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT hour, stage, sum(checklists) FROM tally_arrivals {filter_sql}
+        "SELECT hour, stage, sum(checklists) AS checklists FROM tally_arrivals {filter_sql}
          GROUP BY hour, stage ORDER BY hour, stage"
     ))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+    collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(ArrivalRow {
-            hour: r.get(0)?,
-            stage: stage(&r.get::<_, String>(1)?),
-            checklists: r.get(2)?,
+            hour: parse_hour(&get::<String>(r, "hour")?)?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            checklists: get(r, "checklists")?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 pub(super) fn reviews_of(c: &Connection, id: &str) -> Result<Vec<ReviewRecord>, StoreError> {
@@ -278,43 +247,38 @@ pub(super) fn reviews_of(c: &Connection, id: &str) -> Result<Vec<ReviewRecord>, 
         "SELECT r.status, r.comment, a.name, r.revision, r.created_at FROM reviews r
          JOIN accounts a ON a.id = r.reviewer_id WHERE r.submission_id = ?1 ORDER BY r.id",
     )?;
-    let rows = stmt.query_map([id], |r| {
+    collect(stmt.query([id])?, |r| {
         Ok(ReviewRecord {
-            status: ReviewStatus::parse(&r.get::<_, String>(0)?).unwrap_or(ReviewStatus::None),
-            comment: r.get(1)?,
-            reviewer: r.get(2)?,
-            revision: r.get(3)?,
-            at: r.get(4)?,
+            status: parsed(r, "status", known(ReviewStatus::parse))?,
+            comment: get(r, "comment")?,
+            reviewer: get(r, "name")?,
+            revision: get(r, "revision")?,
+            at: time(r, "created_at")?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
-/// Records a review; a checklist that becomes rejected leaves the tallies, one that stops
-/// being rejected comes back.
+/// Records a review, and changes the totals as the rules say (a checklist that becomes
+/// rejected leaves them, one that stops being rejected comes back).
 pub(super) fn review(
     tx: &Connection,
     review: &NewReview,
 ) -> Result<Option<Vec<ReviewRecord>>, StoreError> {
     let id = review.submission_id.to_string();
-    let current: Option<(u32, String)> = tx
+    let revision: Option<u32> = tx
         .query_row(
-            "SELECT revision, review_status FROM submissions WHERE id = ?1",
+            "SELECT revision FROM submissions WHERE id = ?1",
             [&id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()?;
-    let Some((revision, old_status)) = current else {
+    let Some(revision) = revision else {
         return Ok(None);
     };
-    let was_rejected = old_status == ReviewStatus::Rejected.as_str();
-    let is_rejected = review.status == ReviewStatus::Rejected;
-    if was_rejected != is_rejected
-        && let Some((counted, _)) = Counted::load(tx, &id)?
-    {
-        let mut deltas = TallyDeltas::default();
-        deltas.count(&counted, if is_rejected { -1 } else { 1 });
-        deltas.flush(tx)?;
+    if let Some((counted, before)) = load_counted(tx, &id)? {
+        let mut deltas = TallyDelta::default();
+        deltas.reviewed(&counted, before, review.status);
+        write_deltas(tx, &deltas)?;
     }
     tx.execute(
         "UPDATE submissions SET review_status = ?2, reviewed_revision = ?3 WHERE id = ?1",
@@ -330,7 +294,7 @@ pub(super) fn review(
             review.status.as_str(),
             review.comment,
             review.reviewer_id,
-            now_text(chrono::Utc::now()),
+            time_text(chrono::Utc::now()),
             seq
         ],
     )?;
@@ -349,20 +313,16 @@ pub(super) fn feedback_since(
          JOIN accounts a ON a.id = r.reviewer_id
          WHERE r.seq > ?1 AND s.observer_id = ?2 ORDER BY r.seq",
     )?;
-    let mut rows = stmt.query(params![since, observer_id])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        out.push(Feedback {
-            submission_id: eom_shared::SubmissionId::parse(&id).map_err(StoreError::Database)?,
-            revision: r.get(1)?,
-            status: ReviewStatus::parse(&r.get::<_, String>(2)?).unwrap_or(ReviewStatus::None),
-            comment: r.get(3)?,
-            reviewer: r.get(4)?,
-            at: parse_time(&r.get::<_, String>(5)?),
-        });
-    }
-    Ok(out)
+    collect(stmt.query(params![since, observer_id])?, |r| {
+        Ok(Feedback {
+            submission_id: parsed(r, "submission_id", SubmissionId::parse)?,
+            revision: get(r, "revision")?,
+            status: parsed(r, "status", known(ReviewStatus::parse))?,
+            comment: get(r, "comment")?,
+            reviewer: get(r, "name")?,
+            at: time(r, "created_at")?,
+        })
+    })
 }
 
 /// `WHERE` clauses over `submissions s` for a [`SubmissionFilter`].
@@ -370,13 +330,16 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
     where_clause(
         &[],
         &[
-            ("s.form_id = ?", filter.form.as_deref()),
-            ("s.station_code = ?", filter.station.as_deref()),
-            ("s.region = ?", filter.region.as_deref()),
-            ("s.observer_id = ?", filter.observer.as_deref()),
-            ("s.review_status = ?", filter.review.map(|r| r.as_str())),
-            ("s.observed_hour >= ?", filter.from_hour.as_deref()),
-            ("s.observed_hour < ?", filter.to_hour.as_deref()),
+            ("s.form_id = ?", filter.form.clone()),
+            ("s.station_code = ?", filter.station.clone()),
+            ("s.region = ?", filter.region.clone()),
+            ("s.observer_id = ?", filter.observer.clone()),
+            (
+                "s.review_status = ?",
+                filter.review.map(|r| r.as_str().to_owned()),
+            ),
+            ("s.observed_hour >= ?", filter.from_hour.map(hour_text)),
+            ("s.observed_hour < ?", filter.to_hour.map(hour_text)),
         ],
     )
 }
@@ -399,13 +362,10 @@ pub(super) fn export(
     let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
     let mut rows = stmt.query(params.as_slice())?;
     while let Some(row) = rows.next()? {
-        let summary = summary_from_row(row)?;
-        let answers = serde_json::from_str(&row.get::<_, String>("answers")?)
-            .map_err(|e| StoreError::Database(format!("stored answers unreadable: {e}")))?;
         let keep_going = sink(ExportRow {
-            summary,
-            answers,
-            notes: row.get("notes")?,
+            summary: summary_from_row(row)?,
+            answers: json(row, "answers")?,
+            notes: get(row, "notes")?,
         });
         if !keep_going {
             break;

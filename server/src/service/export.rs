@@ -1,0 +1,129 @@
+//! Exports of checklists, streamed: a reader on the blocking pool writes the file in chunks
+//! to a bounded channel, so memory stays flat however many checklists there are and a slow
+//! client slows the reader down.
+
+use std::io::{self, Write};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::{Service, ServiceError};
+use crate::reports::export::{ExportFormat, Exporter};
+use crate::store::SubmissionFilter;
+
+/// Bytes gathered before a chunk goes to the client.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight between the database reader and the client.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// A file being written: its name and type, and its bytes as they come. An error in the
+/// stream means the file is incomplete (the client sees a failed download, not a short file).
+pub struct Download {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub chunks: mpsc::Receiver<io::Result<Bytes>>,
+}
+
+/// A `Write` that hands full chunks to the stream.
+struct ChannelWriter {
+    buffer: Vec<u8>,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buffer));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+impl Service {
+    /// Starts exporting the latest revision of each checklist matching `filter`.
+    pub async fn export(
+        &self,
+        format: ExportFormat,
+        filter: SubmissionFilter,
+    ) -> Result<Download, ServiceError> {
+        let form = match (&filter.form, format.needs_form()) {
+            (Some(id), _) => {
+                let forms = self.store_call(|s| Ok(s.latest_forms()?)).await?;
+                let form = forms.into_iter().find(|f| f.id.as_str() == id);
+                if form.is_none() && format.needs_form() {
+                    return Err(ServiceError::invalid(
+                        format!("there is no form '{id}'"),
+                        "use one of the form ids from GET /api/v1/reports/summary",
+                    ));
+                }
+                form
+            }
+            (None, true) => {
+                return Err(ServiceError::invalid(
+                    "CSV and XLSX exports have one column per question, so they need a form",
+                    "add form=opening, voting, counting, tabulation or incident; or use format=jsonl for all forms",
+                ));
+            }
+            (None, false) => None,
+        };
+        let file_name = format!(
+            "eom-{}.{}",
+            filter.form.as_deref().unwrap_or("all"),
+            format.extension()
+        );
+        let (tx, chunks) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let errors = tx.clone();
+            let writer = ChannelWriter {
+                buffer: Vec::with_capacity(CHUNK),
+                tx,
+            };
+            let result = (|| -> io::Result<()> {
+                let mut exporter = Exporter::start(format, form, writer)?;
+                let mut failure = None;
+                store
+                    .export(&filter, &mut |row| match exporter.write(&row) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failure = Some(e);
+                            false
+                        }
+                    })
+                    .map_err(io::Error::other)?;
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                exporter.finish()
+            })();
+            if let Err(e) = result
+                && e.kind() != io::ErrorKind::BrokenPipe
+            {
+                tracing::error!(error = %e, "export failed");
+                let _ = errors.blocking_send(Err(e));
+            }
+        });
+        Ok(Download {
+            file_name,
+            content_type: format.content_type(),
+            chunks,
+        })
+    }
+}

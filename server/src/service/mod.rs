@@ -1,0 +1,95 @@
+//! The service layer: what the server does, for the JSON API and the dashboard alike.
+//!
+//! Handlers in `api` and `web` parse the request, call one function here, and present the
+//! result; neither imports the other, and both get the same figures, the same checks and the
+//! same errors. Storage work runs on the blocking thread pool through [`Service::store_call`].
+
+pub mod accounts;
+pub mod export;
+pub mod reports;
+pub mod submissions;
+pub mod sync;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::ingest::FormCache;
+use crate::ingest::writer::{GroupCommitter, WriterConfig};
+use crate::store::{Store, StoreError};
+
+/// Everything a request can reach; cheap to clone (the axum state).
+#[derive(Clone)]
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub forms: Arc<FormCache>,
+    pub writer: Arc<GroupCommitter>,
+    /// The mission's time zone, sent to laptops with the forms.
+    pub time_zone: Option<Arc<str>>,
+}
+
+/// Why a service call did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request itself is wrong; `hint` says what to do instead.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// The write queue is full or a commit is slow: the client retries later.
+    #[error("the server is busy")]
+    Overloaded { retry_after_secs: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A storage task or the writer thread ended without an answer.
+    #[error("a storage task stopped: {0}")]
+    Stopped(String),
+}
+
+impl ServiceError {
+    pub fn invalid(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ServiceError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ServiceError::Stopped(e.to_string())
+    }
+}
+
+impl Service {
+    /// A service with the default write queue.
+    pub fn new(store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        Self::with_writer(store, WriterConfig::default())
+    }
+
+    pub fn with_writer(store: Arc<dyn Store>, writer: WriterConfig) -> anyhow::Result<Self> {
+        let committer = GroupCommitter::start(store.clone(), writer)
+            .context("could not start the writer thread")?;
+        Ok(Self {
+            store,
+            forms: Arc::new(FormCache::default()),
+            writer: Arc::new(committer),
+            time_zone: None,
+        })
+    }
+
+    /// Runs blocking storage work off the async workers.
+    pub async fn store_call<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        F: FnOnce(&dyn Store) -> Result<T, ServiceError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref())).await?
+    }
+}

@@ -1,0 +1,136 @@
+//! The reports coordinators read: the same figures for the API, the dashboard and exports.
+
+use chrono::{Duration, Utc};
+use serde::Serialize;
+
+use super::{Service, ServiceError};
+use crate::reports::figures::{
+    self, AccessFigure, AssessmentReport, CoverageReport, FindingsReport, TimelineHour,
+};
+use crate::reports::{self, Summary, timefmt};
+use crate::store::ReportFilter;
+
+/// Most silent teams listed (the total is always given).
+const SILENT_LIMIT: u32 = 200;
+/// An observer counts as silent after this long without a checklist, unless asked otherwise.
+pub const DEFAULT_SILENT_MINUTES: u32 = 90;
+
+/// The filter a report was computed with, echoed so an export or quote says what it covers.
+#[derive(Debug, Serialize)]
+pub struct FilterEcho {
+    pub region: Option<String>,
+    pub form: Option<String>,
+    pub from_hour: Option<String>,
+    pub to_hour: Option<String>,
+}
+
+impl From<&ReportFilter> for FilterEcho {
+    fn from(f: &ReportFilter) -> Self {
+        Self {
+            region: f.region.clone(),
+            form: f.form.clone(),
+            from_hour: f.from_hour.map(timefmt::hour),
+            to_hour: f.to_hour.map(timefmt::hour),
+        }
+    }
+}
+
+/// A report with the filter it was computed with.
+#[derive(Debug, Serialize)]
+pub struct Filtered<T> {
+    pub filter: FilterEcho,
+    #[serde(flatten)]
+    pub report: T,
+}
+
+impl<T> Filtered<T> {
+    pub fn new(filter: &ReportFilter, report: T) -> Self {
+        Self {
+            filter: filter.into(),
+            report,
+        }
+    }
+}
+
+impl Service {
+    /// Per form: checklists and negative overall assessments.
+    pub async fn summary(&self) -> Result<Summary, ServiceError> {
+        let tallies = self.store_call(|s| Ok(s.form_tallies()?)).await?;
+        Ok(reports::summary(&tallies))
+    }
+
+    /// Negative assessments and observer access, from one read of the running totals.
+    pub async fn assessment_and_access(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<(AssessmentReport, Vec<AccessFigure>), ServiceError> {
+        let f = filter.clone();
+        let rows = self.store_call(move |s| Ok(s.assessment_rows(&f)?)).await?;
+        Ok((figures::assessments(&rows), figures::access(&rows)))
+    }
+
+    /// Per question with a concern, and the newest critical findings.
+    pub async fn findings(
+        &self,
+        filter: &ReportFilter,
+        critical_limit: u32,
+    ) -> Result<FindingsReport, ServiceError> {
+        let f = filter.clone();
+        let (rows, forms, critical) = self
+            .store_call(move |s| {
+                Ok((
+                    s.finding_rows(&f)?,
+                    s.latest_forms()?,
+                    s.critical_findings(&f, critical_limit)?,
+                ))
+            })
+            .await?;
+        Ok(figures::findings(&rows, &forms, critical))
+    }
+
+    /// Stations visited against the station list, and teams silent for `silent_minutes`.
+    pub async fn coverage(
+        &self,
+        filter: &ReportFilter,
+        silent_minutes: u32,
+    ) -> Result<CoverageReport, ServiceError> {
+        let f = filter.clone();
+        let before = Utc::now() - Duration::minutes(i64::from(silent_minutes));
+        let (counts, silent) = self
+            .store_call(move |s| {
+                Ok((
+                    s.coverage(&f)?,
+                    s.silent_observers(before, f.region.as_deref(), SILENT_LIMIT)?,
+                ))
+            })
+            .await?;
+        Ok(figures::coverage(&counts, silent_minutes, silent))
+    }
+
+    /// Checklists received per hour, by stage; the window selects hours of receipt.
+    pub async fn timeline(&self, filter: &ReportFilter) -> Result<Vec<TimelineHour>, ServiceError> {
+        let f = filter.clone();
+        let rows = self.store_call(move |s| Ok(s.arrivals(&f)?)).await?;
+        Ok(figures::timeline(&rows))
+    }
+
+    /// The figures as sentences ready to quote.
+    pub async fn statement(&self, filter: &ReportFilter) -> Result<Vec<String>, ServiceError> {
+        let (assessment, access) = self.assessment_and_access(filter).await?;
+        Ok(figures::statement(&assessment, &access))
+    }
+
+    /// The regions of the station list and the ids of the current forms, for filter menus.
+    pub async fn regions_and_forms(&self) -> Result<(Vec<String>, Vec<String>), ServiceError> {
+        self.store_call(|s| {
+            let regions = s.regions()?;
+            let forms = s
+                .latest_forms()?
+                .into_iter()
+                .map(|f| f.id.to_string())
+                .collect();
+            Ok((regions, forms))
+        })
+        .await
+    }
+}

@@ -1,0 +1,99 @@
+//! Checklists for coordinators: listing, one checklist in full, reviews.
+
+use eom_shared::SubmissionId;
+use eom_shared::form::Form;
+use eom_shared::sync::ReviewStatus;
+
+use super::{Service, ServiceError};
+use crate::store::{NewReview, ReviewRecord, SubmissionDetail, SubmissionFilter, SubmissionPage};
+
+/// Most checklists on one page of a listing.
+pub const MAX_PER_PAGE: u32 = 500;
+
+impl Service {
+    /// Latest revisions, newest first, filtered; `page` counts from 1.
+    pub async fn list_submissions(
+        &self,
+        filter: SubmissionFilter,
+        page: u32,
+        per_page: u32,
+    ) -> Result<SubmissionPage, ServiceError> {
+        if page == 0 {
+            return Err(ServiceError::invalid(
+                "page numbers start at 1",
+                "use page=1 for the first page",
+            ));
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(ServiceError::invalid(
+                format!("per_page must be between 1 and {MAX_PER_PAGE}"),
+                "leave it out for the default",
+            ));
+        }
+        self.store_call(move |s| Ok(s.list_submissions(&filter, page, per_page)?))
+            .await
+    }
+
+    /// Every revision of one checklist, its conflicts and reviews.
+    pub async fn submission(&self, id: SubmissionId) -> Result<SubmissionDetail, ServiceError> {
+        self.store_call(move |s| Ok(s.submission(id)?))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no checklist with id {id}")))
+    }
+
+    /// One checklist and the form of its latest revision (for labels), if still known.
+    pub async fn submission_with_form(
+        &self,
+        id: SubmissionId,
+    ) -> Result<(SubmissionDetail, Option<Form>), ServiceError> {
+        let detail = self.submission(id).await?;
+        let (form_id, version) = detail
+            .revisions
+            .last()
+            .map_or((detail.summary.form_id.clone(), 0), |r| {
+                (r.form_id.clone(), r.form_version)
+            });
+        let form = self
+            .store_call(move |s| {
+                Ok(match s.form(&form_id, version)? {
+                    Some(f) => Some(f),
+                    None => s.latest_forms()?.into_iter().find(|f| f.id == form_id),
+                })
+            })
+            .await?;
+        Ok((detail, form))
+    }
+
+    /// Checks a review and records it: a flag or a rejection needs a comment, which the
+    /// observer will see.
+    pub async fn review(
+        &self,
+        reviewer_id: String,
+        id: SubmissionId,
+        status: &str,
+        comment: &str,
+    ) -> Result<Vec<ReviewRecord>, ServiceError> {
+        let status = ReviewStatus::parse(status.trim()).ok_or_else(|| {
+            ServiceError::invalid(
+                format!("'{status}' is not a review status"),
+                "use verified, flagged, rejected, or none to withdraw a review",
+            )
+        })?;
+        let comment = comment.trim().to_owned();
+        if matches!(status, ReviewStatus::Flagged | ReviewStatus::Rejected) && comment.is_empty() {
+            return Err(ServiceError::invalid(
+                format!("a checklist marked {} needs a comment", status.as_str()),
+                "say what the observer should check or why it is left out; they will see it",
+            ));
+        }
+        let review = NewReview {
+            submission_id: id,
+            status,
+            comment,
+            reviewer_id,
+        };
+        self.store_call(move |s| Ok(s.review(review)?))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no checklist with id {id}")))
+    }
+}
