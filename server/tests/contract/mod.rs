@@ -1,0 +1,922 @@
+//! The store contract: what every backend must do, checked through the [`Store`] trait only.
+//!
+//! Each check takes a fresh, empty store. `store_contract.rs` runs every check against every
+//! backend, so a backend that differs from the others in any outcome, cursor, figure, review
+//! or export fails here, not in a mission's statement.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use eom_server::ingest::checked_item;
+use eom_server::rules::{Verdict, contribution};
+use eom_server::store::{
+    Account, ExportRow, IngestBatch, IngestDecision, IngestItem, NewAccount, NewReview,
+    ReportFilter, Role, Store, SubmissionFilter,
+};
+use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
+use eom_shared::sync::ReviewStatus;
+use eom_shared::{FormId, Stage, Station, StationCode, StationLevel};
+use serde_json::{Map, Value, json};
+
+/// Accounts and the station list every check starts from.
+pub struct World {
+    pub observer: Account,
+    pub other: Account,
+    pub coordinator: Account,
+}
+
+pub fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 19, hour, minute, 0)
+        .single()
+        .expect("time")
+}
+
+fn station(code: &str, region: &str, level: StationLevel) -> Station {
+    Station {
+        code: StationCode::parse(code).expect("code"),
+        name: format!("Station {code}"),
+        region: region.into(),
+        district: "D1".into(),
+        level,
+        registered_voters: None,
+    }
+}
+
+pub fn stations() -> Vec<Station> {
+    vec![
+        station("PEC-1", "North", StationLevel::Pec),
+        station("PEC-2", "North", StationLevel::Pec),
+        station("PEC-3", "South", StationLevel::Pec),
+        station("TEC-N", "North", StationLevel::Tec),
+    ]
+}
+
+fn account(name: &str, role: Role, token_hash: &str) -> NewAccount {
+    NewAccount {
+        name: name.into(),
+        role,
+        region: Some("North".into()),
+        token_hash: token_hash.into(),
+    }
+}
+
+impl World {
+    pub fn new(store: &dyn Store) -> Self {
+        let forms = eom_shared::default_forms::default_forms().expect("default forms");
+        assert_eq!(store.install_forms(&forms).expect("forms"), forms.len());
+        store.import_stations(&stations()).expect("stations");
+        let mut made = store
+            .create_accounts(vec![
+                account("Team 1", Role::Observer, "hash-1"),
+                account("Team 2", Role::Observer, "hash-2"),
+                account("Core", Role::Coordinator, "hash-c"),
+            ])
+            .expect("accounts");
+        let coordinator = made.pop().expect("coordinator");
+        let other = made.pop().expect("other");
+        let observer = made.pop().expect("observer");
+        Self {
+            observer,
+            other,
+            coordinator,
+        }
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().expect("object")
+}
+
+/// A voting checklist at `station`, observed at `observed`.
+pub fn voting(station: &str, overall: &str, observed: DateTime<Utc>) -> SubmissionContent {
+    SubmissionContent {
+        form_id: FormId::parse("voting").expect("id"),
+        form_version: 1,
+        station: StationCode::parse(station).expect("code"),
+        observed_at: observed,
+        answers: object(json!({
+            "arrival_time": "09:30",
+            "observers_unrestricted": true,
+            "overcrowded": false, "unauthorized_present": false, "police_inside": false,
+            "identity_checked": true, "voters_signed": true, "ballots_stamped": true,
+            "booths_used": true, "group_voting": false, "ballots_photographed": false,
+            "box_stuffing": false, "multiple_voting": false, "identical_signatures": false,
+            "pressure_on_voters": false, "vote_buying": false, "voters_turned_away": false,
+            "campaign_material": false, "mobile_box_procedure": "not_observed",
+            "boxes_intact": true, "accessible": true, "complaints_filed": false,
+            "overall": overall
+        })),
+        notes: String::new(),
+    }
+}
+
+/// A voting checklist that saw ballot box stuffing (critical) with observers restricted.
+pub fn stuffing(station: &str, observed: DateTime<Utc>) -> SubmissionContent {
+    let mut c = voting(station, "very_bad", observed);
+    c.answers.insert("box_stuffing".into(), json!(true));
+    c.answers
+        .insert("observers_unrestricted".into(), json!(false));
+    c.answers
+        .insert("access_restriction".into(), json!(["kept_far"]));
+    c
+}
+
+pub fn item(
+    store: &dyn Store,
+    id: SubmissionId,
+    revision: u32,
+    c: SubmissionContent,
+) -> IngestItem {
+    let form = store
+        .form(&c.form_id, c.form_version)
+        .expect("form read")
+        .expect("form known");
+    let payload = SubmissionPayload {
+        id,
+        revision,
+        content_hash: c.content_hash(),
+        content: c,
+    };
+    match checked_item(&form, payload) {
+        Ok(item) => item,
+        Err(issues) => panic!("test checklist invalid: {issues:?}"),
+    }
+}
+
+/// Stores one batch from `observer` and returns the verdicts (or unknown station).
+pub fn push(
+    store: &dyn Store,
+    observer: &Account,
+    received: DateTime<Utc>,
+    items: Vec<IngestItem>,
+) -> Vec<IngestDecision> {
+    let batches = [IngestBatch {
+        observer_id: observer.id.clone(),
+        items,
+    }];
+    let mut decided = store.ingest(received, &batches).expect("ingest");
+    assert_eq!(decided.len(), 1);
+    decided.pop().expect("one batch")
+}
+
+fn stored(v: Verdict) -> IngestDecision {
+    IngestDecision::Stored(v)
+}
+
+fn new_id() -> SubmissionId {
+    SubmissionId(uuid::Uuid::now_v7())
+}
+
+/// Every figure a report reads, in a comparable form.
+#[derive(Debug, PartialEq)]
+pub struct Figures {
+    tallies: Vec<(String, u64, u64, u64)>,
+    assessments: Vec<(String, Stage, String, u64, u64, u64, u64, u64)>,
+    findings: Vec<(String, String, u64, u64)>,
+    critical: Vec<(SubmissionId, String)>,
+    coverage: Vec<(String, Stage, StationLevel, u64)>,
+    arrivals: Vec<(DateTime<Utc>, Stage, u64)>,
+}
+
+pub fn figures(store: &dyn Store, filter: &ReportFilter) -> Figures {
+    let mut tallies: Vec<_> = store
+        .form_tallies()
+        .expect("tallies")
+        .into_iter()
+        .map(|t| (t.form_id.to_string(), t.checklists, t.assessed, t.negative))
+        .collect();
+    tallies.sort();
+    let mut assessments: Vec<_> = store
+        .assessment_rows(filter)
+        .expect("assessments")
+        .into_iter()
+        .map(|r| {
+            (
+                r.form_id,
+                r.stage,
+                r.region,
+                r.checklists,
+                r.assessed,
+                r.negative,
+                r.access_answered,
+                r.restricted,
+            )
+        })
+        .filter(|r| r.3 > 0 || r.6 > 0)
+        .collect();
+    assessments.sort();
+    let mut findings: Vec<_> = store
+        .finding_rows(filter)
+        .expect("findings")
+        .into_iter()
+        .map(|r| (r.form_id, r.question_id, r.answered, r.concern))
+        .filter(|r| r.2 > 0)
+        .collect();
+    findings.sort();
+    let mut critical: Vec<_> = store
+        .critical_findings(filter, 1000)
+        .expect("critical")
+        .into_iter()
+        .map(|c| (c.submission_id, c.question_id))
+        .collect();
+    critical.sort();
+    let mut coverage: Vec<_> = store
+        .coverage(filter)
+        .expect("coverage")
+        .visits
+        .into_iter()
+        .map(|v| (v.region, v.stage, v.level, v.visited))
+        .filter(|v| v.3 > 0)
+        .collect();
+    coverage.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    let arrivals = store
+        .arrivals(filter)
+        .expect("arrivals")
+        .into_iter()
+        .map(|a| (a.hour, a.stage, a.checklists))
+        .collect();
+    Figures {
+        tallies,
+        assessments,
+        findings,
+        critical,
+        coverage,
+        arrivals,
+    }
+}
+
+fn tally(store: &dyn Store, form: &str) -> (u64, u64, u64) {
+    store
+        .form_tallies()
+        .expect("tallies")
+        .into_iter()
+        .find(|t| t.form_id.as_str() == form)
+        .map(|t| (t.checklists, t.assessed, t.negative))
+        .expect("form listed")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+
+/// accepted, duplicate, conflict (other content, other owner), stale, unknown station.
+pub fn ingest_outcomes(store: &dyn Store) {
+    let w = World::new(store);
+    let id = new_id();
+    let first = voting("PEC-1", "good", at(9, 30));
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![item(store, id, 1, first.clone())],
+    );
+    assert_eq!(decided, [stored(Verdict::Accept)]);
+
+    // The same revision again: a retry.
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 1),
+        vec![item(store, id, 1, first.clone())],
+    );
+    assert_eq!(decided, [stored(Verdict::Duplicate)]);
+
+    // Other content under a stored revision: kept aside, nothing overwritten.
+    let other_content = voting("PEC-1", "bad", at(9, 30));
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 2),
+        vec![item(store, id, 1, other_content)],
+    );
+    assert_eq!(decided, [stored(Verdict::Conflict)]);
+
+    // Revision 3, then revision 2 arriving late.
+    let third = voting("PEC-1", "very_bad", at(9, 45));
+    let second = voting("PEC-1", "bad", at(9, 40));
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 3),
+        vec![item(store, id, 3, third), item(store, id, 2, second)],
+    );
+    assert_eq!(decided, [stored(Verdict::Accept), stored(Verdict::Stale)]);
+
+    // Another observer using the same id: a conflict, never an overwrite.
+    let theirs = voting("PEC-2", "good", at(9, 50));
+    let decided = push(store, &w.other, at(10, 4), vec![item(store, id, 4, theirs)]);
+    assert_eq!(decided, [stored(Verdict::Conflict)]);
+
+    // A station not on the list.
+    let nowhere = voting("PEC-99", "good", at(9, 50));
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 5),
+        vec![item(store, new_id(), 1, nowhere)],
+    );
+    assert_eq!(decided, [IngestDecision::UnknownStation]);
+
+    let detail = store.submission(id).expect("read").expect("stored");
+    assert_eq!(
+        detail.summary.revision, 3,
+        "the newest revision stays current"
+    );
+    assert_eq!(detail.summary.observer_id, w.observer.id);
+    assert_eq!(detail.summary.received_at, at(10, 3));
+    assert_eq!(detail.summary.observed_at, at(9, 45));
+    assert_eq!(detail.summary.stage, Stage::Voting);
+    assert_eq!(
+        detail
+            .revisions
+            .iter()
+            .map(|r| r.revision)
+            .collect::<Vec<_>>(),
+        [1, 2, 3],
+        "every revision is kept, oldest first"
+    );
+    assert_eq!(detail.revisions[0].content(), first);
+    assert_eq!(detail.revisions[0].content_hash, first.content_hash());
+    assert_eq!(detail.conflicts.len(), 2);
+    // One checklist counted once, at its latest revision.
+    assert_eq!(tally(store, "voting"), (1, 1, 1));
+}
+
+/// Several requests in one transaction: decisions per batch, per item, in order; the same
+/// checklist twice in one group is stored once.
+pub fn group_commit_decides_each_batch_in_order(store: &dyn Store) {
+    let w = World::new(store);
+    let id = new_id();
+    let c = voting("PEC-1", "good", at(9, 0));
+    let batches = [
+        IngestBatch {
+            observer_id: w.observer.id.clone(),
+            items: vec![item(store, id, 1, c.clone())],
+        },
+        IngestBatch {
+            observer_id: w.other.id.clone(),
+            items: vec![
+                item(store, new_id(), 1, voting("PEC-3", "bad", at(9, 5))),
+                item(store, id, 1, c.clone()),
+            ],
+        },
+        IngestBatch {
+            observer_id: w.observer.id.clone(),
+            items: vec![item(store, id, 1, c)],
+        },
+    ];
+    let decided = store.ingest(at(10, 0), &batches).expect("ingest");
+    assert_eq!(
+        decided,
+        [
+            vec![stored(Verdict::Accept)],
+            vec![stored(Verdict::Accept), stored(Verdict::Conflict)],
+            vec![stored(Verdict::Duplicate)],
+        ]
+    );
+    assert_eq!(tally(store, "voting"), (2, 2, 1));
+    let page = store
+        .list_submissions(&SubmissionFilter::default(), 1, 50)
+        .expect("list");
+    assert_eq!(page.total, 2);
+}
+
+/// Pull cursors: everything at first, nothing new after, then only what changed; reviews
+/// reach only the checklist's own observer.
+pub fn pull_cursors(store: &dyn Store) {
+    let w = World::new(store);
+    let first = store.catalog_changes(0, &w.observer.id).expect("pull");
+    assert_eq!(first.forms.len(), 5);
+    assert_eq!(first.stations.len(), 4);
+    assert!(first.feedback.is_empty());
+    let again = store
+        .catalog_changes(first.cursor, &w.observer.id)
+        .expect("pull");
+    assert!(again.forms.is_empty() && again.stations.is_empty() && again.feedback.is_empty());
+    assert_eq!(again.cursor, first.cursor);
+
+    // An unchanged import changes nothing; one changed station moves the cursor.
+    let summary = store.import_stations(&stations()).expect("import");
+    assert_eq!(
+        (summary.added, summary.updated, summary.unchanged),
+        (0, 0, 4)
+    );
+    let mut changed = stations();
+    changed[1].name = "School 2 (new building)".into();
+    let summary = store.import_stations(&changed).expect("import");
+    assert_eq!(
+        (summary.added, summary.updated, summary.unchanged),
+        (0, 1, 3)
+    );
+    let after = store
+        .catalog_changes(first.cursor, &w.observer.id)
+        .expect("pull");
+    assert!(after.cursor > first.cursor);
+    assert_eq!(after.stations.len(), 1);
+    assert_eq!(after.stations[0].name, "School 2 (new building)");
+
+    // A review goes to the checklist's observer only.
+    let id = new_id();
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![item(store, id, 1, voting("PEC-1", "bad", at(9, 0)))],
+    );
+    store
+        .review(NewReview {
+            submission_id: id,
+            status: ReviewStatus::Flagged,
+            comment: "check the time".into(),
+            reviewer_id: w.coordinator.id.clone(),
+        })
+        .expect("review")
+        .expect("known checklist");
+    let mine = store
+        .catalog_changes(after.cursor, &w.observer.id)
+        .expect("pull");
+    assert_eq!(mine.feedback.len(), 1);
+    assert_eq!(mine.feedback[0].submission_id, id);
+    assert_eq!(mine.feedback[0].status, ReviewStatus::Flagged);
+    assert_eq!(mine.feedback[0].reviewer, "Core");
+    assert!(mine.cursor > after.cursor);
+    let theirs = store
+        .catalog_changes(after.cursor, &w.other.id)
+        .expect("pull");
+    assert!(theirs.feedback.is_empty());
+}
+
+/// A known day: every report's figures, whole and filtered.
+pub fn reports_on_known_data(store: &dyn Store) {
+    let w = World::new(store);
+    let mut north = Vec::new();
+    for i in 0..6u32 {
+        let station = if i % 2 == 0 { "PEC-1" } else { "PEC-2" };
+        let overall = if i < 2 { "bad" } else { "good" };
+        north.push(item(
+            store,
+            new_id(),
+            1,
+            voting(station, overall, at(8 + i % 2, 30)),
+        ));
+    }
+    let stuffed = new_id();
+    let south = vec![
+        item(store, stuffed, 1, stuffing("PEC-3", at(9, 10))),
+        item(store, new_id(), 1, voting("PEC-3", "very_good", at(9, 20))),
+    ];
+    push(store, &w.observer, at(10, 5), north);
+    push(store, &w.other, at(11, 5), south);
+
+    assert_eq!(tally(store, "voting"), (8, 8, 3));
+    assert_eq!(tally(store, "opening"), (0, 0, 0));
+
+    let all = store
+        .assessment_rows(&ReportFilter::default())
+        .expect("rows");
+    let row = |region: &str| {
+        all.iter()
+            .find(|r| r.region == region && r.form_id == "voting")
+            .cloned()
+            .expect("row")
+    };
+    let n = row("North");
+    assert_eq!((n.checklists, n.assessed, n.negative), (6, 6, 2));
+    assert_eq!((n.access_answered, n.restricted), (6, 0));
+    let s = row("South");
+    assert_eq!((s.checklists, s.negative, s.restricted), (2, 1, 1));
+    assert_eq!(s.stage, Stage::Voting);
+
+    // The window selects hours of observation: from inclusive, to exclusive.
+    let morning = ReportFilter {
+        to_hour: Some(at(9, 0)),
+        ..ReportFilter::default()
+    };
+    let rows = store.assessment_rows(&morning).expect("rows");
+    assert_eq!(rows.iter().map(|r| r.checklists).sum::<u64>(), 3);
+    let south_only = ReportFilter {
+        region: Some("South".into()),
+        ..ReportFilter::default()
+    };
+    let rows = store.assessment_rows(&south_only).expect("rows");
+    assert_eq!(rows.iter().map(|r| r.checklists).sum::<u64>(), 2);
+
+    let findings = store
+        .finding_rows(&ReportFilter::default())
+        .expect("findings");
+    let stuffing_row = findings
+        .iter()
+        .find(|f| f.question_id == "box_stuffing")
+        .expect("box stuffing");
+    assert_eq!((stuffing_row.answered, stuffing_row.concern), (8, 1));
+
+    let critical = store
+        .critical_findings(&ReportFilter::default(), 10)
+        .expect("critical");
+    assert_eq!(critical.len(), 1);
+    assert_eq!(critical[0].submission_id, stuffed);
+    assert_eq!(critical[0].question_id, "box_stuffing");
+    assert_eq!(critical[0].station.as_str(), "PEC-3");
+    assert_eq!(critical[0].observed_at, at(9, 10));
+    assert_eq!(critical[0].observer_name, "Team 2");
+    assert!(
+        store
+            .critical_findings(
+                &ReportFilter {
+                    region: Some("North".into()),
+                    ..ReportFilter::default()
+                },
+                10
+            )
+            .expect("critical")
+            .is_empty()
+    );
+
+    let coverage = store.coverage(&ReportFilter::default()).expect("coverage");
+    let mut on_list: Vec<_> = coverage
+        .stations
+        .iter()
+        .map(|s| (s.region.as_str(), s.level, s.stations))
+        .collect();
+    on_list.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(
+        on_list,
+        [
+            ("North", StationLevel::Pec, 2),
+            ("North", StationLevel::Tec, 1),
+            ("South", StationLevel::Pec, 1)
+        ]
+    );
+    let visited = |region: &str| {
+        coverage
+            .visits
+            .iter()
+            .filter(|v| v.region == region && v.stage == Stage::Voting)
+            .map(|v| v.visited)
+            .sum::<u64>()
+    };
+    assert_eq!((visited("North"), visited("South")), (2, 1));
+
+    let arrivals = store.arrivals(&ReportFilter::default()).expect("arrivals");
+    assert_eq!(
+        arrivals
+            .iter()
+            .map(|a| (a.hour, a.stage, a.checklists))
+            .collect::<Vec<_>>(),
+        [(at(10, 0), Stage::Voting, 6), (at(11, 0), Stage::Voting, 2)]
+    );
+
+    // Silent teams: both delivered, so none is silent before 10:00; before noon both are.
+    let (silent, total) = store.silent_observers(at(10, 0), None, 10).expect("silent");
+    assert_eq!((silent.len(), total), (0, 0));
+    let (silent, total) = store.silent_observers(at(12, 0), None, 1).expect("silent");
+    assert_eq!(
+        (silent.len(), total),
+        (1, 2),
+        "the limit caps the list, not the total"
+    );
+    assert_eq!(
+        silent[0].last_received_at,
+        Some(at(10, 5)),
+        "the longest silent first"
+    );
+}
+
+/// A rejection takes a checklist out of every figure and its critical findings; withdrawing
+/// it brings them back; a new revision of a rejected checklist stays out.
+pub fn review_flip(store: &dyn Store) {
+    let w = World::new(store);
+    let id = new_id();
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, id, 1, stuffing("PEC-1", at(9, 0))),
+            item(store, new_id(), 1, voting("PEC-2", "good", at(9, 0))),
+        ],
+    );
+    let whole = ReportFilter::default();
+    let before = figures(store, &whole);
+    assert_eq!(tally(store, "voting"), (2, 2, 1));
+
+    let review = |status: ReviewStatus| {
+        store
+            .review(NewReview {
+                submission_id: id,
+                status,
+                comment: "seen".into(),
+                reviewer_id: w.coordinator.id.clone(),
+            })
+            .expect("review")
+            .expect("known")
+    };
+    let history = review(ReviewStatus::Rejected);
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].status, ReviewStatus::Rejected);
+    assert_eq!(tally(store, "voting"), (1, 1, 0));
+    assert!(
+        store
+            .critical_findings(&whole, 10)
+            .expect("critical")
+            .is_empty()
+    );
+    let summary = store.submission(id).expect("read").expect("stored").summary;
+    assert_eq!(summary.review_status, ReviewStatus::Rejected);
+    assert_eq!(summary.reviewed_revision, Some(1));
+
+    // Rejected twice changes nothing more.
+    review(ReviewStatus::Rejected);
+    assert_eq!(tally(store, "voting"), (1, 1, 0));
+
+    // A new revision of a rejected checklist stays out.
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 30),
+        vec![item(store, id, 2, voting("PEC-1", "bad", at(9, 5)))],
+    );
+    assert_eq!(decided, [stored(Verdict::Accept)]);
+    assert_eq!(tally(store, "voting"), (1, 1, 0));
+
+    let history = review(ReviewStatus::Verified);
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].revision, 2);
+    assert_eq!(tally(store, "voting"), (2, 2, 1));
+    // Back in, now with its second revision's answers: no critical finding any more.
+    assert!(
+        store
+            .critical_findings(&whole, 10)
+            .expect("critical")
+            .is_empty()
+    );
+    assert_ne!(figures(store, &whole), before);
+
+    // A review of nothing is refused, not invented.
+    assert!(
+        store
+            .review(NewReview {
+                submission_id: new_id(),
+                status: ReviewStatus::Verified,
+                comment: String::new(),
+                reviewer_id: w.coordinator.id.clone(),
+            })
+            .expect("review")
+            .is_none()
+    );
+}
+
+/// Counting every checklist again from its stored answers gives the running totals exactly.
+pub fn rebuild_matches_running_totals(store: &dyn Store) {
+    let w = World::new(store);
+    let edited = new_id();
+    let rejected = new_id();
+    push(
+        store,
+        &w.observer,
+        at(9, 59),
+        vec![
+            item(store, edited, 1, voting("PEC-1", "good", at(8, 10))),
+            item(store, rejected, 1, stuffing("PEC-2", at(8, 20))),
+            item(store, new_id(), 1, voting("PEC-3", "bad", at(9, 30))),
+        ],
+    );
+    push(
+        store,
+        &w.other,
+        at(11, 0),
+        vec![item(store, edited, 2, voting("PEC-1", "bad", at(8, 10)))],
+    );
+    push(
+        store,
+        &w.observer,
+        at(12, 0),
+        vec![item(
+            store,
+            edited,
+            2,
+            voting("PEC-2", "very_bad", at(10, 45)),
+        )],
+    );
+    store
+        .review(NewReview {
+            submission_id: rejected,
+            status: ReviewStatus::Rejected,
+            comment: "duplicate visit".into(),
+            reviewer_id: w.coordinator.id.clone(),
+        })
+        .expect("review");
+    let filters = [
+        ReportFilter::default(),
+        ReportFilter {
+            region: Some("North".into()),
+            from_hour: Some(at(9, 0)),
+            ..ReportFilter::default()
+        },
+    ];
+    let running: Vec<Figures> = filters.iter().map(|f| figures(store, f)).collect();
+    let counted = store.rebuild_tallies(&contribution).expect("rebuild");
+    assert_eq!(counted, 2, "the rejected checklist is not counted");
+    let recounted: Vec<Figures> = filters.iter().map(|f| figures(store, f)).collect();
+    assert_eq!(running, recounted);
+    assert_eq!(tally(store, "voting"), (2, 2, 2));
+}
+
+/// Latest revisions only, oldest first, filtered; the sink can stop early.
+pub fn export_streams_latest_revisions(store: &dyn Store) {
+    let w = World::new(store);
+    let a = new_id();
+    let b = new_id();
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![item(store, a, 1, voting("PEC-1", "good", at(9, 0)))],
+    );
+    push(
+        store,
+        &w.other,
+        at(10, 10),
+        vec![item(store, b, 1, voting("PEC-3", "bad", at(9, 0)))],
+    );
+    let mut edited = voting("PEC-1", "bad", at(9, 15));
+    edited.notes = "queue outside".into();
+    push(
+        store,
+        &w.observer,
+        at(10, 20),
+        vec![item(store, a, 2, edited)],
+    );
+
+    let mut rows: Vec<ExportRow> = Vec::new();
+    store
+        .export(&SubmissionFilter::default(), &mut |r| {
+            rows.push(r);
+            true
+        })
+        .expect("export");
+    assert_eq!(
+        rows.iter().map(|r| r.summary.id).collect::<Vec<_>>(),
+        [a, b]
+    );
+    assert_eq!(rows[0].summary.revision, 2);
+    assert_eq!(rows[0].notes, "queue outside");
+    assert_eq!(rows[0].answers["overall"], json!("bad"));
+    assert_eq!(rows[0].summary.observer_name, "Team 1");
+
+    let mut south = Vec::new();
+    store
+        .export(
+            &SubmissionFilter {
+                region: Some("South".into()),
+                ..SubmissionFilter::default()
+            },
+            &mut |r| {
+                south.push(r.summary.id);
+                true
+            },
+        )
+        .expect("export");
+    assert_eq!(south, [b]);
+
+    let mut seen = 0;
+    store
+        .export(&SubmissionFilter::default(), &mut |_| {
+            seen += 1;
+            false
+        })
+        .expect("export");
+    assert_eq!(seen, 1, "the sink stops the export");
+}
+
+/// Listing: newest first, filtered, paged, with the total.
+pub fn list_filters_and_pages(store: &dyn Store) {
+    let w = World::new(store);
+    let mut ids = Vec::new();
+    for minute in 0..5 {
+        let id = new_id();
+        ids.push(id);
+        push(
+            store,
+            &w.observer,
+            at(10, minute),
+            vec![item(store, id, 1, voting("PEC-1", "good", at(9, minute)))],
+        );
+    }
+    let flagged = ids[1];
+    store
+        .review(NewReview {
+            submission_id: flagged,
+            status: ReviewStatus::Flagged,
+            comment: "check".into(),
+            reviewer_id: w.coordinator.id.clone(),
+        })
+        .expect("review");
+    let page = store
+        .list_submissions(&SubmissionFilter::default(), 1, 2)
+        .expect("list");
+    assert_eq!(page.total, 5);
+    assert_eq!(
+        page.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [ids[4], ids[3]]
+    );
+    let last = store
+        .list_submissions(&SubmissionFilter::default(), 3, 2)
+        .expect("list");
+    assert_eq!(
+        last.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [ids[0]]
+    );
+    let only_flagged = store
+        .list_submissions(
+            &SubmissionFilter {
+                review: Some(ReviewStatus::Flagged),
+                ..SubmissionFilter::default()
+            },
+            1,
+            50,
+        )
+        .expect("list");
+    assert_eq!(only_flagged.items.len(), 1);
+    assert_eq!(only_flagged.items[0].id, flagged);
+    let none = store
+        .list_submissions(
+            &SubmissionFilter {
+                observer: Some(w.other.id.clone()),
+                ..SubmissionFilter::default()
+            },
+            1,
+            50,
+        )
+        .expect("list");
+    assert_eq!(none.total, 0);
+}
+
+/// Accounts, tokens and dashboard sessions.
+pub fn accounts_and_sessions(store: &dyn Store) {
+    let w = World::new(store);
+    let found = store
+        .account_by_token_hash("hash-1")
+        .expect("lookup")
+        .expect("known");
+    assert_eq!(found, w.observer);
+    assert!(
+        store
+            .account_by_token_hash("nope")
+            .expect("lookup")
+            .is_none()
+    );
+    assert_eq!(store.list_accounts().expect("list").len(), 3);
+
+    let tomorrow = Utc::now() + Duration::hours(12);
+    store
+        .create_session("session-1", &w.coordinator.id, tomorrow)
+        .expect("session");
+    store
+        .create_session("old", &w.coordinator.id, Utc::now() - Duration::seconds(1))
+        .expect("session");
+    assert_eq!(
+        store.session_account("session-1").expect("read"),
+        Some(w.coordinator.clone())
+    );
+    assert_eq!(store.session_account("old").expect("read"), None, "expired");
+    store.end_session("session-1").expect("end");
+    assert_eq!(store.session_account("session-1").expect("read"), None);
+
+    // A new token ends the account's sessions; the old token stops working.
+    store
+        .create_session("session-2", &w.coordinator.id, tomorrow)
+        .expect("session");
+    assert!(
+        store
+            .set_token_hash(&w.coordinator.id, "hash-new")
+            .expect("set")
+    );
+    assert_eq!(store.session_account("session-2").expect("read"), None);
+    assert!(
+        store
+            .account_by_token_hash("hash-c")
+            .expect("lookup")
+            .is_none()
+    );
+    assert!(!store.set_token_hash("no-such-account", "x").expect("set"));
+}
+
+/// Forms: installing is idempotent per (id, version); the newest version is current.
+pub fn forms_are_versioned(store: &dyn Store) {
+    let _ = World::new(store);
+    let forms = eom_shared::default_forms::default_forms().expect("forms");
+    assert_eq!(store.install_forms(&forms).expect("install"), 0);
+    let mut v2 = forms[0].clone();
+    v2.version = 2;
+    assert_eq!(store.install_forms(&[v2.clone()]).expect("install"), 1);
+    let latest = store.latest_forms().expect("latest");
+    assert_eq!(latest.len(), forms.len());
+    assert!(latest.iter().any(|f| f.id == v2.id && f.version == 2));
+    assert_eq!(
+        store.form(&v2.id, 1).expect("read").map(|f| f.version),
+        Some(1)
+    );
+    assert_eq!(
+        store.regions().expect("regions"),
+        ["North".to_owned(), "South".to_owned()]
+    );
+}
