@@ -6,7 +6,9 @@
 //! nothing running.
 
 pub mod browser;
+pub mod contract;
 pub mod fake_server;
+pub mod postgres;
 pub mod proxy;
 pub mod tls;
 

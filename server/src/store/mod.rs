@@ -9,6 +9,7 @@
 //!
 //! Methods are synchronous: the service layer runs them on the blocking thread pool.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::rules::{Contribution, Verdict};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, Clone, thiserror::Error)]

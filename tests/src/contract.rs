@@ -1,9 +1,8 @@
 //! The store contract: what every backend must do, checked through the [`Store`] trait only.
 //!
-//! Each check takes a fresh, empty store. `store_contract.rs` runs every check against every
-//! backend, so a backend that differs from the others in any outcome, cursor, figure, review
-//! or export fails here, not in a mission's statement.
-#![allow(dead_code)]
+//! Each check takes a fresh, empty store. `tests/store_contract.rs` runs every check against
+//! every backend, so a backend that differs from the others in any outcome, cursor, figure,
+//! review or export fails here, not in a mission's statement.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use eom_server::ingest::checked_item;
