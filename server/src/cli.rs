@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::admin;
-use crate::config::{DEFAULT_DB, DEFAULT_LISTEN, ServeConfig};
+use crate::config::{DEFAULT_DB, DEFAULT_LISTEN, Database, ServeConfig};
 use crate::ingest::writer::WriterConfig;
+use crate::open_database;
 use crate::store::{Role, Store};
 
 #[derive(Debug, Parser)]
@@ -19,12 +20,23 @@ use crate::store::{Role, Store};
     about = "The eom coordinators' server: receives observers' checklists, stores and aggregates them"
 )]
 pub struct Cli {
-    /// SQLite database file (created on first use).
+    /// The database: a SQLite file (created on first use), or a PostgreSQL URL
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE) shared by several server instances.
     #[arg(long, global = true, env = "EOM_DB", default_value = DEFAULT_DB)]
-    pub db: PathBuf,
+    pub db: Database,
+
+    /// How the server logs: readable text, or one JSON object per line for a log collector.
+    #[arg(long, global = true, env = "EOM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +70,21 @@ pub enum Command {
     /// Report maintenance.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// Copy the live SQLite database to FILE (consistent, while the server runs). For
+    /// PostgreSQL use pg_dump or the cluster's own backups.
+    Backup {
+        /// The new file; an existing one is never overwritten.
+        file: PathBuf,
+    },
+    /// Move the mission from --db (e.g. eom.db) to an empty PostgreSQL database: accounts
+    /// and their tokens, forms, stations, every revision, conflict and review. Then every
+    /// report is compared on both sides.
+    Migrate {
+        /// The destination, e.g. postgres://eom:PASSWORD@db.internal/eom (or a new SQLite
+        /// file).
+        #[arg(long)]
+        to: Database,
+    },
     /// Fill the database with a realistic simulated election day (regions, stations, teams,
     /// checklists, incidents) and print a coordinator token to explore it with.
     Demo {
@@ -146,7 +173,9 @@ fn parse_zone(raw: &str) -> Result<String, String> {
     eom_shared::sync::parse_time_zone(raw).map(|tz| tz.name().to_owned())
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one command. Only `serve` needs an async runtime; the others work on the database
+/// directly (SQLite and PostgreSQL both allow it while servers run).
+pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             listen,
@@ -154,7 +183,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             max_group,
             time_zone,
         } => {
-            crate::serve(ServeConfig {
+            let runtime = tokio::runtime::Runtime::new().context("could not start the server")?;
+            runtime.block_on(crate::serve(ServeConfig {
                 db: cli.db,
                 listen,
                 writer: WriterConfig {
@@ -162,27 +192,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     max_group_items: max_group,
                 },
                 time_zone,
-            })
-            .await
+            }))
         }
         Command::Observer(ObserverCommand::Add(a)) => {
-            let store = crate::open_store(&cli.db)?;
-            add_account(&store, Role::Observer, &a.name, a.region.as_deref(), a.json)
+            let store = open_database(&cli.db)?;
+            add_account(
+                store.as_ref(),
+                Role::Observer,
+                &a.name,
+                a.region.as_deref(),
+                a.json,
+            )
         }
         Command::Coordinator(CoordinatorCommand::Add(a)) => {
-            let store = crate::open_store(&cli.db)?;
-            add_account(&store, Role::Coordinator, &a.name, None, a.json)
+            let store = open_database(&cli.db)?;
+            add_account(store.as_ref(), Role::Coordinator, &a.name, None, a.json)
         }
         Command::Observer(ObserverCommand::List) => {
-            list_accounts(&crate::open_store(&cli.db)?, Role::Observer)
+            list_accounts(open_database(&cli.db)?.as_ref(), Role::Observer)
         }
         Command::Coordinator(CoordinatorCommand::List) => {
-            list_accounts(&crate::open_store(&cli.db)?, Role::Coordinator)
+            list_accounts(open_database(&cli.db)?.as_ref(), Role::Coordinator)
         }
         Command::Observer(ObserverCommand::Revoke(r))
         | Command::Coordinator(CoordinatorCommand::Revoke(r)) => {
-            let store = crate::open_store(&cli.db)?;
-            match admin::replace_token(&store, &r.id, r.new_token)? {
+            let store = open_database(&cli.db)?;
+            match admin::replace_token(store.as_ref(), &r.id, r.new_token)? {
                 Some(token) => {
                     println!(
                         "The old token of {} no longer works. New token (shown only now):",
@@ -195,7 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reports(ReportsCommand::Rebuild) => {
-            let store = crate::open_store(&cli.db)?;
+            let store = open_database(&cli.db)?;
             let started = std::time::Instant::now();
             let counted = store.rebuild_tallies(&crate::rules::contribution)?;
             println!(
@@ -209,10 +244,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             stations,
             seed,
         } => {
-            let store = crate::open_store(&cli.db)?;
+            let store = open_database(&cli.db)?;
             let started = std::time::Instant::now();
             let summary = crate::demo::generate(
-                &store,
+                store.as_ref(),
                 crate::demo::DemoConfig {
                     observers,
                     stations,
@@ -221,7 +256,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             println!(
                 "Simulated an election day in {}: {} regions, {} stations, {} teams, {} checklists ({:.1} s).",
-                cli.db.display(),
+                cli.db,
                 summary.regions,
                 summary.stations,
                 summary.observers,
@@ -232,13 +267,71 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", summary.coordinator_token);
             println!(
                 "Next: eom-server --db {} serve, then open http://127.0.0.1:8080/",
-                cli.db.display()
+                cli.db
+            );
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let Database::Sqlite(path) = &cli.db else {
+                anyhow::bail!(
+                    "backup copies a SQLite database; for PostgreSQL use pg_dump {} or the cluster's backups",
+                    cli.db
+                );
+            };
+            crate::transfer::check_backup_target(&file)?;
+            let store = crate::open_store(path)?;
+            let started = std::time::Instant::now();
+            store
+                .backup(&file)
+                .with_context(|| format!("could not back up {} to {}", cli.db, file.display()))?;
+            println!(
+                "Backed up {} to {} ({:.1} s). Restore by serving the copy: eom-server --db {} serve",
+                cli.db,
+                file.display(),
+                started.elapsed().as_secs_f64(),
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Migrate { to } => {
+            if to == cli.db {
+                anyhow::bail!("--to names the database itself; give another one");
+            }
+            let from = open_database(&cli.db)?;
+            let destination: std::sync::Arc<dyn Store> = match &to {
+                Database::Sqlite(path) => {
+                    crate::transfer::check_backup_target(path)?;
+                    std::sync::Arc::new(crate::store::SqliteStore::open(path)?)
+                }
+                Database::Postgres(url) => std::sync::Arc::new(
+                    crate::store::PostgresStore::connect(url)
+                        .with_context(|| format!("could not open {to}"))?,
+                ),
+            };
+            let started = std::time::Instant::now();
+            let moved = crate::transfer::migrate(from.as_ref(), destination.as_ref())
+                .with_context(|| format!("could not migrate {} to {to}", cli.db))?;
+            println!(
+                "Moved {} to {to} in {:.1} s: {} accounts, {} form versions, {} stations, {} checklists ({} revisions), {} conflicts, {} reviews. Every report matches.",
+                cli.db,
+                started.elapsed().as_secs_f64(),
+                moved.accounts,
+                moved.forms,
+                moved.stations,
+                moved.checklists,
+                moved.revisions,
+                moved.conflicts,
+                moved.reviews
+            );
+            println!(
+                "Next: stop the servers on {}, then serve with --db {to}",
+                cli.db
             );
             Ok(())
         }
         Command::Stations(StationsCommand::Import { file }) => {
-            let store = crate::open_store(&cli.db)?;
-            let summary = admin::import_stations_csv(&store, &file)?;
+            let store = open_database(&cli.db)?;
+            let summary = admin::import_stations_csv(store.as_ref(), &file)?;
             println!(
                 "Imported {}: {} added, {} updated, {} unchanged.",
                 file.display(),

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod rules;
 pub mod service;
 pub mod store;
+pub mod transfer;
 pub mod views;
 pub mod web;
 
@@ -24,9 +25,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::config::ServeConfig;
+use crate::config::{Database, ServeConfig};
 use crate::service::Service;
-use crate::store::{SqliteStore, Store};
+use crate::store::{PostgresStore, SqliteStore, Store};
 
 pub use http::app;
 
@@ -35,6 +36,21 @@ pub fn open_store(path: &Path) -> anyhow::Result<SqliteStore> {
     let store = SqliteStore::open(path)
         .with_context(|| format!("could not open the database {}", path.display()))?;
     bootstrap(&store)?;
+    Ok(store)
+}
+
+/// Opens (creating and migrating as needed) the mission's database, SQLite or PostgreSQL,
+/// with the default forms in a new one.
+pub fn open_database(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match db {
+        Database::Sqlite(path) => Arc::new(open_store(path)?),
+        Database::Postgres(url) => {
+            let store = PostgresStore::connect(url)
+                .with_context(|| format!("could not open the database {db}"))?;
+            bootstrap(&store)?;
+            Arc::new(store)
+        }
+    };
     Ok(store)
 }
 
@@ -50,7 +66,8 @@ pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store = open_store(&config.db)?;
+    let db = config.db.clone();
+    let store = tokio::task::spawn_blocking(move || open_database(&db)).await??;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "could not listen on {}; is another server using it? choose another with --listen",
@@ -61,9 +78,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Printed on stdout so that scripts and tests can find a port chosen with :0.
     println!(
         "eom-server listening on http://{addr} (database {})",
-        config.db.display()
+        config.db
     );
-    let mut service = Service::with_writer(Arc::new(store), config.writer)?;
+    let mut service = Service::with_writer(store, config.writer)?;
     service.time_zone = config.time_zone.map(Into::into);
     run(listener, service, shutdown_signal()).await
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use eom_server::ingest::checked_item;
 use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
-    Account, ExportRow, IngestBatch, IngestDecision, IngestItem, NewAccount, NewReview,
-    ReportFilter, Role, Store, SubmissionFilter,
+    Account, AssessmentRow, ExportRow, IngestBatch, IngestDecision, IngestItem, NewAccount,
+    NewReview, ReportFilter, Role, Store, SubmissionFilter,
 };
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::sync::ReviewStatus;
@@ -169,7 +169,7 @@ fn new_id() -> SubmissionId {
 #[derive(Debug, PartialEq)]
 pub struct Figures {
     tallies: Vec<(String, u64, u64, u64)>,
-    assessments: Vec<(String, Stage, String, u64, u64, u64, u64, u64)>,
+    assessments: Vec<AssessmentRow>,
     findings: Vec<(String, String, u64, u64)>,
     critical: Vec<(SubmissionId, String)>,
     coverage: Vec<(String, Stage, StationLevel, u64)>,
@@ -188,21 +188,9 @@ pub fn figures(store: &dyn Store, filter: &ReportFilter) -> Figures {
         .assessment_rows(filter)
         .expect("assessments")
         .into_iter()
-        .map(|r| {
-            (
-                r.form_id,
-                r.stage,
-                r.region,
-                r.checklists,
-                r.assessed,
-                r.negative,
-                r.access_answered,
-                r.restricted,
-            )
-        })
-        .filter(|r| r.3 > 0 || r.6 > 0)
+        .filter(|r| r.checklists > 0 || r.access_answered > 0)
         .collect();
-    assessments.sort();
+    assessments.sort_by(|a, b| (&a.form_id, &a.region).cmp(&(&b.form_id, &b.region)));
     let mut findings: Vec<_> = store
         .finding_rows(filter)
         .expect("findings")
@@ -918,4 +906,172 @@ pub fn forms_are_versioned(store: &dyn Store) {
         store.regions().expect("regions"),
         ["North".to_owned(), "South".to_owned()]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks that take two stores.
+
+/// A day with everything a migration must carry: edits, a late older revision, a conflict,
+/// a rejection and a flag, two observers and a coordinator.
+fn eventful_day(store: &dyn Store, w: &World) -> (SubmissionId, SubmissionId) {
+    let edited = new_id();
+    let rejected = new_id();
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, edited, 1, voting("PEC-1", "good", at(9, 0))),
+            item(store, rejected, 1, stuffing("PEC-2", at(9, 10))),
+            item(store, new_id(), 1, voting("PEC-3", "bad", at(9, 20))),
+        ],
+    );
+    push(
+        store,
+        &w.observer,
+        at(10, 30),
+        vec![
+            item(store, edited, 3, voting("PEC-1", "very_bad", at(9, 40))),
+            item(store, edited, 2, voting("PEC-1", "bad", at(9, 30))),
+        ],
+    );
+    push(
+        store,
+        &w.other,
+        at(11, 0),
+        vec![
+            item(store, edited, 3, voting("PEC-2", "good", at(9, 50))),
+            item(store, new_id(), 1, stuffing("PEC-3", at(10, 50))),
+        ],
+    );
+    for (id, status) in [
+        (rejected, ReviewStatus::Rejected),
+        (edited, ReviewStatus::Flagged),
+    ] {
+        store
+            .review(NewReview {
+                submission_id: id,
+                status,
+                comment: "see the notes".into(),
+                reviewer_id: w.coordinator.id.clone(),
+            })
+            .expect("review");
+    }
+    (edited, rejected)
+}
+
+/// A mission moved to another database keeps every account and token, form, station,
+/// revision, conflict, review, the pull cursor, and every report.
+pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
+    let w = World::new(from);
+    let (edited, rejected) = eventful_day(from, &w);
+    let moved = eom_server::transfer::migrate(from, to).expect("migrate");
+    assert_eq!(
+        (
+            moved.accounts,
+            moved.forms,
+            moved.stations,
+            moved.checklists
+        ),
+        (3, 5, 4, 4)
+    );
+    assert_eq!((moved.revisions, moved.conflicts, moved.reviews), (6, 1, 2));
+
+    for filter in [
+        ReportFilter::default(),
+        ReportFilter {
+            region: Some("South".into()),
+            from_hour: Some(at(10, 0)),
+            ..ReportFilter::default()
+        },
+    ] {
+        assert_eq!(figures(from, &filter), figures(to, &filter));
+    }
+    for id in [edited, rejected] {
+        let (a, b) = (
+            from.submission(id).expect("read").expect("there"),
+            to.submission(id).expect("read").expect("moved"),
+        );
+        assert_eq!(a.summary, b.summary);
+        assert_eq!(a.revisions, b.revisions);
+        assert_eq!(a.conflicts, b.conflicts);
+        assert_eq!(a.reviews, b.reviews);
+    }
+    // Laptops and coordinators keep their tokens; laptops keep their cursors.
+    assert_eq!(
+        to.account_by_token_hash("hash-1").expect("lookup"),
+        Some(w.observer.clone())
+    );
+    let (a, b) = (
+        from.catalog_changes(0, &w.observer.id).expect("pull"),
+        to.catalog_changes(0, &w.observer.id).expect("pull"),
+    );
+    assert_eq!(a.cursor, b.cursor);
+    assert_eq!(a.feedback, b.feedback);
+    assert_eq!(a.stations, b.stations);
+    // And the moved mission goes on: a retry is a duplicate, an edit is accepted.
+    let retry = item(to, edited, 3, voting("PEC-1", "very_bad", at(9, 40)));
+    let edit = item(to, edited, 4, voting("PEC-1", "good", at(9, 45)));
+    assert_eq!(
+        push(to, &w.observer, at(12, 0), vec![retry, edit]),
+        [stored(Verdict::Duplicate), stored(Verdict::Accept)]
+    );
+
+    // A second migration into a database that holds a mission is refused.
+    assert!(eom_server::transfer::migrate(from, to).is_err());
+}
+
+/// Two server instances on one database (`a` and `b`): the same checklist pushed through
+/// both at the same moment is stored once, one `accepted` and one `duplicate`; checklists
+/// pushed through both at once are all counted.
+pub fn concurrent_instances(a: &dyn Store, b: &dyn Store) {
+    let w = World::new(a);
+    for round in 0..12 {
+        let id = new_id();
+        let content = voting("PEC-1", "bad", at(9, round));
+        let (first, second) = (item(a, id, 1, content.clone()), item(b, id, 1, content));
+        let barrier = std::sync::Barrier::new(2);
+        let (x, y) = std::thread::scope(|s| {
+            let x = s.spawn(|| {
+                barrier.wait();
+                push(a, &w.observer, at(10, round), vec![first])
+            });
+            let y = s.spawn(|| {
+                barrier.wait();
+                push(b, &w.observer, at(10, round), vec![second])
+            });
+            (x.join().expect("instance a"), y.join().expect("instance b"))
+        });
+        let mut outcomes = [x[0].clone(), y[0].clone()];
+        outcomes.sort_by_key(|d| format!("{d:?}"));
+        assert_eq!(
+            outcomes,
+            [stored(Verdict::Accept), stored(Verdict::Duplicate)],
+            "round {round}"
+        );
+    }
+    // Many writers at once, through both instances, onto the same totals.
+    std::thread::scope(|s| {
+        for writer in 0..4u32 {
+            let store = if writer % 2 == 0 { a } else { b };
+            let observer = if writer < 2 { &w.observer } else { &w.other };
+            s.spawn(move || {
+                for group in 0..10u32 {
+                    let items = (0..10u32)
+                        .map(|i| {
+                            let overall = if i % 3 == 0 { "bad" } else { "good" };
+                            let station = ["PEC-1", "PEC-2", "PEC-3"][(i % 3) as usize];
+                            item(store, new_id(), 1, voting(station, overall, at(11, group)))
+                        })
+                        .collect();
+                    push(store, observer, at(12, writer), items);
+                }
+            });
+        }
+    });
+    let running = figures(a, &ReportFilter::default());
+    assert_eq!(figures(b, &ReportFilter::default()), running);
+    assert_eq!(tally(a, "voting"), (12 + 400, 12 + 400, 12 + 160));
+    a.rebuild_tallies(&contribution).expect("rebuild");
+    assert_eq!(figures(b, &ReportFilter::default()), running);
 }

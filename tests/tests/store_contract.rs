@@ -21,6 +21,69 @@ fn on_postgres(test: &str, check: fn(&dyn Store)) {
     check(&store);
 }
 
+/// Two stores on one SQLite file, as two server instances would be.
+fn on_sqlite_pair(check: fn(&dyn Store, &dyn Store)) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eom.db");
+    let a = SqliteStore::open(&path).expect("store opens");
+    let b = SqliteStore::open(&path).expect("store opens again");
+    check(&a, &b);
+}
+
+fn on_postgres_pair(test: &str, check: fn(&dyn Store, &dyn Store)) {
+    let Some(pg) = Postgres::start_or_skip(test) else {
+        return;
+    };
+    let url = pg.create_database();
+    let a = PostgresStore::connect(&url).expect("store");
+    let b = PostgresStore::connect(&url).expect("second store");
+    check(&a, &b);
+}
+
+#[test]
+fn sqlite_instances_on_one_file() {
+    on_sqlite_pair(contract::concurrent_instances);
+}
+
+#[test]
+fn postgres_instances_on_one_database() {
+    on_postgres_pair(
+        "postgres_instances_on_one_database",
+        contract::concurrent_instances,
+    );
+}
+
+/// Migrations between every pair of backends.
+#[test]
+fn migrate_sqlite_to_postgres() {
+    let Some(pg) = Postgres::start_or_skip("migrate_sqlite_to_postgres") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = SqliteStore::open(&dir.path().join("eom.db")).expect("store");
+    let to = PostgresStore::connect(&pg.create_database()).expect("store");
+    contract::migration_keeps_everything(&from, &to);
+}
+
+#[test]
+fn migrate_postgres_to_sqlite() {
+    let Some(pg) = Postgres::start_or_skip("migrate_postgres_to_sqlite") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = PostgresStore::connect(&pg.create_database()).expect("store");
+    let to = SqliteStore::open(&dir.path().join("eom.db")).expect("store");
+    contract::migration_keeps_everything(&from, &to);
+}
+
+#[test]
+fn migrate_sqlite_to_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = SqliteStore::open(&dir.path().join("a.db")).expect("store");
+    let to = SqliteStore::open(&dir.path().join("b.db")).expect("store");
+    contract::migration_keeps_everything(&from, &to);
+}
+
 macro_rules! contract_suite {
     ($($check:ident),* $(,)?) => {
         mod sqlite {

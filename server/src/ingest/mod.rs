@@ -50,6 +50,23 @@ impl FormCache {
             .insert(key, form.clone());
         Ok(Some(form))
     }
+
+    /// Whether the forms these raw items name are all cached, so that validating them needs
+    /// no storage call (which must not run on an async worker).
+    pub fn covers(&self, raw: &[Value]) -> bool {
+        let forms = self.forms.read().unwrap_or_else(|p| p.into_inner());
+        raw.iter().all(|item| {
+            let id = item["form_id"].as_str().and_then(|i| FormId::parse(i).ok());
+            let version = item["form_version"]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok());
+            match (id, version) {
+                (Some(id), Some(version)) => forms.contains_key(&(id, version)),
+                // An item that does not name a form is refused without a lookup.
+                _ => true,
+            }
+        })
+    }
 }
 
 fn invalid(id: Option<SubmissionId>, revision: Option<u32>, issues: Vec<Issue>) -> PushResult {
@@ -272,4 +289,30 @@ pub fn push(
     let [IngestBatch { items, .. }] = batch;
     let decisions = decisions.into_iter().next().unwrap_or_default();
     Ok(finish(prepared, items, decisions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_cached_forms_are_covered() {
+        let cache = FormCache::default();
+        let voting = vec![json!({"form_id": "voting", "form_version": 1})];
+        assert!(!cache.covers(&voting));
+        let form = eom_shared::default_forms::default_forms()
+            .expect("forms")
+            .into_iter()
+            .find(|f| f.id.as_str() == "voting")
+            .expect("voting");
+        cache
+            .forms
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((form.id.clone(), 1), Arc::new(form));
+        assert!(cache.covers(&voting));
+        assert!(!cache.covers(&[json!({"form_id": "voting", "form_version": 2})]));
+        assert!(cache.covers(&[json!({"not": "a checklist"})]));
+    }
 }

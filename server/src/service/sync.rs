@@ -40,9 +40,10 @@ impl Service {
             )));
         }
         let forms = self.forms.clone();
-        let mut prepared = if count <= INLINE_PREPARE_MAX {
-            // A few checklists validate in microseconds (their forms are cached): cheaper here
-            // than a hop to the blocking pool, which matters at thousands of pushes a second.
+        let mut prepared = if count <= INLINE_PREPARE_MAX && forms.covers(&submissions) {
+            // A few checklists validate in microseconds when their forms are cached: cheaper
+            // here than a hop to the blocking pool, which matters at thousands of pushes a
+            // second. A form not cached yet is read on the blocking pool.
             ingest::prepare(self.store.as_ref(), &forms, submissions)?
         } else {
             self.store_call(move |s| Ok(ingest::prepare(s, &forms, submissions)?))

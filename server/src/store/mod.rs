@@ -348,6 +348,60 @@ pub struct FormTally {
     pub negative: u64,
 }
 
+/// Everything a mission's database holds that cannot be recomputed, for moving a mission
+/// from one backend to another (`eom-server migrate`). Totals, critical findings and what
+/// each checklist contributes are recomputed after loading; sign-ins are not moved
+/// (coordinators sign in again).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Account {
+        account: Account,
+        token_hash: String,
+        last_received_at: Option<DateTime<Utc>>,
+    },
+    Form {
+        form: Form,
+        seq: u64,
+        installed_at: DateTime<Utc>,
+    },
+    Station {
+        station: Station,
+        seq: u64,
+    },
+    Revision {
+        id: SubmissionId,
+        observer_id: String,
+        record: RevisionRecord,
+    },
+    Conflict {
+        id: SubmissionId,
+        record: ConflictRecord,
+    },
+    /// The current row of a checklist: which revision is current, and what does not follow
+    /// from the revision itself.
+    Current {
+        id: SubmissionId,
+        revision: u32,
+        observer_id: String,
+        stage: Stage,
+        region: String,
+        first_received_at: DateTime<Utc>,
+        review_status: ReviewStatus,
+        reviewed_revision: Option<u32>,
+    },
+    Review {
+        id: SubmissionId,
+        revision: u32,
+        status: ReviewStatus,
+        comment: String,
+        reviewer_id: String,
+        at: DateTime<Utc>,
+        seq: u64,
+    },
+    /// The pull counter, so that laptops' cursors stay valid.
+    Cursor(u64),
+}
+
 pub trait Store: Send + Sync + 'static {
     fn create_account(&self, account: NewAccount) -> Result<Account, StoreError>;
     /// Creates many accounts in one transaction (the demo's thousands of teams).
@@ -435,6 +489,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a review; `None` when there is no such checklist.
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;
+
+    /// Hands every [`Record`] to `sink`, in an order `load` accepts (accounts, forms and
+    /// stations first, then revisions, checklists, conflicts, reviews, the cursor), without
+    /// holding them all in memory.
+    fn dump(
+        &self,
+        sink: &mut dyn FnMut(Record) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Stores records from `dump` into this (empty) database, in one transaction per call.
+    fn load(&self, records: &[Record]) -> Result<(), StoreError>;
 
     /// Calls `sink` with each checklist matching `filter`, oldest first, without holding them
     /// all in memory. `sink` returns `false` to stop early.

@@ -19,6 +19,7 @@
 //!   left on); an `accepted` answer is a promise, as on SQLite.
 
 mod ingest;
+mod migrate;
 mod reports;
 
 use std::future::Future;
@@ -43,6 +44,7 @@ use super::{
     StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 use crate::rules::Contribution;
+use crate::store::Record;
 
 /// Embedded migrations, applied in order; `eom_schema` records how many ran. A released
 /// migration is never edited: add a new file instead.
@@ -53,7 +55,7 @@ const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
 const POOL_SIZE: usize = 16;
 
 /// The advisory lock that serializes migrations when several instances start at once.
-const MIGRATION_LOCK: i64 = 0x656f_6d5f_6d69_67; // "eom_mig"
+const MIGRATION_LOCK: i64 = 0x0065_6f6d_5f6d_6967; // "eom_mig"
 
 /// Rows fetched at a time while exporting or recounting, so memory stays flat.
 const PAGE: i32 = 2000;
@@ -833,6 +835,40 @@ impl Store for PostgresStore {
 
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {
         self.write(async |tx| reports::review(tx, &review).await)
+    }
+
+    fn dump(
+        &self,
+        sink: &mut dyn FnMut(Record) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // One snapshot for the whole dump, read page by page; `sink` runs outside the
+        // runtime (it may write to another database).
+        let mut client = self.block_on(self.pool.get())?;
+        let tx = self.block_on(
+            client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start(),
+        )?;
+        for (query, read) in migrate::DUMP {
+            let portal = self.block_on(tx.bind(*query, &[]))?;
+            loop {
+                let page = self.block_on(tx.query_portal(&portal, PAGE))?;
+                if page.is_empty() {
+                    break;
+                }
+                for row in &page {
+                    sink(read(row)?)?;
+                }
+            }
+        }
+        self.block_on(tx.commit())?;
+        Ok(())
+    }
+
+    fn load(&self, records: &[Record]) -> Result<(), StoreError> {
+        self.write(async |tx| migrate::load(tx, records).await)
     }
 
     fn export(

@@ -25,6 +25,7 @@ use super::{
     NewAccount, NewReview, ReportFilter, ReviewRecord, RevisionRecord, Role, SilentObserver, Store,
     StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
+use crate::store::Record;
 use columns::{get, json, known, parsed, time, time_text};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
 
 mod columns;
 mod ingest;
+mod migrate;
 mod rebuild;
 mod reports;
 
@@ -82,6 +84,28 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Copies the live database to `dest` with SQLite's online backup API: a consistent copy
+    /// of one moment, taken in steps so that pushes keep being stored meanwhile. The copy is
+    /// readable by its owner only.
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let mut target = Connection::open(dest)
+            .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dest.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))
+                .map_err(StoreError::database)?;
+        }
+        self.read(|source| {
+            let backup = rusqlite::backup::Backup::new(source, &mut target)?;
+            backup.run_to_completion(1024, Duration::from_millis(5), None)?;
+            Ok(())
+        })?;
+        // The copy is a plain database: one file, no WAL beside it.
+        target.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
     }
 
     /// What SQLite reports for the writer's and a reader's connection: the journal mode and
@@ -659,6 +683,23 @@ impl Store for SqliteStore {
 
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {
         self.write(|tx| reports::review(tx, &review))
+    }
+
+    fn dump(
+        &self,
+        sink: &mut dyn FnMut(Record) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read(|c| {
+            // One read transaction: a consistent copy while the server keeps writing.
+            c.execute_batch("BEGIN")?;
+            let result = migrate::dump(c, sink);
+            c.execute_batch("COMMIT")?;
+            result
+        })
+    }
+
+    fn load(&self, records: &[Record]) -> Result<(), StoreError> {
+        self.write(|tx| migrate::load(tx, records))
     }
 
     fn export(

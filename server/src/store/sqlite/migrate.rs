@@ -1,0 +1,294 @@
+//! Dumping and loading a whole mission ([`Record`]s), for `eom-server migrate`.
+
+use eom_shared::station::StationCode;
+use eom_shared::submission::{ContentHash, SubmissionId};
+use eom_shared::sync::ReviewStatus;
+use eom_shared::{FormId, Stage};
+use rusqlite::{Connection, params};
+
+use super::columns::{get, json, known, optional_time, parsed, time, time_text};
+use super::{account_from_row, station_from_row};
+use crate::store::{ConflictRecord, Record, RevisionRecord, StoreError};
+
+type Sink<'a> = &'a mut dyn FnMut(Record) -> Result<(), StoreError>;
+
+/// Runs `query` and hands each row, read by `read`, to `sink`.
+fn each(
+    c: &Connection,
+    query: &str,
+    sink: Sink<'_>,
+    read: impl Fn(&rusqlite::Row<'_>) -> Result<Record, StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = c.prepare(query)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        sink(read(row)?)?;
+    }
+    Ok(())
+}
+
+pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
+    each(c, "SELECT * FROM accounts ORDER BY id", sink, |r| {
+        Ok(Record::Account {
+            account: account_from_row(r)?,
+            token_hash: get(r, "token_hash")?,
+            last_received_at: optional_time(r, "last_received_at")?,
+        })
+    })?;
+    each(
+        c,
+        "SELECT * FROM forms ORDER BY seq, id, version",
+        sink,
+        |r| {
+            Ok(Record::Form {
+                form: json(r, "definition")?,
+                seq: get(r, "seq")?,
+                installed_at: time(r, "installed_at")?,
+            })
+        },
+    )?;
+    each(c, "SELECT * FROM stations ORDER BY seq, code", sink, |r| {
+        Ok(Record::Station {
+            station: station_from_row(r)?,
+            seq: get(r, "seq")?,
+        })
+    })?;
+    each(
+        c,
+        "SELECT * FROM revisions ORDER BY submission_id, revision",
+        sink,
+        |r| {
+            Ok(Record::Revision {
+                id: parsed(r, "submission_id", SubmissionId::parse)?,
+                observer_id: get(r, "observer_id")?,
+                record: RevisionRecord {
+                    revision: get(r, "revision")?,
+                    content_hash: ContentHash(get(r, "content_hash")?),
+                    form_id: parsed(r, "form_id", FormId::parse)?,
+                    form_version: get(r, "form_version")?,
+                    station: parsed(r, "station_code", StationCode::parse)?,
+                    observed_at: time(r, "observed_at")?,
+                    answers: json(r, "answers")?,
+                    notes: get(r, "notes")?,
+                    warnings: json(r, "warnings")?,
+                    received_at: time(r, "received_at")?,
+                },
+            })
+        },
+    )?;
+    each(c, "SELECT * FROM submissions ORDER BY id", sink, |r| {
+        Ok(Record::Current {
+            id: parsed(r, "id", SubmissionId::parse)?,
+            revision: get(r, "revision")?,
+            observer_id: get(r, "observer_id")?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            region: get(r, "region")?,
+            first_received_at: time(r, "first_received_at")?,
+            review_status: parsed(r, "review_status", known(ReviewStatus::parse))?,
+            reviewed_revision: get(r, "reviewed_revision")?,
+        })
+    })?;
+    each(
+        c,
+        "SELECT * FROM conflicts ORDER BY submission_id, revision, received_at",
+        sink,
+        |r| {
+            Ok(Record::Conflict {
+                id: parsed(r, "submission_id", SubmissionId::parse)?,
+                record: ConflictRecord {
+                    revision: get(r, "revision")?,
+                    content_hash: ContentHash(get(r, "content_hash")?),
+                    observer_id: get(r, "observer_id")?,
+                    payload: json(r, "payload")?,
+                    received_at: time(r, "received_at")?,
+                },
+            })
+        },
+    )?;
+    each(c, "SELECT * FROM reviews ORDER BY id", sink, |r| {
+        Ok(Record::Review {
+            id: parsed(r, "submission_id", SubmissionId::parse)?,
+            revision: get(r, "revision")?,
+            status: parsed(r, "status", known(ReviewStatus::parse))?,
+            comment: get(r, "comment")?,
+            reviewer_id: get(r, "reviewer_id")?,
+            at: time(r, "created_at")?,
+            seq: get(r, "seq")?,
+        })
+    })?;
+    let cursor: u64 = c.query_row("SELECT value FROM catalog_sequence", [], |r| r.get(0))?;
+    sink(Record::Cursor(cursor))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(StoreError::database)
+}
+
+pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError> {
+    for record in records {
+        match record {
+            Record::Account {
+                account,
+                token_hash,
+                last_received_at,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO accounts (id, name, role, region, token_hash, created_at, last_received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    account.id,
+                    account.name,
+                    account.role.as_str(),
+                    account.region,
+                    token_hash,
+                    time_text(account.created_at),
+                    last_received_at.map(time_text)
+                ])?;
+            }
+            Record::Form {
+                form,
+                seq,
+                installed_at,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO forms (id, version, stage, definition, seq, installed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    form.id.as_str(),
+                    form.version,
+                    form.stage.as_str(),
+                    to_json(form)?,
+                    seq,
+                    time_text(*installed_at)
+                ])?;
+            }
+            Record::Station { station: s, seq } => {
+                tx.prepare_cached(
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    s.code.as_str(),
+                    s.name,
+                    s.region,
+                    s.district,
+                    s.level.as_str(),
+                    s.registered_voters,
+                    seq
+                ])?;
+            }
+            Record::Revision {
+                id,
+                observer_id,
+                record: r,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO revisions (submission_id, revision, content_hash, observer_id,
+                       form_id, form_version, station_code, observed_at, answers, notes,
+                       warnings, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?
+                .execute(params![
+                    id.to_string(),
+                    r.revision,
+                    r.content_hash.0,
+                    observer_id,
+                    r.form_id.as_str(),
+                    r.form_version,
+                    r.station.as_str(),
+                    time_text(r.observed_at),
+                    to_json(&r.answers)?,
+                    r.notes,
+                    to_json(&r.warnings)?,
+                    time_text(r.received_at)
+                ])?;
+            }
+            Record::Current {
+                id,
+                revision,
+                observer_id,
+                stage,
+                region,
+                first_received_at,
+                review_status,
+                reviewed_revision,
+            } => {
+                // The rest comes from the current revision; what it contributes to the
+                // totals is recomputed afterwards (`rebuild_tallies`).
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO submissions (id, revision, observer_id, form_id, form_version,
+                           stage, station_code, region, observed_at, first_received_at,
+                           received_at, review_status, reviewed_revision, observed_hour, findings)
+                         SELECT submission_id, revision, ?3, form_id, form_version, ?4,
+                           station_code, ?5, observed_at, ?6, received_at, ?7, ?8,
+                           substr(observed_at, 1, 13), '[]'
+                         FROM revisions WHERE submission_id = ?1 AND revision = ?2",
+                    )?
+                    .execute(params![
+                        id.to_string(),
+                        revision,
+                        observer_id,
+                        stage.as_str(),
+                        region,
+                        time_text(*first_received_at),
+                        review_status.as_str(),
+                        reviewed_revision
+                    ])?;
+                if inserted != 1 {
+                    return Err(StoreError::corrupt(format!(
+                        "checklist {id}: its current revision {revision} is missing"
+                    )));
+                }
+            }
+            Record::Conflict { id, record: r } => {
+                tx.prepare_cached(
+                    "INSERT INTO conflicts (submission_id, revision, content_hash, observer_id,
+                       payload, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    id.to_string(),
+                    r.revision,
+                    r.content_hash.0,
+                    r.observer_id,
+                    to_json(&r.payload)?,
+                    time_text(r.received_at)
+                ])?;
+            }
+            Record::Review {
+                id,
+                revision,
+                status,
+                comment,
+                reviewer_id,
+                at,
+                seq,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO reviews (submission_id, revision, status, comment, reviewer_id,
+                       created_at, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    id.to_string(),
+                    revision,
+                    status.as_str(),
+                    comment,
+                    reviewer_id,
+                    time_text(*at),
+                    seq
+                ])?;
+            }
+            Record::Cursor(value) => {
+                tx.execute(
+                    "UPDATE catalog_sequence SET value = max(value, ?1)",
+                    [value],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
