@@ -196,6 +196,10 @@ pub type Ledger = HashMap<String, Expected>;
 /// A coordinators' server: its database, and the `eom-server` process while it runs.
 pub struct Mission {
     dir: TempDir,
+    /// What `--db` is given: a SQLite file in `dir`, or a PostgreSQL URL.
+    db: String,
+    /// Raw access to a PostgreSQL database, when the mission is on one.
+    pg: Option<postgres::PgClient>,
     server: Option<Child>,
     url: Option<String>,
     coordinator: Option<String>,
@@ -213,8 +217,35 @@ impl Mission {
     /// A new database with the station list imported and a coordinator account.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("eom.db").display().to_string();
+        Self::set_up(dir, db, None)
+    }
+
+    /// A new mission on a new database of the PostgreSQL cluster `pg`.
+    pub fn on_postgres(pg: &postgres::Postgres) -> Self {
+        let url = pg.create_database();
+        let client = pg.client(&url);
+        Self::set_up(tempfile::tempdir().expect("temp dir"), url, Some(client))
+    }
+
+    /// Another server instance on the same database (as behind a load balancer), not
+    /// started yet.
+    pub fn twin(&self) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db: self.db.clone(),
+            pg: self.pg.clone(),
+            server: None,
+            url: None,
+            coordinator: self.coordinator.clone(),
+        }
+    }
+
+    fn set_up(dir: TempDir, db: String, pg: Option<postgres::PgClient>) -> Self {
         let mut mission = Self {
             dir,
+            db,
+            pg,
             server: None,
             url: None,
             coordinator: None,
@@ -232,15 +263,17 @@ impl Mission {
         mission
     }
 
+    /// The SQLite file of a mission on SQLite.
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("eom.db")
+        assert!(self.pg.is_none(), "this mission is on PostgreSQL");
+        PathBuf::from(&self.db)
     }
 
     /// Runs `eom-server --db <db> ARGS` to completion.
     pub fn admin(&self, args: &[&str]) -> Run {
         let child = Command::new(binary("eom-server"))
             .arg("--db")
-            .arg(self.db())
+            .arg(&self.db)
             .args(args)
             .env("EOM_LOG", "warn")
             .stdin(Stdio::null())
@@ -283,7 +316,7 @@ impl Mission {
         });
         let mut child = Command::new(binary("eom-server"))
             .arg("--db")
-            .arg(self.db())
+            .arg(&self.db)
             .args(["serve", "--listen", &listen])
             .args(options)
             .env("EOM_LOG", "warn")
@@ -407,21 +440,14 @@ impl Mission {
             );
         }
 
-        let db = rusqlite::Connection::open_with_flags(
-            self.db(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("open the server's database read-only");
-        let mut stmt = db
-            .prepare(
-                "SELECT submission_id, COUNT(*), MAX(revision) FROM revisions GROUP BY submission_id",
-            )
-            .expect("query revisions");
-        let rows: Vec<(String, u64, u64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .expect("revisions")
-            .collect::<Result<_, _>>()
-            .expect("revision rows");
+        let rows: Vec<(String, u64, u64)> = self
+            .raw("SELECT submission_id, COUNT(*), MAX(revision) FROM revisions GROUP BY submission_id")
+            .into_iter()
+            .map(|r| {
+                let number = |i: usize| r[i].parse::<u64>().expect("a count");
+                (r[0].clone(), number(1), number(2))
+            })
+            .collect();
         assert_eq!(
             rows.len(),
             expected.len(),
@@ -440,9 +466,9 @@ impl Mission {
             );
             revision_rows += count;
         }
-        let submissions: u64 = db
-            .query_row("SELECT COUNT(*) FROM submissions", [], |r| r.get(0))
-            .expect("count submissions");
+        let submissions: u64 = self.raw("SELECT COUNT(*) FROM submissions")[0][0]
+            .parse()
+            .expect("a count");
         assert_eq!(submissions, expected.len() as u64, "latest-state rows");
 
         let summary = self.coordinator_get("/api/v1/reports/summary");
@@ -475,6 +501,37 @@ impl Mission {
             "the running totals differ from a count from scratch"
         );
         revision_rows
+    }
+
+    /// The rows of `sql` run on the server's database directly (below the API), as text.
+    pub fn raw(&self, sql: &str) -> Vec<Vec<String>> {
+        if let Some(pg) = &self.pg {
+            return pg.query(sql);
+        }
+        let db = rusqlite::Connection::open_with_flags(
+            self.db(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the server's database read-only");
+        let mut stmt = db.prepare(sql).expect("a valid query");
+        let columns = stmt.column_count();
+        stmt.query_map([], |r| {
+            (0..columns)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => String::new(),
+                        rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                        rusqlite::types::ValueRef::Real(x) => x.to_string(),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            String::from_utf8_lossy(t).into_owned()
+                        }
+                    })
+                })
+                .collect()
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows read")
     }
 
     /// Every report that reads running totals, as JSON.

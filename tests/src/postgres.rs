@@ -215,6 +215,16 @@ impl Postgres {
         self.url(&name)
     }
 
+    /// A handle for raw queries, which a test may keep beside the cluster.
+    pub fn client(&self, url: &str) -> PgClient {
+        PgClient {
+            psql: self.bin.join("psql"),
+            run_as: self.run_as,
+            port: self.port,
+            database: url.rsplit('/').next().unwrap_or_default().to_owned(),
+        }
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
@@ -237,5 +247,51 @@ impl Drop for Postgres {
                 "stop",
             ])
             .output();
+    }
+}
+
+/// Raw SQL through `psql`, for tests that check what is stored below the API.
+#[derive(Debug, Clone)]
+pub struct PgClient {
+    psql: PathBuf,
+    run_as: Option<&'static str>,
+    port: u16,
+    database: String,
+}
+
+impl PgClient {
+    /// The rows of `sql`, each a list of column values as text.
+    pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        let mut command = match self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.arg("-u").arg(user).arg("--").arg(&self.psql);
+                c
+            }
+            None => Command::new(&self.psql),
+        };
+        let out = command
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", &self.database, "-At", "-F", "|", "-c", sql])
+            .current_dir("/")
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split('|').map(str::to_owned).collect())
+            .collect()
     }
 }
