@@ -4,14 +4,17 @@
 //! keys are sorted here explicitly (by their UTF-8 bytes) instead of relying on a
 //! `serde_json` feature flag that another crate in the build could switch.
 
+use std::io::{self, Write};
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Serialises `value` with object keys sorted and no insignificant white space.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(value, &mut out);
-    out
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and serde_json writes UTF-8 only.
+    let _ = write_value(value, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -19,41 +22,63 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn write_value(value: &Value, out: &mut String) {
+/// A SHA-256 that canonical JSON is written into directly, without building the text.
+#[derive(Default)]
+pub struct CanonicalHasher(Sha256);
+
+impl CanonicalHasher {
+    /// Lower-case hex of the digest of everything written.
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
+}
+
+impl Write for CanonicalHasher {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `value` as canonical JSON to `out`.
+pub fn write_value(value: &Value, out: &mut impl Write) -> io::Result<()> {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            out.write_all(b"{")?;
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write_string(key, out);
-                out.push(':');
-                write_value(item, out);
+                write_string(key, out)?;
+                out.write_all(b":")?;
+                write_value(item, out)?;
             }
-            out.push('}');
+            out.write_all(b"}")
         }
         Value::Array(items) => {
-            out.push('[');
+            out.write_all(b"[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write_value(item, out);
+                write_value(item, out)?;
             }
-            out.push(']');
+            out.write_all(b"]")
         }
-        Value::String(s) => write_string(s, out),
-        // Numbers, booleans and null have a single serde_json rendering already.
-        other => out.push_str(&other.to_string()),
+        // Strings, numbers, booleans and null have a single serde_json rendering.
+        other => serde_json::to_writer(out, other).map_err(io::Error::other),
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
-    // serde_json's string escaping is deterministic; reuse it rather than re-implement it.
-    out.push_str(&Value::String(s.to_owned()).to_string());
+/// Writes `s` as a JSON string (serde_json's escaping, which is deterministic).
+pub fn write_string(s: &str, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer(out, s).map_err(io::Error::other)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::canonical::{canonical_json, sha256_hex};
+use crate::canonical::{CanonicalHasher, write_string, write_value};
 use crate::form::FormId;
 use crate::station::StationCode;
 
@@ -68,18 +68,52 @@ pub struct SubmissionContent {
 impl SubmissionContent {
     /// The canonical JSON that the content hash is computed over.
     pub fn canonical(&self) -> String {
-        canonical_json(&json!({
-            "form_id": self.form_id.as_str(),
-            "form_version": self.form_version,
-            "station": self.station.as_str(),
-            "observed_at": self.observed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "answers": Value::Object(self.answers.clone()),
-            "notes": self.notes,
-        }))
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail, and serde_json writes UTF-8 only.
+        let _ = self.write_canonical(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The canonical JSON of the content, written field by field in key order ("answers",
+    /// "form_id", "form_version", "notes", "observed_at", "station") without building a
+    /// JSON tree or copying the answers: the server hashes every pushed checklist.
+    fn write_canonical(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"answers\":")?;
+        let answers: Vec<(&String, &Value)> = {
+            let mut entries: Vec<_> = self.answers.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            entries
+        };
+        out.write_all(b"{")?;
+        for (i, (key, value)) in answers.into_iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            write_string(key, out)?;
+            out.write_all(b":")?;
+            write_value(value, out)?;
+        }
+        out.write_all(b"},\"form_id\":")?;
+        write_string(self.form_id.as_str(), out)?;
+        write!(out, ",\"form_version\":{},\"notes\":", self.form_version)?;
+        write_string(&self.notes, out)?;
+        out.write_all(b",\"observed_at\":")?;
+        write_string(
+            &self
+                .observed_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            out,
+        )?;
+        out.write_all(b",\"station\":")?;
+        write_string(self.station.as_str(), out)?;
+        out.write_all(b"}")
     }
 
     pub fn content_hash(&self) -> ContentHash {
-        ContentHash(sha256_hex(self.canonical().as_bytes()))
+        let mut hasher = CanonicalHasher::default();
+        // Writing into a hasher cannot fail.
+        let _ = self.write_canonical(&mut hasher);
+        ContentHash(hasher.finish())
     }
 }
 
@@ -127,6 +161,32 @@ mod tests {
         assert_eq!(
             c.content_hash().0,
             "a5ed3b40d44e1327f2e9b1ae8023ebd0763fc0440c513bb7444c7a44be4d2797"
+        );
+    }
+
+    /// The field-by-field writer gives exactly the canonical JSON of the whole content as a
+    /// tree, for any answers, and the hash is the SHA-256 of that text.
+    #[test]
+    fn the_streamed_canonical_form_equals_the_tree_form() {
+        let mut answers = Map::new();
+        answers.insert("zeta".into(), json!(["b", "a", {"y": 1.5, "x": null}]));
+        answers.insert("Alpha".into(), json!("Қазақ \"quoted\"\n"));
+        answers.insert("count".into(), json!(-12));
+        answers.insert("seen".into(), json!(true));
+        let mut c = content(answers);
+        c.notes = "tab\there, emoji 🗳".into();
+        let tree = crate::canonical::canonical_json(&json!({
+            "form_id": c.form_id.as_str(),
+            "form_version": c.form_version,
+            "station": c.station.as_str(),
+            "observed_at": c.observed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "answers": Value::Object(c.answers.clone()),
+            "notes": c.notes,
+        }));
+        assert_eq!(c.canonical(), tree);
+        assert_eq!(
+            c.content_hash().0,
+            crate::canonical::sha256_hex(tree.as_bytes())
         );
     }
 
