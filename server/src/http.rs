@@ -25,6 +25,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// The whole HTTP application, routers composed in this one place; tests drive it with
 /// `tower::ServiceExt::oneshot`.
 pub fn app(service: Service) -> Router {
+    // Installs the metrics recorder before the first request is counted.
+    crate::telemetry::handle();
     Router::new()
         .merge(crate::web::router())
         .merge(crate::api::router())
@@ -38,6 +40,7 @@ pub fn app(service: Service) -> Router {
         ))
         .layer(RequestDecompressionLayer::new())
         .layer(map_response(add_version_header))
+        .layer(axum::middleware::from_fn(crate::telemetry::track))
         .layer(TraceLayer::new_for_http())
         .with_state(service)
 }

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod rules;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod transfer;
 pub mod views;
 pub mod web;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::canonical::{CanonicalHasher, write_string, write_value};
@@ -133,6 +133,7 @@ pub struct SubmissionPayload {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn content(answers: Map<String, Value>) -> SubmissionContent {
         SubmissionContent {

@@ -3,6 +3,7 @@
 
 mod export;
 mod health;
+mod metrics;
 mod reports;
 mod submissions;
 mod sync;
@@ -32,6 +33,7 @@ pub fn router() -> Router<Service> {
         .route("/api/v1/reports/timeline", get(reports::timeline))
         .route("/api/v1/reports/statement", get(reports::statement))
         .route("/api/v1/export", get(export::export))
+        .route("/metrics", get(metrics::metrics))
 }
 
 /// `axum::Json`, with rejections turned into the API's JSON error body.

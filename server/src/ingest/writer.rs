@@ -64,7 +64,10 @@ impl GroupCommitter {
     pub fn submit(&self, batch: IngestBatch) -> Result<oneshot::Receiver<Stored>, QueueFull> {
         let (reply, answer) = oneshot::channel();
         match self.queue.try_send(Job { batch, reply }) {
-            Ok(()) => Ok(answer),
+            Ok(()) => {
+                crate::telemetry::queued();
+                Ok(answer)
+            }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(QueueFull),
         }
     }
@@ -84,9 +87,13 @@ fn run(store: &dyn Store, jobs: &Receiver<Job>, max_group_items: usize) {
                 Err(_) => break,
             }
         }
+        crate::telemetry::dequeued(group.len());
         let (batches, replies): (Vec<IngestBatch>, Vec<oneshot::Sender<Stored>>) =
             group.into_iter().map(|j| (j.batch, j.reply)).unzip();
-        match store.ingest(Utc::now(), &batches) {
+        let started = std::time::Instant::now();
+        let stored = store.ingest(Utc::now(), &batches);
+        crate::telemetry::committed(started.elapsed(), count, stored.is_ok());
+        match stored {
             Ok(decisions) => {
                 for ((batch, reply), decided) in batches.into_iter().zip(replies).zip(decisions) {
                     // A requester that gave up is fine: its data is committed, and a retry

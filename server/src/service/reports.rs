@@ -59,6 +59,12 @@ impl Service {
         Ok(reports::summary(&tallies))
     }
 
+    /// Every operator metric in the Prometheus text format.
+    pub async fn metrics(&self) -> Result<String, ServiceError> {
+        let tallies = self.store_call(|s| Ok(s.form_tallies()?)).await?;
+        Ok(crate::telemetry::render(&tallies))
+    }
+
     /// Negative assessments and observer access, from one read of the running totals.
     pub async fn assessment_and_access(
         &self,

@@ -72,6 +72,7 @@ impl Service {
             let (items, decisions) = stored?;
             ingest::finish(prepared, items, decisions)
         };
+        crate::telemetry::pushed(&results);
         Ok(PushResponse {
             results,
             server_time: Utc::now(),
