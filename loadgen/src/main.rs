@@ -30,10 +30,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create stations, observers and a coordinator in a database; write their tokens to a file.
+    /// Create stations, observers and a coordinator in a database (a SQLite file or a
+    /// postgres:// URL); write their tokens to a file.
     Prepare {
         #[arg(long)]
-        db: PathBuf,
+        db: eom_server::config::Database,
         #[arg(long, default_value_t = 256)]
         observers: usize,
         #[arg(long, default_value_t = 2000)]
@@ -92,12 +93,18 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            // Storage is opened outside the runtime: the PostgreSQL store blocks on its own.
             Command::Prepare {
                 db,
                 observers,
                 stations,
                 out,
-            } => measure::prepare(&db, observers, stations, &out),
+            } => tokio::task::spawn_blocking(move || {
+                measure::prepare(&db, observers, stations, &out)
+            })
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r),
             Command::Ingest(options) => ingest::run(options).await,
             Command::Reports {
                 url,

@@ -37,8 +37,13 @@ pub fn read_tokens(path: &Path) -> anyhow::Result<Tokens> {
     serde_json::from_str(&text).with_context(|| format!("{} is not a tokens file", path.display()))
 }
 
-pub fn prepare(db: &Path, observers: usize, stations: usize, out: &Path) -> anyhow::Result<()> {
-    let store = open_store(db)?;
+pub fn prepare(
+    db: &eom_server::config::Database,
+    observers: usize,
+    stations: usize,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let store = eom_server::open_database(db)?;
     let mut rng = StdRng::seed_from_u64(7);
     let list = demo::station_list(stations, &mut rng)?;
     store.import_stations(&list)?;
@@ -57,7 +62,8 @@ pub fn prepare(db: &Path, observers: usize, stations: usize, out: &Path) -> anyh
         })
         .collect();
     store.create_accounts(accounts)?;
-    let coordinator = admin::create_account(&store, "Load coordinator", Role::Coordinator, None)?;
+    let coordinator =
+        admin::create_account(store.as_ref(), "Load coordinator", Role::Coordinator, None)?;
     let file = Tokens {
         coordinator: coordinator.token,
         observers: tokens,
@@ -69,7 +75,7 @@ pub fn prepare(db: &Path, observers: usize, stations: usize, out: &Path) -> anyh
     std::fs::write(out, serde_json::to_string(&file)?)?;
     println!(
         "Prepared {}: {} stations, {} observers; tokens in {}.",
-        db.display(),
+        db,
         file.stations.len(),
         observers,
         out.display()
