@@ -241,6 +241,19 @@ impl Mission {
         }
     }
 
+    /// A server for another database holding this mission (after `eom-server migrate`), with
+    /// the same coordinator token; not started yet.
+    pub fn moved_to(&self, db: String, pg: Option<postgres::PgClient>) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db,
+            pg,
+            server: None,
+            url: None,
+            coordinator: self.coordinator.clone(),
+        }
+    }
+
     fn set_up(dir: TempDir, db: String, pg: Option<postgres::PgClient>) -> Self {
         let mut mission = Self {
             dir,
@@ -535,7 +548,7 @@ impl Mission {
     }
 
     /// Every report that reads running totals, as JSON.
-    fn report_snapshot(&self) -> Vec<Value> {
+    pub fn report_snapshot(&self) -> Vec<Value> {
         [
             "summary",
             "assessments",

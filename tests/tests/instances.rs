@@ -98,3 +98,95 @@ fn two_instances_on_one_database_survive_losing_one() {
         );
     }
 }
+
+#[test]
+fn a_demo_mission_moves_to_postgres_with_every_report_unchanged() {
+    let Some(pg) =
+        Postgres::start_or_skip("a_demo_mission_moves_to_postgres_with_every_report_unchanged")
+    else {
+        return;
+    };
+    let mut sqlite = Mission::new();
+    let demo = sqlite
+        .admin(&["demo", "--observers", "40", "--stations", "80"])
+        .ok();
+    let demo_token = demo
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("eom_"))
+        .expect("the demo prints a coordinator token")
+        .to_owned();
+    sqlite.start();
+    let before = sqlite.report_snapshot();
+    let statement = sqlite.coordinator_get("/api/v1/reports/statement");
+    let listed = sqlite.coordinator_get("/api/v1/submissions?per_page=500");
+    sqlite.stop();
+
+    let url = pg.create_database();
+    let moved = sqlite.admin(&["migrate", "--to", &url]).ok();
+    assert!(
+        moved.stdout.contains("Every report matches"),
+        "{}",
+        moved.stdout
+    );
+    assert!(
+        !moved.stdout.contains("postgres@"),
+        "no credentials printed"
+    );
+
+    let mut postgres = sqlite.moved_to(url.clone(), Some(pg.client(&url)));
+    postgres.start();
+    let after = postgres.report_snapshot();
+    for (a, b) in before.iter().zip(&after) {
+        if let Some(difference) = first_difference(a, b, "") {
+            panic!("a report changed in the move: {difference}");
+        }
+    }
+    assert_eq!(
+        postgres.coordinator_get("/api/v1/reports/statement"),
+        statement
+    );
+    assert_eq!(
+        postgres.coordinator_get("/api/v1/submissions?per_page=500"),
+        listed,
+        "the same checklists, revisions, reviews and times"
+    );
+    // The demo's own coordinator token works on the moved mission.
+    let (status, _) = postgres.get("/api/v1/reports/summary", &demo_token);
+    assert_eq!(status, 200);
+
+    // Migrating again into a database that holds a mission is refused, with a reason.
+    let again = sqlite.admin(&["migrate", "--to", &url]);
+    assert!(!again.success());
+    assert!(
+        again.stderr.contains("already holds a mission"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// Where two JSON values first differ, as a path and the two values there.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                first_difference(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{path}.{k}"),
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} before, {b} after")),
+    }
+}

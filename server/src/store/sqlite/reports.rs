@@ -124,7 +124,7 @@ pub(super) fn critical_findings(
          JOIN submissions s ON s.id = c.submission_id
          JOIN accounts a ON a.id = s.observer_id
          {filter_sql}
-         ORDER BY c.observed_at DESC
+         ORDER BY c.observed_at DESC, c.submission_id, c.question_id
          LIMIT {limit}"
     ))?;
     collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
@@ -209,7 +209,7 @@ pub(super) fn silent_observers(
         "SELECT id, name, region, last_received_at FROM accounts
          WHERE role = 'observer' AND (last_received_at IS NULL OR last_received_at < ?1)
            AND (?2 IS NULL OR region = ?2)
-         ORDER BY last_received_at
+         ORDER BY last_received_at, id
          LIMIT {limit}"
     ))?;
     let silent = collect(stmt.query(params![before, region])?, |r| {
