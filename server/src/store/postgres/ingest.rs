@@ -219,6 +219,9 @@ struct Current {
     first_received: DateTime<Utc>,
     /// Set when this group made a revision current: the row to write.
     accepted: Option<Accepted>,
+    /// Whether the checklist has a row in the database already (with critical findings
+    /// that a new revision replaces).
+    in_database: bool,
 }
 
 struct Accepted {
@@ -243,7 +246,11 @@ pub(super) async fn ingest(
     let codes: Vec<&str> = items().map(|i| i.content.station.as_str()).collect();
     let regions: HashMap<String, String> = tx
         .query(
-            "SELECT code, region FROM stations WHERE code = ANY($1)",
+            // Joined with the unnested list rather than `= ANY($1)`: the planner then walks
+            // the index for each id instead of scanning the table (a prepared statement's
+            // generic plan cannot tell ten ids from a million).
+            "SELECT s.code, s.region FROM unnest($1::text[]) AS t(code)
+             JOIN stations s ON s.code = t.code",
             &[&codes],
         )
         .await?
@@ -253,7 +260,10 @@ pub(super) async fn ingest(
     let mut current: HashMap<String, Current> = HashMap::new();
     for row in tx
         .query(
-            &format!("SELECT {COUNTED_COLUMNS} FROM submissions WHERE id = ANY($1)"),
+            &format!(
+                "SELECT s.* FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS t(id)) t
+                 JOIN LATERAL (SELECT {COUNTED_COLUMNS} FROM submissions WHERE id = t.id) s ON true"
+            ),
             &[&ids],
         )
         .await?
@@ -268,14 +278,16 @@ pub(super) async fn ingest(
                 review,
                 first_received: get(&row, "first_received_at")?,
                 accepted: None,
+                in_database: true,
             },
         );
     }
     let mut hashes: HashMap<(String, u32), String> = HashMap::new();
     for row in tx
         .query(
-            "SELECT submission_id, revision, content_hash FROM revisions
-             WHERE submission_id = ANY($1)",
+            "SELECT r.submission_id, r.revision, r.content_hash
+             FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS t(id)) t
+             JOIN revisions r ON r.submission_id = t.id",
             &[&ids],
         )
         .await?
@@ -349,6 +361,7 @@ pub(super) async fn ingest(
                             form_version: item.content.form_version,
                             observed_at: item.content.observed_at,
                         }),
+                        in_database: previous.as_ref().is_some_and(|p| p.in_database),
                     },
                 );
             }
@@ -369,7 +382,8 @@ pub(super) async fn ingest(
     observers.sort_unstable();
     observers.dedup();
     tx.execute(
-        "UPDATE accounts SET last_received_at = $2 WHERE id = ANY($1)",
+        "UPDATE accounts a SET last_received_at = $2 FROM unnest($1::text[]) AS t(id)
+         WHERE a.id = t.id",
         &[&observers, &received_at],
     )
     .await?;
@@ -546,11 +560,20 @@ async fn write_current(
         ],
     )
     .await?;
-    tx.execute(
-        "DELETE FROM critical_findings WHERE submission_id = ANY($1)",
-        &[&id],
-    )
-    .await?;
+    // Only checklists stored before this group can have critical findings to replace.
+    let replaced: Vec<&str> = accepted
+        .iter()
+        .filter(|(_, c)| c.in_database)
+        .map(|(key, _)| key.as_str())
+        .collect();
+    if !replaced.is_empty() {
+        tx.execute(
+            "DELETE FROM critical_findings c USING unnest($1::text[]) AS t(id)
+             WHERE c.submission_id = t.id",
+            &[&replaced],
+        )
+        .await?;
+    }
     if !critical_id.is_empty() {
         tx.execute(
             "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
@@ -644,6 +667,7 @@ pub(super) async fn rebuild(
                         form_version: version,
                         observed_at,
                     }),
+                    in_database: true,
                 },
             );
         }

@@ -112,10 +112,10 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub fn redact(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
-            Some((user, host)) => {
-                let user = user.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}:***@{host}")
-            }
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => url.to_owned(),
+            },
             None => url.to_owned(),
         },
         None => url.to_owned(),
@@ -936,6 +936,7 @@ mod tests {
             "postgres://eom:***@db.example:5432/eom"
         );
         assert_eq!(redact("postgres://db/eom"), "postgres://db/eom");
+        assert_eq!(redact("postgres://eom@db/eom"), "postgres://eom@db/eom");
         assert!(is_url("postgresql://x/y") && is_url("postgres://x/y"));
         assert!(!is_url("eom.db"));
     }
