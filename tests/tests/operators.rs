@@ -1,0 +1,96 @@
+//! The operator's tools on the real binary: a backup of a live database that serves the same
+//! figures, and logs a collector can read.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use eom_tests::{Laptop, Mission, binary, recv_within};
+
+#[test]
+fn a_backup_of_the_live_database_serves_the_same_figures() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team 1", "North"));
+    laptop.fill_voting(40, &["PEC-001", "PEC-002", "PEC-003"]);
+    laptop.eom(&["sync"]).ok();
+
+    // Taken while the server runs and keeps storing.
+    let folder = tempfile::tempdir().expect("temp dir");
+    let copy = folder.path().join("copy.db");
+    let copy_arg = copy.to_str().expect("utf-8 path");
+    let done = mission.admin(&["backup", copy_arg]).ok();
+    assert!(done.stdout.contains("Backed up"), "{}", done.stdout);
+    laptop.fill_voting(5, &["PEC-004"]);
+    laptop.eom(&["sync"]).ok();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy is its owner's only");
+    }
+
+    // A backup never overwrites a file.
+    let again = mission.admin(&["backup", copy_arg]);
+    assert!(!again.success());
+    assert!(again.stderr.contains("exists already"), "{}", again.stderr);
+
+    // The copy holds the 40 checklists delivered before it was taken, and its figures are
+    // those a recount gives.
+    let mut restored = mission.moved_to(copy.display().to_string(), None);
+    restored.start();
+    let summary = restored.coordinator_get("/api/v1/reports/summary");
+    assert_eq!(summary["total"], 40, "{summary}");
+    let kept = restored.report_snapshot();
+    restored.admin(&["reports", "rebuild"]).ok();
+    assert_eq!(restored.report_snapshot(), kept);
+    assert_eq!(
+        mission.coordinator_get("/api/v1/reports/summary")["total"],
+        45
+    );
+
+    // On PostgreSQL the tool to use is named.
+    let refused = Command::new(binary("eom-server"))
+        .args(["--db", "postgres://eom@127.0.0.1:9/eom", "backup"])
+        .arg(folder.path().join("pg.db"))
+        .output()
+        .expect("eom-server runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+}
+
+#[test]
+fn logs_can_be_json_lines() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut server = Command::new(binary("eom-server"))
+        .arg("--db")
+        .arg(folder.path().join("eom.db"))
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .env("EOM_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("eom-server starts");
+    let stderr = server.stderr.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // A new database logs that it installed the default forms.
+    let line = recv_within(&rx, Duration::from_secs(60), "the first log line");
+    let _ = server.kill();
+    let _ = server.wait();
+    let entry: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+    assert_eq!(entry["level"], "INFO", "{entry}");
+    assert!(entry["timestamp"].is_string(), "{entry}");
+    assert!(
+        entry["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("default forms")),
+        "{entry}"
+    );
+}
