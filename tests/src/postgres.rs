@@ -54,6 +54,23 @@ fn bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
+/// `program`, run as `user` when given (through `runuser`, when the tests run as root).
+fn as_user(user: Option<&str>, program: &Path) -> Command {
+    match user {
+        Some(user) => {
+            let mut c = Command::new("runuser");
+            c.arg("-u").arg(user).arg("--").arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+/// How the client tools reach the cluster.
+fn connection_args(port: &str) -> [&str; 6] {
+    ["-h", "127.0.0.1", "-p", port, "-U", "postgres"]
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -160,15 +177,7 @@ impl Postgres {
     }
 
     fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
-        match self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.arg("-u").arg(user).arg("--").arg(path);
-                c
-            }
-            None => Command::new(path),
-        }
+        as_user(self.run_as, &self.bin.join(program))
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<Output, String> {
@@ -199,19 +208,11 @@ impl Postgres {
             std::process::id(),
             DATABASES.fetch_add(1, Ordering::SeqCst)
         );
-        self.run(
-            "createdb",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                &name,
-            ],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let port = self.port.to_string();
+        let mut args = connection_args(&port).to_vec();
+        args.push(&name);
+        self.run("createdb", &args)
+            .unwrap_or_else(|e| panic!("{e}"));
         self.url(&name)
     }
 
@@ -262,23 +263,9 @@ pub struct PgClient {
 impl PgClient {
     /// The rows of `sql`, each a list of column values as text.
     pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
-        let mut command = match self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.arg("-u").arg(user).arg("--").arg(&self.psql);
-                c
-            }
-            None => Command::new(&self.psql),
-        };
-        let out = command
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-            ])
+        let port = self.port.to_string();
+        let out = as_user(self.run_as, &self.psql)
+            .args(connection_args(&port))
             .args(["-d", &self.database, "-At", "-F", "|", "-c", sql])
             .current_dir("/")
             .output()

@@ -501,8 +501,7 @@ async fn write_current(
     let mut first = Vec::new();
     let mut restricted = Vec::new();
     let mut findings = Vec::new();
-    let (mut critical_id, mut critical_question, mut critical_form) = (vec![], vec![], vec![]);
-    let (mut critical_region, mut critical_time) = (vec![], vec![]);
+    let mut critical = CriticalRows::default();
     for (key, c) in accepted {
         let Some(a) = &c.accepted else { continue };
         id.push(key.as_str());
@@ -519,13 +518,7 @@ async fn write_current(
         first.push(c.first_received);
         restricted.push(c.counted.restricted);
         findings.push(to_value(&c.counted.findings)?);
-        for question in c.counted.critical() {
-            critical_id.push(key.as_str());
-            critical_question.push(question);
-            critical_form.push(c.counted.form_id.as_str());
-            critical_region.push(c.counted.region.as_str());
-            critical_time.push(a.observed_at);
-        }
+        critical.add(key, &c.counted, a.observed_at);
     }
     tx.execute(
         "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
@@ -574,21 +567,48 @@ async fn write_current(
         )
         .await?;
     }
-    if !critical_id.is_empty() {
+    critical.insert(tx).await
+}
+
+/// The `critical_findings` rows of several checklists, written in one statement.
+#[derive(Default)]
+struct CriticalRows<'a> {
+    id: Vec<&'a str>,
+    question: Vec<&'a str>,
+    form: Vec<&'a str>,
+    region: Vec<&'a str>,
+    observed_at: Vec<DateTime<Utc>>,
+}
+
+impl<'a> CriticalRows<'a> {
+    fn add(&mut self, id: &'a str, counted: &'a Counted, observed_at: DateTime<Utc>) {
+        for question in counted.critical() {
+            self.id.push(id);
+            self.question.push(question);
+            self.form.push(counted.form_id.as_str());
+            self.region.push(counted.region.as_str());
+            self.observed_at.push(observed_at);
+        }
+    }
+
+    async fn insert(&self, tx: &impl GenericClient) -> Result<(), StoreError> {
+        if self.id.is_empty() {
+            return Ok(());
+        }
         tx.execute(
             "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])",
             &[
-                &critical_id,
-                &critical_question,
-                &critical_form,
-                &critical_region,
-                &critical_time,
+                &self.id,
+                &self.question,
+                &self.form,
+                &self.region,
+                &self.observed_at,
             ],
         )
         .await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Forgets all totals and counts every checklist's latest revision again, in one
@@ -687,8 +707,7 @@ async fn rewrite_counted(
     let mut restricted = Vec::new();
     let mut findings = Vec::new();
     let mut hour = Vec::new();
-    let (mut critical_id, mut critical_question, mut critical_form) = (vec![], vec![], vec![]);
-    let (mut critical_region, mut critical_time) = (vec![], vec![]);
+    let mut critical = CriticalRows::default();
     for (key, c) in page {
         id.push(key.as_str());
         overall.push(c.counted.overall.map(Assessment::as_str));
@@ -696,13 +715,7 @@ async fn rewrite_counted(
         findings.push(to_value(&c.counted.findings)?);
         hour.push(c.counted.hour);
         if let Some(a) = &c.accepted {
-            for question in c.counted.critical() {
-                critical_id.push(key.as_str());
-                critical_question.push(question);
-                critical_form.push(c.counted.form_id.as_str());
-                critical_region.push(c.counted.region.as_str());
-                critical_time.push(a.observed_at);
-            }
+            critical.add(key, &c.counted, a.observed_at);
         }
     }
     tx.execute(
@@ -714,19 +727,5 @@ async fn rewrite_counted(
         &[&id, &overall, &restricted, &findings, &hour],
     )
     .await?;
-    if !critical_id.is_empty() {
-        tx.execute(
-            "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])",
-            &[
-                &critical_id,
-                &critical_question,
-                &critical_form,
-                &critical_region,
-                &critical_time,
-            ],
-        )
-        .await?;
-    }
-    Ok(())
+    critical.insert(tx).await
 }

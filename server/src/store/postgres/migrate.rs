@@ -1,16 +1,18 @@
 //! Dumping and loading a whole mission ([`Record`]s), for `eom-server migrate`.
 
 use deadpool_postgres::GenericClient;
-use eom_shared::station::StationCode;
-use eom_shared::submission::{ContentHash, SubmissionId};
+use eom_shared::Stage;
+use eom_shared::submission::SubmissionId;
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{FormId, Stage};
 use serde_json::Value;
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
 
-use super::{account_from_row, count, get, json, known, optional_count, parsed, station_from_row};
-use crate::store::{ConflictRecord, Record, RevisionRecord, StoreError};
+use super::{
+    account_from_row, conflict_from_row, count, get, json, known, optional_count, parsed,
+    revision_from_row, station_from_row,
+};
+use crate::store::{Record, StoreError};
 
 /// The queries of a dump, in the order `load` needs, each with its row reader.
 pub(super) type Reader = fn(&Row) -> Result<Record, StoreError>;
@@ -59,18 +61,7 @@ fn read_revision(r: &Row) -> Result<Record, StoreError> {
     Ok(Record::Revision {
         id: parsed(r, "submission_id", SubmissionId::parse)?,
         observer_id: get(r, "observer_id")?,
-        record: RevisionRecord {
-            revision: count(r, "revision")?,
-            content_hash: ContentHash(get(r, "content_hash")?),
-            form_id: parsed(r, "form_id", FormId::parse)?,
-            form_version: count(r, "form_version")?,
-            station: parsed(r, "station_code", StationCode::parse)?,
-            observed_at: get(r, "observed_at")?,
-            answers: json(r, "answers")?,
-            notes: get(r, "notes")?,
-            warnings: json(r, "warnings")?,
-            received_at: get(r, "received_at")?,
-        },
+        record: revision_from_row(r)?,
     })
 }
 
@@ -90,13 +81,7 @@ fn read_current(r: &Row) -> Result<Record, StoreError> {
 fn read_conflict(r: &Row) -> Result<Record, StoreError> {
     Ok(Record::Conflict {
         id: parsed(r, "submission_id", SubmissionId::parse)?,
-        record: ConflictRecord {
-            revision: count(r, "revision")?,
-            content_hash: ContentHash(get(r, "content_hash")?),
-            observer_id: get(r, "observer_id")?,
-            payload: json(r, "payload")?,
-            received_at: get(r, "received_at")?,
-        },
+        record: conflict_from_row(r)?,
     })
 }
 

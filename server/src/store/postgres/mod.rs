@@ -227,6 +227,33 @@ pub(crate) fn summary_from_row(row: &Row) -> Result<SubmissionSummary, StoreErro
     })
 }
 
+/// A `revisions` row.
+pub(crate) fn revision_from_row(row: &Row) -> Result<RevisionRecord, StoreError> {
+    Ok(RevisionRecord {
+        revision: count(row, "revision")?,
+        content_hash: ContentHash(get(row, "content_hash")?),
+        form_id: parsed(row, "form_id", FormId::parse)?,
+        form_version: count(row, "form_version")?,
+        station: parsed(row, "station_code", StationCode::parse)?,
+        observed_at: get(row, "observed_at")?,
+        answers: json::<Map<String, Value>>(row, "answers")?,
+        notes: get(row, "notes")?,
+        warnings: json(row, "warnings")?,
+        received_at: get(row, "received_at")?,
+    })
+}
+
+/// A `conflicts` row.
+pub(crate) fn conflict_from_row(row: &Row) -> Result<ConflictRecord, StoreError> {
+    Ok(ConflictRecord {
+        revision: count(row, "revision")?,
+        content_hash: ContentHash(get(row, "content_hash")?),
+        observer_id: get(row, "observer_id")?,
+        payload: json(row, "payload")?,
+        received_at: get(row, "received_at")?,
+    })
+}
+
 fn rows<T>(
     rows: Vec<Row>,
     read: impl Fn(&Row) -> Result<T, StoreError>,
@@ -315,6 +342,41 @@ impl PostgresStore {
             // Only `Drop` takes the runtime, and nothing runs after it.
             None => unreachable!("the PostgreSQL runtime is gone"),
         }
+    }
+
+    /// Runs each query in turn in one read-only snapshot, through a cursor, and hands every
+    /// row (with the query's index) to `each` until it answers `false`. Pages are fetched on
+    /// the runtime and `each` runs outside it: it may block (a slow download, another
+    /// database), which must not happen inside `block_on`.
+    fn page_through(
+        &self,
+        queries: &[(String, Params)],
+        each: &mut dyn FnMut(usize, &Row) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.block_on(self.pool.get())?;
+        let tx = self.block_on(
+            client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start(),
+        )?;
+        for (index, (sql, params)) in queries.iter().enumerate() {
+            let portal = self.block_on(tx.bind(sql.as_str(), &param_refs(params)))?;
+            loop {
+                let page = self.block_on(tx.query_portal(&portal, PAGE))?;
+                if page.is_empty() {
+                    break;
+                }
+                for row in &page {
+                    if !each(index, row)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.block_on(tx.commit())?;
+        Ok(())
     }
 
     /// Runs `f` with a pooled connection.
@@ -716,35 +778,14 @@ impl Store for PostgresStore {
                     &[&key],
                 )
                 .await?;
-            let revisions = rows(found, |row| {
-                Ok(RevisionRecord {
-                    revision: count(row, "revision")?,
-                    content_hash: ContentHash(get(row, "content_hash")?),
-                    form_id: parsed(row, "form_id", FormId::parse)?,
-                    form_version: count(row, "form_version")?,
-                    station: parsed(row, "station_code", StationCode::parse)?,
-                    observed_at: get(row, "observed_at")?,
-                    answers: json::<Map<String, Value>>(row, "answers")?,
-                    notes: get(row, "notes")?,
-                    warnings: json(row, "warnings")?,
-                    received_at: get(row, "received_at")?,
-                })
-            })?;
+            let revisions = rows(found, revision_from_row)?;
             let found = tx
                 .query(
                     "SELECT * FROM conflicts WHERE submission_id = $1 ORDER BY revision, received_at",
                     &[&key],
                 )
                 .await?;
-            let conflicts = rows(found, |row| {
-                Ok(ConflictRecord {
-                    revision: count(row, "revision")?,
-                    content_hash: ContentHash(get(row, "content_hash")?),
-                    observer_id: get(row, "observer_id")?,
-                    payload: json(row, "payload")?,
-                    received_at: get(row, "received_at")?,
-                })
-            })?;
+            let conflicts = rows(found, conflict_from_row)?;
             let reviews = reports::reviews_of(tx, &key).await?;
             Ok(Some(SubmissionDetail {
                 summary,
@@ -841,30 +882,15 @@ impl Store for PostgresStore {
         &self,
         sink: &mut dyn FnMut(Record) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        // One snapshot for the whole dump, read page by page; `sink` runs outside the
-        // runtime (it may write to another database).
-        let mut client = self.block_on(self.pool.get())?;
-        let tx = self.block_on(
-            client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start(),
-        )?;
-        for (query, read) in migrate::DUMP {
-            let portal = self.block_on(tx.bind(*query, &[]))?;
-            loop {
-                let page = self.block_on(tx.query_portal(&portal, PAGE))?;
-                if page.is_empty() {
-                    break;
-                }
-                for row in &page {
-                    sink(read(row)?)?;
-                }
-            }
-        }
-        self.block_on(tx.commit())?;
-        Ok(())
+        // One snapshot for the whole dump; `sink` may write to another database.
+        let queries: Vec<(String, Params)> = migrate::DUMP
+            .iter()
+            .map(|(query, _)| ((*query).to_owned(), Params::new()))
+            .collect();
+        self.page_through(&queries, &mut |index, row| {
+            sink((migrate::DUMP[index].1)(row)?)?;
+            Ok(true)
+        })
     }
 
     fn load(&self, records: &[Record]) -> Result<(), StoreError> {
@@ -876,16 +902,6 @@ impl Store for PostgresStore {
         filter: &SubmissionFilter,
         sink: &mut dyn FnMut(ExportRow) -> bool,
     ) -> Result<(), StoreError> {
-        // Page through a cursor, handing each page to `sink` outside the runtime: the sink
-        // may block (a slow download), which must not happen inside `block_on`.
-        let mut client = self.block_on(self.pool.get())?;
-        let tx = self.block_on(
-            client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start(),
-        )?;
         let (filter_sql, params) = reports::submission_where(filter, 0);
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, r.answers, r.notes
@@ -895,25 +911,13 @@ impl Store for PostgresStore {
              {filter_sql}
              ORDER BY s.first_received_at, s.id"
         );
-        let portal = self.block_on(tx.bind(sql.as_str(), &param_refs(&params)))?;
-        loop {
-            let page = self.block_on(tx.query_portal(&portal, PAGE))?;
-            if page.is_empty() {
-                break;
-            }
-            for row in &page {
-                let keep_going = sink(ExportRow {
-                    summary: summary_from_row(row)?,
-                    answers: json(row, "answers")?,
-                    notes: get(row, "notes")?,
-                });
-                if !keep_going {
-                    return Ok(());
-                }
-            }
-        }
-        self.block_on(tx.commit())?;
-        Ok(())
+        self.page_through(&[(sql, params)], &mut |_, row| {
+            Ok(sink(ExportRow {
+                summary: summary_from_row(row)?,
+                answers: json(row, "answers")?,
+                notes: get(row, "notes")?,
+            }))
+        })
     }
 }
 

@@ -1,14 +1,13 @@
 //! Dumping and loading a whole mission ([`Record`]s), for `eom-server migrate`.
 
-use eom_shared::station::StationCode;
-use eom_shared::submission::{ContentHash, SubmissionId};
+use eom_shared::Stage;
+use eom_shared::submission::SubmissionId;
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, params};
 
 use super::columns::{get, json, known, optional_time, parsed, time, time_text};
-use super::{account_from_row, station_from_row};
-use crate::store::{ConflictRecord, Record, RevisionRecord, StoreError};
+use super::{account_from_row, conflict_from_row, revision_from_row, station_from_row};
+use crate::store::{Record, StoreError};
 
 type Sink<'a> = &'a mut dyn FnMut(Record) -> Result<(), StoreError>;
 
@@ -61,18 +60,7 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
             Ok(Record::Revision {
                 id: parsed(r, "submission_id", SubmissionId::parse)?,
                 observer_id: get(r, "observer_id")?,
-                record: RevisionRecord {
-                    revision: get(r, "revision")?,
-                    content_hash: ContentHash(get(r, "content_hash")?),
-                    form_id: parsed(r, "form_id", FormId::parse)?,
-                    form_version: get(r, "form_version")?,
-                    station: parsed(r, "station_code", StationCode::parse)?,
-                    observed_at: time(r, "observed_at")?,
-                    answers: json(r, "answers")?,
-                    notes: get(r, "notes")?,
-                    warnings: json(r, "warnings")?,
-                    received_at: time(r, "received_at")?,
-                },
+                record: revision_from_row(r)?,
             })
         },
     )?;
@@ -95,13 +83,7 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
         |r| {
             Ok(Record::Conflict {
                 id: parsed(r, "submission_id", SubmissionId::parse)?,
-                record: ConflictRecord {
-                    revision: get(r, "revision")?,
-                    content_hash: ContentHash(get(r, "content_hash")?),
-                    observer_id: get(r, "observer_id")?,
-                    payload: json(r, "payload")?,
-                    received_at: time(r, "received_at")?,
-                },
+                record: conflict_from_row(r)?,
             })
         },
     )?;

@@ -248,6 +248,33 @@ pub(super) fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, Store
     })
 }
 
+/// A `revisions` row.
+pub(super) fn revision_from_row(row: &Row<'_>) -> Result<RevisionRecord, StoreError> {
+    Ok(RevisionRecord {
+        revision: get(row, "revision")?,
+        content_hash: ContentHash(get(row, "content_hash")?),
+        form_id: parsed(row, "form_id", FormId::parse)?,
+        form_version: get(row, "form_version")?,
+        station: parsed(row, "station_code", StationCode::parse)?,
+        observed_at: time(row, "observed_at")?,
+        answers: json(row, "answers")?,
+        notes: get(row, "notes")?,
+        warnings: json(row, "warnings")?,
+        received_at: time(row, "received_at")?,
+    })
+}
+
+/// A `conflicts` row.
+pub(super) fn conflict_from_row(row: &Row<'_>) -> Result<ConflictRecord, StoreError> {
+    Ok(ConflictRecord {
+        revision: get(row, "revision")?,
+        content_hash: ContentHash(get(row, "content_hash")?),
+        observer_id: get(row, "observer_id")?,
+        payload: json(row, "payload")?,
+        received_at: time(row, "received_at")?,
+    })
+}
+
 /// Collects query rows through a fallible reader.
 fn collect<T>(
     mut rows: rusqlite::Rows<'_>,
@@ -575,32 +602,11 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare(
                 "SELECT * FROM revisions WHERE submission_id = ?1 ORDER BY revision",
             )?;
-            let revisions = collect(stmt.query([&key])?, |row| {
-                Ok(RevisionRecord {
-                    revision: get(row, "revision")?,
-                    content_hash: ContentHash(get(row, "content_hash")?),
-                    form_id: parsed(row, "form_id", FormId::parse)?,
-                    form_version: get(row, "form_version")?,
-                    station: parsed(row, "station_code", StationCode::parse)?,
-                    observed_at: time(row, "observed_at")?,
-                    answers: json(row, "answers")?,
-                    notes: get(row, "notes")?,
-                    warnings: json(row, "warnings")?,
-                    received_at: time(row, "received_at")?,
-                })
-            })?;
+            let revisions = collect(stmt.query([&key])?, revision_from_row)?;
             let mut stmt = c.prepare(
                 "SELECT * FROM conflicts WHERE submission_id = ?1 ORDER BY revision, received_at",
             )?;
-            let conflicts = collect(stmt.query([&key])?, |row| {
-                Ok(ConflictRecord {
-                    revision: get(row, "revision")?,
-                    content_hash: ContentHash(get(row, "content_hash")?),
-                    observer_id: get(row, "observer_id")?,
-                    payload: json(row, "payload")?,
-                    received_at: time(row, "received_at")?,
-                })
-            })?;
+            let conflicts = collect(stmt.query([&key])?, conflict_from_row)?;
             let reviews = reports::reviews_of(c, &key)?;
             Ok(Some(SubmissionDetail {
                 summary,
