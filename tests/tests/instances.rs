@@ -21,6 +21,16 @@ fn two_instances_on_one_database_survive_losing_one() {
     b.start();
     assert_ne!(a.url(), b.url());
 
+    // A coordinator signed in through A is signed in on B, and signing out through B ends
+    // the session everywhere: sessions live in the database, not in an instance.
+    let cookie = sign_in(a.url(), a.coordinator_token());
+    let (status, page) = dashboard(b.url(), "/", &cookie);
+    assert_eq!(status, 200);
+    assert!(page.contains("Statement lines"), "the overview through B");
+    sign_out(b.url(), &cookie);
+    let (status, _) = dashboard(a.url(), "/", &cookie);
+    assert_eq!(status, 303, "signed out on A too");
+
     // Four teams: two set up through each instance.
     let laptops: Vec<Laptop> = (0..4).map(|_| Laptop::new()).collect();
     let tokens: Vec<String> = (0..4)
@@ -167,6 +177,67 @@ fn a_demo_mission_moves_to_postgres_with_every_report_unchanged() {
         "{}",
         again.stderr
     );
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// Signs in to the dashboard at `base` and returns the session cookie ("name=value").
+fn sign_in(base: &str, token: &str) -> String {
+    block_on(async {
+        let response = client()
+            .post(format!("{base}/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Origin", base)
+            .body(format!("token={token}"))
+            .send()
+            .await
+            .expect("sign-in answered");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie");
+        cookie.split(';').next().unwrap_or_default().to_owned()
+    })
+}
+
+fn dashboard(base: &str, path: &str, cookie: &str) -> (u16, String) {
+    block_on(async {
+        let response = client()
+            .get(format!("{base}{path}"))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .expect("page answered");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    })
+}
+
+fn sign_out(base: &str, cookie: &str) {
+    block_on(async {
+        client()
+            .post(format!("{base}/logout"))
+            .header("Cookie", cookie)
+            .header("Origin", base)
+            .send()
+            .await
+            .expect("sign-out answered");
+    });
 }
 
 /// Where two JSON values first differ, as a path and the two values there.
