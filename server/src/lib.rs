@@ -46,8 +46,8 @@ pub fn open_database(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match db {
         Database::Sqlite(path) => Arc::new(open_store(path)?),
         Database::Postgres(url) => {
-            let store = PostgresStore::connect(url)
-                .with_context(|| format!("could not open the database {db}"))?;
+            // Its errors name the database (without the password) and what to check.
+            let store = PostgresStore::connect(url)?;
             bootstrap(&store)?;
             Arc::new(store)
         }
