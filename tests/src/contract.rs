@@ -1075,3 +1075,27 @@ pub fn concurrent_instances(a: &dyn Store, b: &dyn Store) {
     a.rebuild_tallies(&contribution).expect("rebuild");
     assert_eq!(figures(b, &ReportFilter::default()), running);
 }
+
+/// Stores one checklist, then lets `damage` break its stored stage below the API (as a bad
+/// restore or a hand edit would): reading it must be an error that says so, never a default.
+pub fn corrupt_rows_are_errors(store: &dyn Store, damage: &dyn Fn(&str)) {
+    let w = World::new(store);
+    let id = new_id();
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![item(store, id, 1, voting("PEC-1", "good", at(9, 0)))],
+    );
+    damage(&id.to_string());
+    match store.submission(id) {
+        Err(eom_server::store::StoreError::Corrupt(what)) => {
+            assert!(what.contains("stage"), "the error names the column: {what}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert!(matches!(
+        store.list_submissions(&SubmissionFilter::default(), 1, 50),
+        Err(eom_server::store::StoreError::Corrupt(_))
+    ));
+}

@@ -53,6 +53,39 @@ fn postgres_instances_on_one_database() {
     );
 }
 
+/// A stored value a backend cannot read is an error, never a default (an unknown stage once
+/// became `incident`).
+#[test]
+fn sqlite_corrupt_rows_are_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eom.db");
+    let store = SqliteStore::open(&path).expect("store opens");
+    contract::corrupt_rows_are_errors(&store, &|id| {
+        rusqlite::Connection::open(&path)
+            .expect("open")
+            .execute(
+                "UPDATE submissions SET stage = 'closing' WHERE id = ?1",
+                [id],
+            )
+            .expect("damage");
+    });
+}
+
+#[test]
+fn postgres_corrupt_rows_are_errors() {
+    let Some(pg) = Postgres::start_or_skip("postgres_corrupt_rows_are_errors") else {
+        return;
+    };
+    let url = pg.create_database();
+    let store = PostgresStore::connect(&url).expect("store");
+    let raw = pg.client(&url);
+    contract::corrupt_rows_are_errors(&store, &|id| {
+        raw.query(&format!(
+            "UPDATE submissions SET stage = 'closing' WHERE id = '{id}'"
+        ));
+    });
+}
+
 /// Migrations between every pair of backends.
 #[test]
 fn migrate_sqlite_to_postgres() {
