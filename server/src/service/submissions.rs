@@ -46,22 +46,25 @@ impl Service {
         &self,
         id: SubmissionId,
     ) -> Result<(SubmissionDetail, Option<Form>), ServiceError> {
-        let detail = self.submission(id).await?;
-        let (form_id, version) = detail
-            .revisions
-            .last()
-            .map_or((detail.summary.form_id.clone(), 0), |r| {
-                (r.form_id.clone(), r.form_version)
-            });
-        let form = self
+        let found = self
             .store_call(move |s| {
-                Ok(match s.form(&form_id, version)? {
+                let Some(detail) = s.submission(id)? else {
+                    return Ok(None);
+                };
+                let (form_id, version) = detail
+                    .revisions
+                    .last()
+                    .map_or((detail.summary.form_id.clone(), 0), |r| {
+                        (r.form_id.clone(), r.form_version)
+                    });
+                let form = match s.form(&form_id, version)? {
                     Some(f) => Some(f),
                     None => s.latest_forms()?.into_iter().find(|f| f.id == form_id),
-                })
+                };
+                Ok(Some((detail, form)))
             })
             .await?;
-        Ok((detail, form))
+        found.ok_or_else(|| ServiceError::NotFound(format!("no checklist with id {id}")))
     }
 
     /// Checks a review and records it: a flag or a rejection needs a comment, which the

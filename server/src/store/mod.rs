@@ -348,6 +348,29 @@ pub struct FormTally {
     pub negative: u64,
 }
 
+impl FormTally {
+    /// One row per current form, in the forms' order, with the summed totals a backend read
+    /// per form id (`(form_id, checklists, assessed, negative)`); a form without any is 0.
+    pub fn for_forms(forms: &[Form], counts: &[(String, u64, u64, u64)]) -> Vec<FormTally> {
+        forms
+            .iter()
+            .map(|f| {
+                let (checklists, assessed, negative) = counts
+                    .iter()
+                    .find(|(id, ..)| id == f.id.as_str())
+                    .map_or((0, 0, 0), |(_, c, a, n)| (*c, *a, *n));
+                FormTally {
+                    form_id: f.id.clone(),
+                    stage: f.stage,
+                    checklists,
+                    assessed,
+                    negative,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Everything a mission's database holds that cannot be recomputed, for moving a mission
 /// from one backend to another (`eom-server migrate`). Totals, critical findings and what
 /// each checklist contributes are recomputed after loading; sign-ins are not moved

@@ -816,22 +816,7 @@ impl Store for PostgresStore {
                 ))
             })
         })?;
-        Ok(forms
-            .iter()
-            .map(|f| {
-                let (checklists, assessed, negative) = counts
-                    .iter()
-                    .find(|(id, ..)| id == f.id.as_str())
-                    .map_or((0, 0, 0), |(_, c, a, n)| (*c, *a, *n));
-                FormTally {
-                    form_id: f.id.clone(),
-                    stage: f.stage,
-                    checklists,
-                    assessed,
-                    negative,
-                }
-            })
-            .collect())
+        Ok(FormTally::for_forms(&forms, &counts))
     }
 
     fn assessment_rows(&self, filter: &ReportFilter) -> Result<Vec<AssessmentRow>, StoreError> {

@@ -10,7 +10,7 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::columns::{hour_text, known, parse_hour, parsed, time_text};
+use super::columns::{get, hour_text, json, known, parse_hour, parsed, time_text};
 use crate::rules::{self, Counted, Existing, TallyDelta, Verdict};
 use crate::store::{IngestDecision, IngestItem, StoreError};
 
@@ -32,12 +32,12 @@ pub(super) fn load_counted(
     let Some(row) = rows.next()? else {
         return Ok(None);
     };
-    let overall: Option<String> = super::columns::get(row, "overall")?;
+    let overall: Option<String> = get(row, "overall")?;
     let counted = Counted {
         form_id: parsed(row, "form_id", FormId::parse)?,
         stage: parsed(row, "stage", known(Stage::parse))?,
-        region: super::columns::get(row, "region")?,
-        hour: parse_hour(&super::columns::get::<String>(row, "observed_hour")?)?,
+        region: get(row, "region")?,
+        hour: parse_hour(&get::<String>(row, "observed_hour")?)?,
         station: parsed(row, "station_code", StationCode::parse)?,
         overall: overall
             .map(|t| {
@@ -45,8 +45,8 @@ pub(super) fn load_counted(
                     .ok_or_else(|| StoreError::corrupt(format!("overall of {id}: '{t}'")))
             })
             .transpose()?,
-        restricted: super::columns::get(row, "restricted")?,
-        findings: super::columns::json(row, "findings")?,
+        restricted: get(row, "restricted")?,
+        findings: json(row, "findings")?,
     };
     let review = parsed(row, "review_status", known(ReviewStatus::parse))?;
     Ok(Some((counted, review)))

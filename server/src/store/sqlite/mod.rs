@@ -627,24 +627,7 @@ impl Store for SqliteStore {
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
-        let mut tallies: Vec<FormTally> = forms
-            .iter()
-            .map(|f| FormTally {
-                form_id: f.id.clone(),
-                stage: f.stage,
-                checklists: 0,
-                assessed: 0,
-                negative: 0,
-            })
-            .collect();
-        for (form_id, checklists, assessed, negative) in counts {
-            if let Some(t) = tallies.iter_mut().find(|t| t.form_id.as_str() == form_id) {
-                t.checklists = checklists;
-                t.assessed = assessed;
-                t.negative = negative;
-            }
-        }
-        Ok(tallies)
+        Ok(FormTally::for_forms(&forms, &counts))
     }
 
     fn assessment_rows(&self, filter: &ReportFilter) -> Result<Vec<AssessmentRow>, StoreError> {
