@@ -2,8 +2,9 @@
 //! contributions (everything the server does before the database).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use eom_server::ingest::{FormCache, prepare};
+use eom_server::ingest::{Arrival, FormCache, prepare};
 use eom_server::open_store;
+use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::sync::{PushRequest, RawPushRequest};
 use eom_shared::{FormId, StationCode};
@@ -15,6 +16,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = open_store(&dir.path().join("bench.db")).expect("the bench database opens");
     let forms = FormCache::default();
+    let arrival = Arrival::now(ObservationWindow::unbounded());
     let form_list = eom_shared::default_forms::default_forms().expect("the default forms load");
     let voting = form_list
         .iter()
@@ -52,7 +54,7 @@ fn benches(c: &mut Criterion) {
     group.bench_function("parse + validate + hash + contributions", |b| {
         b.iter(|| {
             let raw: RawPushRequest = serde_json::from_slice(black_box(&body)).expect("parses");
-            let prepared = prepare(&store, &forms, raw.submissions).expect("prepares");
+            let prepared = prepare(&store, &forms, raw.submissions, &arrival).expect("prepares");
             assert_eq!(prepared.items().len(), 200, "every checklist is valid");
             prepared
         })

@@ -30,19 +30,23 @@ async fn authenticate(parts: &Parts, service: &Service) -> Result<Account, ApiEr
         .headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("no Authorization header".into()))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-        })?;
-    service
+    let token = header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+        ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+    })?;
+    let account = service
         .account_for_token(token)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("this token is not known to the server".into()))
+        .ok_or_else(|| ApiError::Unauthorized("this token is not known to the server".into()))?;
+    service.limits.request(&account.id)?;
+    Ok(account)
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme's case does not matter
+/// (RFC 9110 section 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// An authenticated observer: may push and pull.
@@ -93,5 +97,15 @@ mod tests {
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
         assert_eq!(hash_token(&a), hash_token(&format!(" {a}\n")));
         assert_ne!(hash_token(&a), a);
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        assert_eq!(bearer_token("Bearer eom_1"), Some("eom_1"));
+        assert_eq!(bearer_token("bearer eom_1"), Some("eom_1"));
+        assert_eq!(bearer_token("BEARER   eom_1 "), Some("eom_1"));
+        assert_eq!(bearer_token("Basic eom_1"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("eom_1"), None);
     }
 }

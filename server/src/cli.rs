@@ -10,8 +10,10 @@ use serde_json::json;
 use crate::admin;
 use crate::config::{DEFAULT_DB, DEFAULT_LISTEN, Database, ServeConfig};
 use crate::ingest::writer::WriterConfig;
+use crate::limits::Budgets;
 use crate::open_database;
 use crate::store::{Role, Store};
+use eom_shared::limits::ObservationWindow;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +59,38 @@ pub enum Command {
         /// times of day in it (default: each laptop's own clock).
         #[arg(long, env = "EOM_TIME_ZONE", value_parser = parse_zone)]
         time_zone: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM, e.g. fullchain.pem); needs --tls-key.
+        #[arg(long, env = "EOM_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM, e.g. privkey.pem).
+        #[arg(long, env = "EOM_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Most connections open at once; lowered to fit the open-file limit.
+        #[arg(long, env = "EOM_MAX_CONNECTIONS", default_value_t = crate::net::Limits::default().max_connections)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers, and that an idle connection is
+        /// kept open.
+        #[arg(long, env = "EOM_HEADER_TIMEOUT", default_value_t = crate::net::Limits::default().header_timeout.as_secs())]
+        header_timeout: u64,
+        /// Oldest observation time accepted, in days before the checklist arrives.
+        #[arg(long, env = "EOM_OBSERVED_DAYS_BACK", default_value_t = 14)]
+        observed_days_back: u32,
+        /// Latest observation time accepted, in minutes after the checklist arrives (laptop
+        /// clocks run fast).
+        #[arg(long, env = "EOM_OBSERVED_MINUTES_AHEAD", default_value_t = 15)]
+        observed_minutes_ahead: u32,
+        /// Sustained requests per second allowed per token (0: no limit); beyond it, 429.
+        #[arg(long, env = "EOM_TOKEN_REQUESTS_PER_SECOND", default_value_t = Budgets::default().requests_per_second)]
+        token_requests_per_second: u32,
+        /// Requests a token may send at once above the sustained rate.
+        #[arg(long, env = "EOM_TOKEN_REQUEST_BURST", default_value_t = Budgets::default().request_burst)]
+        token_request_burst: u32,
+        /// Request body MiB per hour allowed per token, after decompression (0: no limit).
+        #[arg(long, env = "EOM_TOKEN_MIB_PER_HOUR", default_value_t = Budgets::default().mebibytes_per_hour)]
+        token_mib_per_hour: u32,
+        /// Dashboard sign-in attempts per minute allowed per address.
+        #[arg(long, env = "EOM_SIGN_INS_PER_MINUTE", default_value_t = Budgets::default().sign_ins_per_minute)]
+        sign_ins_per_minute: u32,
     },
     /// Observer accounts (they push checklists and pull forms).
     #[command(subcommand)]
@@ -182,6 +216,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             write_queue,
             max_group,
             time_zone,
+            tls_cert,
+            tls_key,
+            max_connections,
+            header_timeout,
+            observed_days_back,
+            observed_minutes_ahead,
+            token_requests_per_second,
+            token_request_burst,
+            token_mib_per_hour,
+            sign_ins_per_minute,
         } => {
             let runtime = tokio::runtime::Runtime::new().context("could not start the server")?;
             runtime.block_on(crate::serve(ServeConfig {
@@ -192,6 +236,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     max_group_items: max_group,
                 },
                 time_zone,
+                limits: crate::net::Limits {
+                    header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                    max_connections,
+                    ..crate::net::Limits::default()
+                },
+                budgets: Budgets {
+                    requests_per_second: token_requests_per_second,
+                    request_burst: token_request_burst,
+                    mebibytes_per_hour: token_mib_per_hour,
+                    sign_ins_per_minute,
+                },
+                tls: tls_cert.zip(tls_key),
+                window: ObservationWindow {
+                    back: chrono::Duration::days(i64::from(observed_days_back)),
+                    ahead: chrono::Duration::minutes(i64::from(observed_minutes_ahead)),
+                },
             }))
         }
         Command::Observer(ObserverCommand::Add(a)) => {

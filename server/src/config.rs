@@ -58,6 +58,14 @@ pub struct ServeConfig {
     pub writer: WriterConfig,
     /// The mission's time zone (IANA name), sent to laptops with the forms.
     pub time_zone: Option<String>,
+    /// Timeouts and the connection cap.
+    pub limits: crate::net::Limits,
+    /// Per-token and per-address budgets.
+    pub budgets: crate::limits::Budgets,
+    /// HTTPS: the certificate chain and private key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Observation times accepted around the moment a checklist arrives.
+    pub window: eom_shared::limits::ObservationWindow,
 }
 
 #[cfg(test)]

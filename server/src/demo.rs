@@ -20,8 +20,9 @@ use serde_json::{Map, Value, json};
 
 use crate::admin;
 use crate::auth::{generate_token, hash_token};
-use crate::ingest::checked_item;
+use crate::ingest::{Arrival, checked_item};
 use crate::store::{IngestBatch, NewAccount, Role, Store};
+use eom_shared::limits::ObservationWindow;
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoConfig {
@@ -70,6 +71,11 @@ struct Visit {
 
 pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSummary> {
     let mut rng = StdRng::seed_from_u64(config.seed);
+    // The demo's election day may lie anywhere: its times are not checked against today.
+    let demo_arrival = Arrival {
+        at: Utc::now(),
+        window: ObservationWindow::unbounded(),
+    };
     let forms = store.latest_forms()?;
     let form_for = |stage: Stage| -> anyhow::Result<&Form> {
         forms
@@ -190,7 +196,7 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
                 content_hash: content.content_hash(),
                 content,
             };
-            let item = checked_item(form, payload).map_err(|issues| {
+            let item = checked_item(form, payload, &demo_arrival).map_err(|issues| {
                 anyhow::anyhow!("the demo made an invalid {} checklist: {issues:?}", form.id)
             })?;
             let observer_id = &observers[v.observer].id;

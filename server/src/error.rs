@@ -3,7 +3,7 @@
 //! request's span.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use eom_shared::ErrorBody;
@@ -28,6 +28,19 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("the server is busy")]
     Overloaded { retry_after_secs: u32 },
+    #[error("too many requests from this {who}")]
+    TooManyRequests {
+        who: &'static str,
+        retry_after_secs: u32,
+    },
+    /// Another error status (405, 408, 415...) given a JSON body by the middleware.
+    #[error("{message}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    },
     #[error("internal error")]
     Internal(#[source] ServiceError),
 }
@@ -56,6 +69,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Status { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +98,14 @@ impl ApiError {
                 Some(format!("retry after {retry_after_secs} s")),
                 true,
             ),
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => (
+                "too_many_requests",
+                Some(format!("wait {retry_after_secs} s before the next request")),
+                true,
+            ),
+            ApiError::Status { code, hint, .. } => (*code, hint.clone(), false),
             ApiError::Internal(_) => ("internal", Some("retry later; if it persists, tell the operator".to_owned()), true),
         };
         ErrorBody {
@@ -100,7 +123,11 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %chain(cause), "internal error");
         }
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let ApiError::Overloaded { retry_after_secs } = self {
+        if let ApiError::Overloaded { retry_after_secs }
+        | ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -163,6 +190,29 @@ impl From<QueryRejection> for ApiError {
             hint: Some(
                 "check the query parameters against the API reference in README.md".to_owned(),
             ),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge("the request body is too large".to_owned())
+            }
+            _ => ApiError::BadRequest {
+                message: rejection.body_text(),
+                hint: Some("send the whole body, gzip-compressed or plain".to_owned()),
+            },
+        }
+    }
+}
+
+impl From<crate::limits::OverBudget> for ApiError {
+    fn from(over: crate::limits::OverBudget) -> Self {
+        ApiError::TooManyRequests {
+            who: "token",
+            retry_after_secs: over.retry_after_secs(),
         }
     }
 }

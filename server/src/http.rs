@@ -4,9 +4,10 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::map_response;
-use axum::response::Response;
+use axum::middleware::{Next, map_response};
+use axum::response::{IntoResponse, Response};
 use tokio_stream::wrappers::ReceiverStream;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -39,18 +40,117 @@ pub fn app(service: Service) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(RequestDecompressionLayer::new())
-        .layer(map_response(add_version_header))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(map_response(json_error_bodies))
+        .layer(map_response(add_headers))
         .layer(axum::middleware::from_fn(crate::telemetry::track))
         .layer(TraceLayer::new_for_http())
         .with_state(service)
 }
 
-async fn add_version_header(mut response: Response) -> Response {
-    response.headers_mut().insert(
+/// The version header on every answer, and the headers that keep a browser from framing,
+/// sniffing, caching or leaking what the server sends: answers hold observers' reports.
+async fn add_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
         eom_shared::VERSION_HEADER,
         HeaderValue::from_static(eom_shared::VERSION),
     );
+    // Pages have one inline stylesheet and no scripts; forms post only to this server.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// A body declared larger than the limit is refused at once from its `Content-Length`,
+/// without waiting for (or reading) the body.
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::PayloadTooLarge(format!(
+            "the request body is larger than {} MiB",
+            MAX_BODY_BYTES >> 20
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Error answers made below the handlers (405 from the router, 408 from the timeout, 415
+/// from decompression, 413 from the body limit) get the same JSON error body as the rest.
+async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (code, message, hint) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that method",
+            "see the Allow header and the API reference in README.md",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request took too long to arrive",
+            "retry; on a slow link send smaller batches",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body's type or encoding is not one the server reads",
+            "send JSON, plain or with 'Content-Encoding: gzip'",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is too large",
+            "send at most 16 MiB after decompression",
+        ),
+        StatusCode::URI_TOO_LONG => (
+            "uri_too_long",
+            "the address is too long",
+            "shorten the query",
+        ),
+        _ => (
+            "error",
+            status.canonical_reason().unwrap_or("the request failed"),
+            "see the API reference in README.md",
+        ),
+    };
+    let mut answer = ApiError::Status {
+        status,
+        code,
+        message: message.to_owned(),
+        hint: Some(hint.to_owned()),
+    }
+    .into_response();
+    // Keep what the original answer said besides its body (Allow, Retry-After...).
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 async fn not_found() -> ApiError {

@@ -10,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod limits;
+pub mod net;
 pub mod reports;
 pub mod rules;
 pub mod service;
@@ -19,7 +21,6 @@ pub mod transfer;
 pub mod views;
 pub mod web;
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,6 +68,10 @@ pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(net::load_tls(cert, key)?),
+        None => None,
+    };
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || open_database(&db)).await??;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
@@ -76,26 +81,35 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // Printed on stdout so that scripts and tests can find a port chosen with :0.
     println!(
-        "eom-server listening on http://{addr} (database {})",
+        "eom-server listening on {scheme}://{addr} (database {})",
         config.db
     );
     let mut service = Service::with_writer(store, config.writer)?;
     service.time_zone = config.time_zone.map(Into::into);
-    run(listener, service, shutdown_signal()).await
-}
-
-/// Serves `service` on `listener` until `shutdown` completes, then finishes open requests.
-pub async fn run(
-    listener: TcpListener,
-    service: Service,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    axum::serve(listener, app(service))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server stopped with an error")
+    service.https = tls.is_some();
+    service.window = config.window;
+    service.limits = Arc::new(limits::Limiters::new(config.budgets));
+    // Buckets of tokens that stopped sending are dropped every few minutes.
+    let limiters = service.limits.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            limiters.forget_idle();
+        }
+    });
+    net::serve(
+        listener,
+        app(service),
+        config.limits,
+        tls,
+        shutdown_signal(),
+    )
+    .await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,6 @@ use std::io::Write;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::Utc;
 use common::{STATIONS, TestApp, outcomes, payload, voting};
 use eom_server::store::{Role, SqliteStore, Store};
 use eom_server::{admin, open_store};
@@ -290,7 +289,12 @@ async fn bad_bodies_get_clear_json_errors() {
         .push_raw(&app.observer, json!({"submissions": many}))
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(body["message"].as_str().expect("m").contains("1001"));
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("m")
+            .contains("at most 1000")
+    );
 
     let (status, body) = app
         .get("/api/v1/sync/pull?since=yesterday", &app.observer)
@@ -475,7 +479,7 @@ fn accepted_data_is_on_disk_for_the_next_process() {
             &store,
             &Default::default(),
             &observer.account.id,
-            Utc::now(),
+            &eom_server::ingest::Arrival::now(eom_shared::limits::ObservationWindow::unbounded()),
             vec![serde_json::to_value(payload(id, 1, voting("PEC-1", "good"))).expect("json")],
         )
         .expect("push");

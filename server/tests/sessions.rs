@@ -69,6 +69,41 @@ async fn overview(app: &TestApp, cookie: &str) -> (StatusCode, String) {
     (status, location)
 }
 
+fn logout(cookie: &str, csrf: &str) -> Request<Body> {
+    Request::post("/logout")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}")))
+        .expect("request")
+}
+
+/// The form token a signed-in page carries in its hidden `csrf` field.
+async fn page_token(app: &TestApp, cookie: &str, path: &str) -> String {
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("router answers");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let html = String::from_utf8_lossy(&bytes);
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no form token on {path}: {html}"));
+    html[at + 19..]
+        .split('"')
+        .next()
+        .expect("a value")
+        .to_owned()
+}
+
 fn is_sign_in_redirect((status, location): &(StatusCode, String)) -> bool {
     status.is_redirection() && location.starts_with("/login")
 }
@@ -112,14 +147,13 @@ async fn sign_out_ends_the_session_on_the_server() {
     let cookie = cookie_pair(&set_cookie);
     assert_eq!(overview(&app, &cookie).await.0, StatusCode::OK);
 
-    let (status, location, cleared) = send(
-        &app,
-        Request::post("/logout")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
+    // Without the page's token the post is refused and the session lives on.
+    let (status, _, _) = send(&app, logout(&cookie, "")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(overview(&app, &cookie).await.0, StatusCode::OK);
+
+    let token = page_token(&app, &cookie, "/").await;
+    let (status, location, cleared) = send(&app, logout(&cookie, &token)).await;
     assert!(status.is_redirection());
     assert_eq!(location, "/login");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
@@ -180,4 +214,61 @@ async fn an_expired_session_is_refused_and_a_live_one_is_not() {
         overview(&app, &format!("eom_session={live}")).await.0,
         StatusCode::OK
     );
+}
+
+/// Another site cannot act with a coordinator's session: a review posted from another origin,
+/// or without the page's token, or with another session's token, changes nothing.
+#[tokio::test]
+async fn cross_site_form_posts_are_refused() {
+    let app = TestApp::new();
+    let id = eom_shared::SubmissionId::new();
+    assert_eq!(
+        app.push(&[common::payload(id, 1, common::voting("PEC-1", "good"))])
+            .await,
+        ["accepted"]
+    );
+    let (_, _, set_cookie) = sign_in(&app, &app.coordinator).await;
+    let cookie = cookie_pair(&set_cookie);
+    let path = format!("/checklists/{id}");
+    let token = page_token(&app, &cookie, &path).await;
+    let (_, _, other) = sign_in(&app, &app.coordinator).await;
+    let others_token = page_token(&app, &cookie_pair(&other), "/").await;
+    assert_ne!(token, others_token, "each session has its own token");
+
+    let review = |origin: Option<&str>, csrf: &str| {
+        let mut request = Request::post(format!("/checklists/{id}/review"))
+            .header(header::COOKIE, &cookie)
+            .header(header::HOST, "eom.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        request
+            .body(Body::from(format!(
+                "status=rejected&comment=forged&csrf={csrf}"
+            )))
+            .expect("request")
+    };
+    for (origin, csrf) in [
+        (Some("https://evil.example"), token.as_str()),
+        (Some("http://eom.example"), ""),
+        (Some("http://eom.example"), others_token.as_str()),
+        (None, "0000"),
+    ] {
+        let (status, _, _) = send(&app, review(origin, csrf)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?} {csrf}");
+    }
+    let (_, detail) = app
+        .get(&format!("/api/v1/submissions/{id}"), &app.coordinator)
+        .await;
+    assert_eq!(detail["review_status"], "none", "{detail}");
+
+    // From the page itself, the same review goes through.
+    let (status, location, _) = send(&app, review(Some("http://eom.example"), &token)).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(location, path);
+    let (_, detail) = app
+        .get(&format!("/api/v1/submissions/{id}"), &app.coordinator)
+        .await;
+    assert_eq!(detail["review_status"], "rejected", "{detail}");
 }

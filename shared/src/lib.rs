@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod default_forms;
 pub mod error;
 pub mod form;
+pub mod limits;
 pub mod station;
 pub mod station_list;
 pub mod submission;
@@ -19,7 +20,7 @@ pub use error::ErrorBody;
 pub use form::{Assessment, Form, FormId, Labels, Question, QuestionKind, Stage};
 pub use station::{Station, StationCode, StationLevel};
 pub use submission::{ContentHash, SubmissionContent, SubmissionId, SubmissionPayload};
-pub use validate::{Issue, IssueKind, Severity, Validation, validate};
+pub use validate::{Issue, IssueKind, Severity, Validation, validate, validate_submission};
 
 /// Sent by the server in the `Eom-Version` header of every response, and in `/health`.
 /// The client treats any answer without it as "not an eom server" (captive portal, proxy).

@@ -12,9 +12,27 @@ use crate::form::FormId;
 use crate::station::StationCode;
 
 /// A submission's id: a UUIDv7 made on the observer's laptop when the checklist is created.
+/// The nil UUID is refused: no laptop makes it, and it would stand for "no id" in many tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "Uuid", into = "Uuid")]
 pub struct SubmissionId(pub Uuid);
+
+impl TryFrom<Uuid> for SubmissionId {
+    type Error = String;
+    fn try_from(id: Uuid) -> Result<Self, String> {
+        if id.is_nil() {
+            Err("the nil UUID is not a checklist id".to_owned())
+        } else {
+            Ok(Self(id))
+        }
+    }
+}
+
+impl From<SubmissionId> for Uuid {
+    fn from(id: SubmissionId) -> Uuid {
+        id.0
+    }
+}
 
 impl SubmissionId {
     pub fn new() -> Self {
@@ -23,8 +41,9 @@ impl SubmissionId {
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         Uuid::parse_str(raw.trim())
-            .map(Self)
-            .map_err(|_| format!("'{raw}' is not a checklist id (a UUID such as 0193...)"))
+            .ok()
+            .and_then(|id| Self::try_from(id).ok())
+            .ok_or_else(|| format!("'{raw}' is not a checklist id (a UUID such as 0193...)"))
     }
 }
 

@@ -12,6 +12,10 @@ use crate::validate::Issue;
 /// Most submissions one push may carry; larger batches are refused with 413.
 pub const MAX_PUSH_BATCH: usize = 1000;
 
+/// Largest JSON text of one pushed submission. A checklist at every text limit is a few tens
+/// of kilobytes; this bounds what one item can cost to decode.
+pub const MAX_ITEM_BYTES: usize = 256 * 1024;
+
 /// `POST /api/v1/sync/push` as the client sends it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushRequest {
@@ -20,9 +24,71 @@ pub struct PushRequest {
 
 /// `POST /api/v1/sync/push` as the server reads it: each item is parsed on its own, so that
 /// one malformed item is answered `invalid` without sinking the rest of the batch.
+///
+/// The item count is enforced while decoding: a small compressed body of a million `0`s stops
+/// at item [`MAX_PUSH_BATCH`] + 1 instead of building a million values first.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawPushRequest {
+    #[serde(deserialize_with = "at_most_a_batch")]
     pub submissions: Vec<Value>,
+}
+
+/// Why a push body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushDecodeError {
+    /// More than [`MAX_PUSH_BATCH`] items.
+    TooMany,
+    /// One item longer than [`MAX_ITEM_BYTES`].
+    ItemTooLarge,
+    /// Not JSON, or not `{"submissions": [...]}`; the text says where.
+    Malformed(String),
+}
+
+const TOO_MANY: &str = "too many submissions in one push";
+const ITEM_TOO_LARGE: &str = "one submission is too large";
+
+impl RawPushRequest {
+    pub fn from_slice(body: &[u8]) -> Result<Self, PushDecodeError> {
+        serde_json::from_slice(body).map_err(|e| {
+            let text = e.to_string();
+            if text.starts_with(TOO_MANY) {
+                PushDecodeError::TooMany
+            } else if text.starts_with(ITEM_TOO_LARGE) {
+                PushDecodeError::ItemTooLarge
+            } else {
+                PushDecodeError::Malformed(e.to_string())
+            }
+        })
+    }
+}
+
+fn at_most_a_batch<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {MAX_PUSH_BATCH} submissions")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<Value>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_PUSH_BATCH));
+            // Each item is first taken as raw text, so its size is known before any value
+            // is built from it.
+            while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+                if items.len() == MAX_PUSH_BATCH {
+                    return Err(serde::de::Error::custom(TOO_MANY));
+                }
+                if raw.get().len() > MAX_ITEM_BYTES {
+                    return Err(serde::de::Error::custom(ITEM_TOO_LARGE));
+                }
+                items.push(serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_seq(Bounded)
 }
 
 /// What became of one pushed submission.
@@ -178,4 +244,49 @@ pub struct HealthResponse {
     pub service: String,
     pub version: String,
     pub api: String,
+}
+
+#[cfg(test)]
+mod push_decoding {
+    use super::*;
+
+    #[test]
+    fn the_item_count_is_enforced_while_decoding() {
+        let many = format!("{{\"submissions\":[{}0]}}", "0,".repeat(MAX_PUSH_BATCH));
+        assert_eq!(
+            RawPushRequest::from_slice(many.as_bytes()).err(),
+            Some(PushDecodeError::TooMany)
+        );
+        let enough = format!("{{\"submissions\":[{}0]}}", "0,".repeat(MAX_PUSH_BATCH - 1));
+        let decoded = RawPushRequest::from_slice(enough.as_bytes()).expect("a full batch");
+        assert_eq!(decoded.submissions.len(), MAX_PUSH_BATCH);
+    }
+
+    #[test]
+    fn one_oversized_item_refuses_the_push() {
+        let big = format!(
+            "{{\"submissions\":[{{\"notes\":\"{}\"}}]}}",
+            "a".repeat(MAX_ITEM_BYTES)
+        );
+        assert_eq!(
+            RawPushRequest::from_slice(big.as_bytes()).err(),
+            Some(PushDecodeError::ItemTooLarge)
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_say_what_is_wrong() {
+        for body in [
+            "",
+            "[]",
+            "{\"submissions\":3}",
+            "{\"submissions\":[1,]}",
+            "\u{0}",
+        ] {
+            match RawPushRequest::from_slice(body.as_bytes()) {
+                Err(PushDecodeError::Malformed(text)) => assert!(!text.is_empty(), "{body}"),
+                other => panic!("{body:?}: {other:?}"),
+            }
+        }
+    }
 }

@@ -83,6 +83,25 @@ impl Validation {
     }
 }
 
+/// Validates a whole checklist: its answers against `form`, the length of its notes, and its
+/// observation time against `window` around `now` (the laptop's clock when it is saved, the
+/// server's when it arrives).
+pub fn validate_submission(
+    form: &Form,
+    content: &crate::SubmissionContent,
+    window: &crate::limits::ObservationWindow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Validation {
+    let mut validation = validate(form, &content.answers);
+    validation
+        .issues
+        .extend(crate::limits::check_notes(&content.notes));
+    validation
+        .issues
+        .extend(window.check(content.observed_at, now));
+    validation
+}
+
 /// Validates `answers` against `form`.
 pub fn validate(form: &Form, answers: &Map<String, Value>) -> Validation {
     let mut issues = Vec::new();
@@ -262,8 +281,12 @@ fn check_answer(q: &Question, value: &Value) -> Result<Option<i64>, Issue> {
         }
         QuestionKind::Text { max_length } => {
             let text = value.as_str().ok_or_else(|| wrong_type(q, "text", value))?;
-            match max_length {
-                Some(limit) if text.chars().count() > *limit => Err(Issue::error(
+            // No form can ask for more than the shared bound.
+            let limit = max_length.map_or(crate::limits::MAX_TEXT_ANSWER_CHARS, |m| {
+                m.min(crate::limits::MAX_TEXT_ANSWER_CHARS)
+            });
+            match limit {
+                limit if text.chars().count() > limit => Err(Issue::error(
                     Some(&q.id),
                     IssueKind::TooLong,
                     format!(

@@ -5,12 +5,13 @@
 //! review or export fails here, not in a mission's statement.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use eom_server::ingest::checked_item;
+use eom_server::ingest::{Arrival, checked_item};
 use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
     Account, AssessmentRow, ExportRow, IngestBatch, IngestDecision, IngestItem, NewAccount,
     NewReview, ReportFilter, Role, Store, SubmissionFilter,
 };
+use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage, Station, StationCode, StationLevel};
@@ -135,7 +136,9 @@ pub fn item(
         content_hash: c.content_hash(),
         content: c,
     };
-    match checked_item(&form, payload) {
+    // The contract's checklists are dated on a fixed day, not today.
+    let arrival = Arrival::now(ObservationWindow::unbounded());
+    match checked_item(&form, payload, &arrival) {
         Ok(item) => item,
         Err(issues) => panic!("test checklist invalid: {issues:?}"),
     }

@@ -1,20 +1,72 @@
 use axum::Json;
 use axum::extract::State;
-use eom_shared::sync::{MineResponse, PullResponse, PushResponse, RawPushRequest};
+use axum::http::{HeaderMap, StatusCode, header};
+use eom_shared::sync::{
+    MAX_ITEM_BYTES, MAX_PUSH_BATCH, MineResponse, PullResponse, PushDecodeError, PushResponse,
+    RawPushRequest,
+};
 use serde::Deserialize;
 
-use super::{ApiJson, ApiQuery};
+use super::{ApiBytes, ApiQuery};
 use crate::auth::Observer;
 use crate::error::ApiError;
-use crate::service::Service;
+use crate::service::{Service, ServiceError};
 
 /// `POST /api/v1/sync/push`: one outcome per item, in order, committed before the answer.
+///
+/// The body is decoded on the blocking pool, with the item count and each item's size checked
+/// while decoding: a compressed body that expands to millions of values costs its sender a
+/// 413, not the server's async workers and memory.
 pub async fn push(
     State(service): State<Service>,
     Observer(observer): Observer,
-    ApiJson(request): ApiJson<RawPushRequest>,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<PushResponse>, ApiError> {
+    require_json(&headers)?;
+    service.limits.bytes(&observer.id, body.len())?;
+    let request = tokio::task::spawn_blocking(move || RawPushRequest::from_slice(&body))
+        .await
+        .map_err(|e| ApiError::Internal(ServiceError::from(e)))?
+        .map_err(|e| match e {
+            PushDecodeError::TooMany => ApiError::PayloadTooLarge(format!(
+                "a push may carry at most {MAX_PUSH_BATCH} submissions"
+            )),
+            PushDecodeError::ItemTooLarge => ApiError::PayloadTooLarge(format!(
+                "one submission in this push is larger than {} KiB; no checklist within the limits is",
+                MAX_ITEM_BYTES / 1024
+            )),
+            PushDecodeError::Malformed(message) => ApiError::bad_request(
+                format!("the push body is not valid: {message}"),
+                "send a JSON object {\"submissions\": [...]} with 'Content-Type: application/json'",
+            ),
+        })?;
     Ok(Json(service.push(observer, request.submissions).await?))
+}
+
+/// Refuses a body that does not say it is JSON, as `axum::Json` does.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.len() > 5
+                    && mime[..mime.len() - 5].contains('/')
+                    && mime.to_ascii_lowercase().ends_with("+json"))
+        });
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::Status {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message: "the push body must be JSON".to_owned(),
+            hint: Some("send 'Content-Type: application/json'".to_owned()),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,7 +82,8 @@ pub async fn pull(
 ) -> Result<Json<PullResponse>, ApiError> {
     let since = match query.since.as_deref().map(str::trim) {
         None | Some("") => 0,
-        Some(raw) => raw.parse::<u64>().map_err(|_| {
+        // Cursors are database sequence numbers: they never exceed i64::MAX.
+        Some(raw) => raw.parse::<u64>().ok().filter(|c| i64::try_from(*c).is_ok()).ok_or_else(|| {
             ApiError::bad_request(
                 format!("'{raw}' is not a pull cursor"),
                 "pass the cursor from the previous pull, or leave 'since' out to pull everything",

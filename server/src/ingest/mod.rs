@@ -7,9 +7,10 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use eom_shared::form::Form;
+use eom_shared::limits::{MAX_REVISION, ObservationWindow};
 use eom_shared::submission::{SubmissionId, SubmissionPayload};
 use eom_shared::sync::{PushOutcome, PushResult};
-use eom_shared::{FormId, Issue, IssueKind, Severity, validate};
+use eom_shared::{FormId, Issue, IssueKind, Severity, validate_submission};
 use serde_json::Value;
 
 use crate::rules::contribution;
@@ -111,11 +112,29 @@ impl Prepared {
     }
 }
 
+/// When a push arrives, and the span of observation times it may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    pub at: DateTime<Utc>,
+    pub window: ObservationWindow,
+}
+
+impl Arrival {
+    /// Arriving now, with the given window.
+    pub fn now(window: ObservationWindow) -> Self {
+        Self {
+            at: Utc::now(),
+            window,
+        }
+    }
+}
+
 /// Parses and validates each item on its own, so one bad item never sinks the batch.
 pub fn prepare(
     store: &dyn Store,
     forms: &FormCache,
     raw: Vec<Value>,
+    arrival: &Arrival,
 ) -> Result<Prepared, StoreError> {
     let mut results: Vec<Option<PushResult>> = vec![None; raw.len()];
     let mut items = Vec::new();
@@ -141,14 +160,14 @@ pub fn prepare(
                 continue;
             }
         };
-        if payload.revision == 0 {
+        if payload.revision == 0 || payload.revision > MAX_REVISION {
             results[index] = Some(invalid(
                 id,
                 revision,
                 vec![Issue::error(
                     None,
                     IssueKind::OutOfRange,
-                    "revision numbers start at 1".into(),
+                    format!("revision numbers run from 1 to {MAX_REVISION}"),
                 )],
             ));
             continue;
@@ -173,7 +192,7 @@ pub fn prepare(
             ));
             continue;
         };
-        match checked_item(&form, payload) {
+        match checked_item(&form, payload, arrival) {
             Ok(item) => items.push(item),
             Err(issues) => {
                 results[index] = Some(invalid(id, revision, issues));
@@ -191,9 +210,13 @@ pub fn prepare(
 
 /// Validates one submission against its form and, when it passes, makes it ready to store:
 /// the server's own hash, its warnings, and what it adds to the report tallies.
-pub fn checked_item(form: &Form, payload: SubmissionPayload) -> Result<IngestItem, Vec<Issue>> {
+pub fn checked_item(
+    form: &Form,
+    payload: SubmissionPayload,
+    arrival: &Arrival,
+) -> Result<IngestItem, Vec<Issue>> {
     let content = payload.content;
-    let validation = validate(form, &content.answers);
+    let validation = validate_submission(form, &content, &arrival.window, arrival.at);
     if !validation.is_valid() {
         return Err(validation.issues);
     }
@@ -272,10 +295,10 @@ pub fn push(
     store: &dyn Store,
     forms: &FormCache,
     observer_id: &str,
-    received_at: DateTime<Utc>,
+    arrival: &Arrival,
     raw: Vec<Value>,
 ) -> Result<Vec<PushResult>, StoreError> {
-    let mut prepared = prepare(store, forms, raw)?;
+    let mut prepared = prepare(store, forms, raw, arrival)?;
     let items = prepared.take_items();
     let batch = [IngestBatch {
         observer_id: observer_id.to_owned(),
@@ -284,7 +307,7 @@ pub fn push(
     let decisions = if batch[0].items.is_empty() {
         vec![Vec::new()]
     } else {
-        store.ingest(received_at, &batch)?
+        store.ingest(arrival.at, &batch)?
     };
     let [IngestBatch { items, .. }] = batch;
     let decisions = decisions.into_iter().next().unwrap_or_default();

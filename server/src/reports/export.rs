@@ -107,6 +107,22 @@ pub fn cells(form: &Form, row: &ExportRow) -> Vec<String> {
     out
 }
 
+/// A CSV cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`,
+/// `@SUM(...)`, `-1+1`) gets a leading apostrophe, so it is shown as the text it is. Plain
+/// numbers, negative ones included, are left as they are. (XLSX cells are written as inline
+/// strings, which spreadsheets never evaluate; JSONL stays raw.)
+pub fn spreadsheet_safe(cell: String) -> String {
+    let risky = cell
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r' | '|'));
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Writes rows in one format; `finish` closes the file properly.
 pub enum Exporter<W: Write> {
     Csv(Box<csv::Writer<W>>, Form),
@@ -129,7 +145,7 @@ impl<W: Write> Exporter<W> {
         Ok(match (format, form) {
             (ExportFormat::Csv, Some(form)) => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(header(&form))?;
+                w.write_record(header(&form).into_iter().map(spreadsheet_safe))?;
                 Self::Csv(Box::new(w), form)
             }
             (ExportFormat::Xlsx, Some(form)) => {
@@ -143,7 +159,9 @@ impl<W: Write> Exporter<W> {
 
     pub fn write(&mut self, row: &ExportRow) -> io::Result<()> {
         match self {
-            Self::Csv(w, form) => Ok(w.write_record(cells(form, row))?),
+            Self::Csv(w, form) => {
+                Ok(w.write_record(cells(form, row).into_iter().map(spreadsheet_safe))?)
+            }
             Self::Xlsx(w, form) => {
                 let numeric: Vec<bool> = FIXED_COLUMNS
                     .iter()
@@ -264,5 +282,27 @@ impl<W: Write> XlsxWriter<W> {
         self.zip.write_all(b"</sheetData></worksheet>")?;
         let mut out = self.zip.finish().map_err(zip_err)?;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised() {
+        for risky in [
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0",
+            "\t=1+1",
+            "\r=1+1",
+        ] {
+            assert_eq!(spreadsheet_safe(risky.to_owned()), format!("'{risky}"));
+        }
+        for plain in ["-12", "+5", "3.5", "yes", "", "a=b", "Team 1 @ PEC-1"] {
+            assert_eq!(spreadsheet_safe(plain.to_owned()), plain);
+        }
     }
 }

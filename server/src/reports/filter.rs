@@ -20,11 +20,32 @@ pub struct FilterQuery {
     pub to: Option<String>,
 }
 
+/// Longest filter value: region names, station codes and observer names are short.
+const MAX_FILTER_CHARS: usize = 200;
+
 fn nonempty(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
+}
+
+/// A text filter: absent when empty, refused when it could not name anything stored.
+fn text(v: &Option<String>, name: &str) -> Result<Option<String>, ServiceError> {
+    let Some(value) = nonempty(v) else {
+        return Ok(None);
+    };
+    if eom_shared::limits::control_character(&value).is_some()
+        || value.chars().count() > MAX_FILTER_CHARS
+    {
+        return Err(ServiceError::invalid(
+            format!(
+                "'{name}' holds control characters or is longer than {MAX_FILTER_CHARS} characters"
+            ),
+            format!("give '{name}' as shown in the dashboard, or leave it out"),
+        ));
+    }
+    Ok(Some(value))
 }
 
 /// The start of the hour (UTC) a time falls in.
@@ -55,8 +76,8 @@ fn hour(v: &Option<String>, name: &str) -> Result<Option<DateTime<Utc>>, Service
 impl FilterQuery {
     pub fn to_filter(&self) -> Result<ReportFilter, ServiceError> {
         Ok(ReportFilter {
-            region: nonempty(&self.region),
-            form: nonempty(&self.form),
+            region: text(&self.region, "region")?,
+            form: text(&self.form, "form")?,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,
         })
@@ -89,10 +110,21 @@ impl SubmissionQuery {
             })
             .transpose()?;
         Ok(SubmissionFilter {
-            form: nonempty(&self.form),
-            station: nonempty(&self.station),
-            region: nonempty(&self.region),
-            observer: nonempty(&self.observer),
+            form: text(&self.form, "form")?,
+            station: text(&self.station, "station")?
+                .map(|code| {
+                    eom_shared::StationCode::parse(&code)
+                        .map(String::from)
+                        .map_err(|m| {
+                            ServiceError::invalid(
+                                m,
+                                "give a station code from the station list, or leave 'station' out",
+                            )
+                        })
+                })
+                .transpose()?,
+            region: text(&self.region, "region")?,
+            observer: text(&self.observer, "observer")?,
             review,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,

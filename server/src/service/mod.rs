@@ -13,6 +13,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use anyhow::Context;
+use eom_shared::limits::ObservationWindow;
 
 use crate::ingest::FormCache;
 use crate::ingest::writer::{GroupCommitter, WriterConfig};
@@ -26,6 +27,12 @@ pub struct Service {
     pub writer: Arc<GroupCommitter>,
     /// The mission's time zone, sent to laptops with the forms.
     pub time_zone: Option<Arc<str>>,
+    /// Observation times accepted around the moment a checklist arrives.
+    pub window: ObservationWindow,
+    /// Served over HTTPS: cookies are marked `Secure`.
+    pub https: bool,
+    /// Per-token request and byte budgets, and sign-in attempts per address.
+    pub limits: Arc<crate::limits::Limiters>,
 }
 
 /// Why a service call did not do what was asked.
@@ -80,6 +87,9 @@ impl Service {
             forms: Arc::new(FormCache::default()),
             writer: Arc::new(committer),
             time_zone: None,
+            window: ObservationWindow::default(),
+            https: false,
+            limits: Arc::new(crate::limits::Limiters::default()),
         })
     }
 

@@ -4,6 +4,8 @@ use eom_shared::SubmissionId;
 use eom_shared::form::Form;
 use eom_shared::sync::ReviewStatus;
 
+use eom_shared::limits::MAX_COMMENT_CHARS;
+
 use super::{Service, ServiceError};
 use crate::store::{NewReview, ReviewRecord, SubmissionDetail, SubmissionFilter, SubmissionPage};
 
@@ -83,6 +85,15 @@ impl Service {
             )
         })?;
         let comment = comment.trim().to_owned();
+        let length = comment.chars().count();
+        if length > MAX_COMMENT_CHARS {
+            return Err(ServiceError::invalid(
+                format!(
+                    "the comment is {length} characters long; at most {MAX_COMMENT_CHARS} are kept"
+                ),
+                "shorten the comment; the observer reads it on a laptop",
+            ));
+        }
         if matches!(status, ReviewStatus::Flagged | ReviewStatus::Rejected) && comment.is_empty() {
             return Err(ServiceError::invalid(
                 format!("a checklist marked {} needs a comment", status.as_str()),

@@ -40,13 +40,14 @@ impl Service {
             )));
         }
         let forms = self.forms.clone();
+        let arrival = ingest::Arrival::now(self.window);
         let mut prepared = if count <= INLINE_PREPARE_MAX && forms.covers(&submissions) {
             // A few checklists validate in microseconds when their forms are cached: cheaper
             // here than a hop to the blocking pool, which matters at thousands of pushes a
             // second. A form not cached yet is read on the blocking pool.
-            ingest::prepare(self.store.as_ref(), &forms, submissions)?
+            ingest::prepare(self.store.as_ref(), &forms, submissions, &arrival)?
         } else {
-            self.store_call(move |s| Ok(ingest::prepare(s, &forms, submissions)?))
+            self.store_call(move |s| Ok(ingest::prepare(s, &forms, submissions, &arrival)?))
                 .await?
         };
         let results = if prepared.items().is_empty() {

@@ -482,7 +482,8 @@ pub trait Store: Send + Sync + 'static {
     fn assessment_rows(&self, filter: &ReportFilter) -> Result<Vec<AssessmentRow>, StoreError>;
     /// Per question with a concern: answered and concern seen, within the filter.
     fn finding_rows(&self, filter: &ReportFilter) -> Result<Vec<FindingRow>, StoreError>;
-    /// The newest critical findings within the filter.
+    /// The critical findings within the filter, latest received first (not latest observed:
+    /// a laptop with a wrong clock must not push the others off the list).
     fn critical_findings(
         &self,
         filter: &ReportFilter,

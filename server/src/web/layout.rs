@@ -51,7 +51,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
 }
 
 /// A signed-in page with the navigation.
-pub fn page(title: &str, user: &str, body: Markup) -> Markup {
+pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
     bare(
         title,
         html! {
@@ -63,8 +63,13 @@ pub fn page(title: &str, user: &str, body: Markup) -> Markup {
                     a href="/findings" { "Findings" }
                     a href="/checklists" { "Checklists" }
                 }
-                span class="muted" { (user) }
-                form method="post" action="/logout" { button type="submit" { "Sign out" } }
+                @if let Some(user) = user {
+                    span class="muted" { (user.name) }
+                    form method="post" action="/logout" {
+                        input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
+                        button type="submit" { "Sign out" }
+                    }
+                }
             }
             main { h1 { (title) } (body) }
         },

@@ -3,6 +3,7 @@
 //! assets, so it works on a mission's offline network; one small stylesheet inline, readable
 //! on a laptop and a phone.
 
+pub mod guard;
 mod layout;
 mod pages;
 
@@ -32,10 +33,41 @@ pub fn router() -> Router<Service> {
         .route("/checklists/{id}", get(pages::checklist))
         .route("/checklists/{id}/review", post(pages::review))
         .route("/export", get(pages::export))
+        .layer(axum::middleware::from_fn(guard::same_origin_only))
 }
 
 /// A signed-in coordinator; anyone else is sent to the sign-in page.
-pub struct Session(pub Account);
+pub struct Session(pub Viewer);
+
+/// Who is looking at a page, and the token their forms must carry.
+pub struct Viewer {
+    pub account: Account,
+    pub csrf: String,
+}
+
+impl std::ops::Deref for Viewer {
+    type Target = Account;
+    fn deref(&self) -> &Account {
+        &self.account
+    }
+}
+
+/// The address a request came from (absent when the app is driven without a socket, in
+/// tests).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
@@ -55,9 +87,12 @@ impl FromRequestParts<Service> for Session {
         let session = cookie_token(&parts.headers);
         match session {
             Some(t) => match service.session(&t).await {
-                Ok(Some(account)) => Ok(Session(account)),
+                Ok(Some(account)) => Ok(Session(Viewer {
+                    account,
+                    csrf: guard::token_for(&t),
+                })),
                 Ok(None) => Err(Redirect::to("/login?expired=1").into_response()),
-                Err(e) => Err(pages::error_response("", crate::error::ApiError::from(e))),
+                Err(e) => Err(pages::error_response(None, crate::error::ApiError::from(e))),
             },
             None => Err(Redirect::to("/login").into_response()),
         }
@@ -100,17 +135,37 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(service): State<Service>, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(service): State<Service>,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if let Some(address) = address
+        && let Err(over) = service.limits.sign_in(address)
+    {
+        tracing::warn!(%address, "too many sign-in attempts from this address");
+        return crate::error::ApiError::TooManyRequests {
+            who: "address",
+            retry_after_secs: over.retry_after_secs(),
+        }
+        .into_response();
+    }
     // The browser keeps a random session id, never the token itself.
     let session = match service.sign_in(form.token.trim()).await {
         Ok(Some(session)) => session,
-        Ok(None) => return Redirect::to("/login?failed=1").into_response(),
-        Err(e) => return pages::error_response("", crate::error::ApiError::from(e)),
+        Ok(None) => {
+            // The address, never the token: a mistyped token is most of a real one.
+            let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+            tracing::warn!(%address, "failed dashboard sign-in");
+            return Redirect::to("/login?failed=1").into_response();
+        }
+        Err(e) => return pages::error_response(None, crate::error::ApiError::from(e)),
     };
     let mut response = Redirect::to("/").into_response();
+    let secure = if service.https { "; Secure" } else { "" };
     // Session ids are hex with a prefix: safe in a cookie value as they are.
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_HOURS * 3600
     )) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -118,11 +173,24 @@ async fn login(State(service): State<Service>, Form(form): Form<LoginForm>) -> R
     response
 }
 
-async fn logout(State(service): State<Service>, headers: HeaderMap) -> Response {
-    if let Some(session) = cookie_token(&headers)
-        && let Err(e) = service.sign_out(&session).await
-    {
-        return pages::error_response("", crate::error::ApiError::from(e));
+#[derive(Debug, Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if let Some(session) = cookie_token(&headers) {
+        if !guard::verify(&guard::token_for(&session), &form.csrf) {
+            return guard::refused();
+        }
+        if let Err(e) = service.sign_out(&session).await {
+            return pages::error_response(None, crate::error::ApiError::from(e));
+        }
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(

@@ -8,8 +8,8 @@ use eom_shared::sync::ReviewStatus;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::Session;
 use super::layout::{page, share_cells, share_headers};
+use super::{Session, Viewer};
 use crate::error::{ApiError, chain};
 use crate::http::{download, parse_id};
 use crate::reports::export::ExportFormat;
@@ -21,7 +21,7 @@ use crate::service::reports::DEFAULT_SILENT_MINUTES;
 
 /// Errors on a page are shown as a page with the error's status, not as JSON; internal
 /// details are logged and masked as the API masks them.
-pub fn error_response(user: &str, e: ApiError) -> Response {
+pub fn error_response(user: Option<&Viewer>, e: ApiError) -> Response {
     if let ApiError::Internal(cause) = &e {
         tracing::error!(error = %chain(cause), "internal error on a page");
     }
@@ -34,10 +34,10 @@ pub fn error_response(user: &str, e: ApiError) -> Response {
 }
 
 /// The page, or the error that kept it from being made.
-fn render(title: &str, user: &str, body: Result<Markup, ApiError>) -> Response {
+fn render(title: &str, user: &Viewer, body: Result<Markup, ApiError>) -> Response {
     match body {
-        Ok(b) => page(title, user, b).into_response(),
-        Err(e) => error_response(user, e),
+        Ok(b) => page(title, Some(user), b).into_response(),
+        Err(e) => error_response(Some(user), e),
     }
 }
 
@@ -71,7 +71,7 @@ pub async fn overview(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    render("Overview", &user.name, overview_body(&service, &q).await)
+    render("Overview", &user, overview_body(&service, &q).await)
 }
 
 async fn overview_body(service: &Service, q: &FilterQuery) -> Result<Markup, ApiError> {
@@ -207,7 +207,7 @@ pub async fn regions(
         })
     }
     .await;
-    render("Regions", &user.name, body)
+    render("Regions", &user, body)
 }
 
 pub async fn findings(
@@ -239,7 +239,7 @@ pub async fn findings(
         })
     }
     .await;
-    render("Findings", &user.name, body)
+    render("Findings", &user, body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,7 +316,7 @@ pub async fn checklists(
         })
     }
     .await;
-    render("Checklists", &user.name, body)
+    render("Checklists", &user, body)
 }
 
 pub async fn checklist(
@@ -339,6 +339,7 @@ pub async fn checklist(
             section {
                 h2 { "Review" }
                 form method="post" action=(format!("/checklists/{}/review", s.id)) {
+                    input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
                     label for="status" { "Mark as" }
                     select id="status" name="status" {
                         @for st in [ReviewStatus::Verified, ReviewStatus::Flagged, ReviewStatus::Rejected, ReviewStatus::None] {
@@ -389,7 +390,7 @@ pub async fn checklist(
         })
     }
     .await;
-    render("Checklist", &user.name, body)
+    render("Checklist", &user, body)
 }
 
 fn answer_text(v: &serde_json::Value) -> String {
@@ -411,6 +412,8 @@ pub struct ReviewForm {
     status: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub async fn review(
@@ -419,6 +422,9 @@ pub async fn review(
     Path(raw_id): Path<String>,
     Form(form): Form<ReviewForm>,
 ) -> Response {
+    if !super::guard::verify(&user.csrf, &form.csrf) {
+        return super::guard::refused();
+    }
     let result = async {
         let id = parse_id(&raw_id)?;
         service
@@ -429,7 +435,7 @@ pub async fn review(
     .await;
     match result {
         Ok(id) => Redirect::to(&format!("/checklists/{id}")).into_response(),
-        Err(e) => error_response(&user.name, e),
+        Err(e) => error_response(Some(&user), e),
     }
 }
 
@@ -455,5 +461,5 @@ pub async fn export(
         ))
     }
     .await;
-    result.unwrap_or_else(|e| error_response(&user.name, e))
+    result.unwrap_or_else(|e| error_response(Some(&user), e))
 }

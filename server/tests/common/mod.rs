@@ -8,9 +8,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
+use eom_server::limits::Limiters;
 use eom_server::service::Service;
 use eom_server::store::{Role, SqliteStore};
 use eom_server::{admin, app, open_store};
+use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::{FormId, StationCode};
 use serde_json::{Map, Value, json};
@@ -34,6 +36,20 @@ TEC-N,Northern TEC,North,,tec,
 
 impl TestApp {
     pub fn new() -> Self {
+        Self::configured(|service| {
+            // The fixtures are dated on a fixed election day and sent faster than a laptop
+            // does; the window and the budgets have tests of their own.
+            service.window = ObservationWindow::unbounded();
+            service.limits = Arc::new(Limiters::unlimited());
+        })
+    }
+
+    /// The server as `eom-server serve` runs it: default observation window and budgets.
+    pub fn as_served() -> Self {
+        Self::configured(|_| {})
+    }
+
+    pub fn configured(tweak: impl FnOnce(&mut Service)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(open_store(&dir.path().join("eom.db")).expect("store opens"));
         let csv = dir.path().join("stations.csv");
@@ -47,7 +63,9 @@ impl TestApp {
         let observer = token(Role::Observer, "Team 1");
         let other_observer = token(Role::Observer, "Team 2");
         let coordinator = token(Role::Coordinator, "Core team");
-        let router = app(Service::new(store.clone()).expect("state"));
+        let mut service = Service::new(store.clone()).expect("state");
+        tweak(&mut service);
+        let router = app(service);
         Self {
             router,
             store,

@@ -145,7 +145,7 @@ pub(super) async fn critical_findings(
                  JOIN submissions s ON s.id = c.submission_id
                  JOIN accounts a ON a.id = s.observer_id
                  {filter_sql}
-                 ORDER BY c.observed_at DESC, c.submission_id, c.question_id COLLATE \"C\"
+                 ORDER BY s.received_at DESC, c.submission_id, c.question_id COLLATE \"C\"
                  LIMIT {limit}"
             ),
             &param_refs(&params),

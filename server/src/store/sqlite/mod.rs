@@ -65,6 +65,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Makes the database file readable and writable by its owner only, creating it empty if it
+/// does not exist yet; SQLite gives its `-wal` and `-shm` files the same permissions. The
+/// database holds every observer's reports and the token hashes.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    let cannot =
+        |e: std::io::Error| StoreError::Invalid(format!("cannot create {}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(cannot)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            tracing::info!(path = %path.display(), "made the database readable by its owner only");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(cannot)?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -73,6 +100,7 @@ impl SqliteStore {
                 StoreError::Invalid(format!("cannot create folder {}: {e}", dir.display()))
             })?;
         }
+        owner_only(path)?;
         let mut writer = open_connection(path)?;
         migrate(&mut writer)?;
         Ok(Self {
@@ -92,12 +120,7 @@ impl SqliteStore {
     pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
         let mut target = Connection::open(dest)
             .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", dest.display())))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))
-                .map_err(StoreError::database)?;
-        }
+        owner_only(dest)?;
         self.read(|source| {
             let backup = rusqlite::backup::Backup::new(source, &mut target)?;
             backup.run_to_completion(1024, Duration::from_millis(5), None)?;
@@ -493,6 +516,8 @@ impl Store for SqliteStore {
     }
 
     fn catalog_changes(&self, since: u64, observer_id: &str) -> Result<CatalogChanges, StoreError> {
+        // Sequence numbers fit an i64; a larger cursor is past every change.
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
         self.read(|c| {
             // One read transaction, so the cursor matches exactly what is returned.
             c.execute_batch("BEGIN")?;

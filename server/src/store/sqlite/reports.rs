@@ -124,7 +124,7 @@ pub(super) fn critical_findings(
          JOIN submissions s ON s.id = c.submission_id
          JOIN accounts a ON a.id = s.observer_id
          {filter_sql}
-         ORDER BY c.observed_at DESC, c.submission_id, c.question_id
+         ORDER BY s.received_at DESC, c.submission_id, c.question_id
          LIMIT {limit}"
     ))?;
     collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
@@ -303,7 +303,7 @@ pub(super) fn review(
 
 pub(super) fn feedback_since(
     c: &Connection,
-    since: u64,
+    since: i64,
     observer_id: &str,
 ) -> Result<Vec<Feedback>, StoreError> {
     let mut stmt = c.prepare_cached(
