@@ -12,7 +12,7 @@ use eom_shared::form::Form;
 use eom_shared::station_list::read_station_csv;
 use eom_shared::submission::SubmissionContent;
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{Issue, StationCode, validate};
+use eom_shared::{Issue, StationCode};
 use serde_json::{Map, Value, json};
 
 use rust_i18n::t;
@@ -705,11 +705,11 @@ fn form_questions(
 /// Validates; prints errors and refuses, or prints warnings and goes on (in `lang`).
 fn validated(
     form: &Form,
-    answers: &Map<String, Value>,
+    content: &SubmissionContent,
     lang: &str,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let validation = validate(form, answers);
+    let validation = crate::commands::drafts::check(form, content);
     for w in validation.warnings() {
         writeln!(out, "! {}", crate::messages::issue_text(w, form, lang))?;
     }
@@ -772,15 +772,16 @@ fn new(
         return report_filled(&filled, &lang, out);
     };
     let answers = read_answers(path)?;
-    validated(&form, &answers, &lang(store)?, out)?;
-    let entry = store.create(SubmissionContent {
+    let content = SubmissionContent {
         form_id: form.id.clone(),
         form_version: form.version,
         station,
         observed_at,
         answers,
         notes: notes.unwrap_or_default(),
-    })?;
+    };
+    validated(&form, &content, &lang(store)?, out)?;
+    let entry = store.create(content)?;
     writeln!(
         out,
         "{}",
@@ -870,13 +871,13 @@ fn edit(
         return report_filled(&filled, &lang, out);
     };
     let answers = read_answers(path)?;
-    validated(&form, &answers, &lang(store)?, out)?;
     let content = SubmissionContent {
         answers,
         station,
         notes: notes.unwrap_or(entry.content.notes),
         ..entry.content
     };
+    validated(&form, &content, &lang(store)?, out)?;
     let updated = store.edit(entry.id, content)?;
     writeln!(
         out,

@@ -26,7 +26,23 @@ pub fn issue_text(issue: &Issue, form: &Form, lang: &str) -> String {
 /// A problem with one answer to `question`, in the observer's language.
 pub fn answer_issue_text(issue: &Issue, question: Option<&Question>, lang: &str) -> String {
     let number = question.is_some_and(|q| matches!(q.kind, QuestionKind::Number { .. }));
+    // The checklist's own fields, not questions of the form.
+    match (issue.question.as_deref(), issue.kind) {
+        (Some("notes"), IssueKind::TooLong) => {
+            return t!(
+                "issue.notes_too_long",
+                max = eom_shared::limits::MAX_NOTES_CHARS,
+                locale = lang
+            )
+            .into_owned();
+        }
+        (Some("observed_at"), IssueKind::OutOfRange) => {
+            return t!("issue.observed_at_window", locale = lang).into_owned();
+        }
+        _ => {}
+    }
     let key = match issue.kind {
+        IssueKind::TooLong => "issue.too_long",
         IssueKind::Required => "issue.required",
         IssueKind::WrongType if number => "error.invalid_number",
         IssueKind::WrongType => "issue.wrong_type",

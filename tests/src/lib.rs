@@ -352,7 +352,7 @@ impl Mission {
             });
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap_or_else(|| panic!("the server did not say where it listens: {line:?}"))
             .to_owned();
         self.url = Some(url);
@@ -401,6 +401,7 @@ impl Mission {
     pub fn addr(&self) -> std::net::SocketAddr {
         self.url()
             .trim_start_matches("http://")
+            .trim_start_matches("https://")
             .parse()
             .expect("the server prints a socket address")
     }

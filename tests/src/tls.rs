@@ -15,6 +15,9 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 /// A certificate authority that signs a certificate for `localhost`.
 pub struct Authority {
     pub ca_pem: String,
+    /// The `localhost` certificate and its key as PEM, for `eom-server serve --tls-cert`.
+    pub server_cert_pem: String,
+    pub server_key_pem: String,
     cert: CertificateDer<'static>,
     key: Vec<u8>,
 }
@@ -33,6 +36,8 @@ impl Authority {
             .expect("a server certificate");
         Self {
             ca_pem: ca.pem(),
+            server_cert_pem: server.pem(),
+            server_key_pem: key.serialize_pem(),
             cert: server.der().clone(),
             key: key.serialize_der(),
         }

@@ -195,3 +195,55 @@ fn times_of_day_are_in_the_missions_time_zone() {
         listed.stdout
     );
 }
+
+/// The laptop refuses what the server would: notes over the limit and an observation time far
+/// from now are named before anything is queued, in the observer's words.
+#[test]
+fn the_laptop_applies_the_servers_limits_before_queueing() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    let answers = laptop.answers_file(&voting_answers("good"));
+    let answers = answers.to_str().expect("utf-8");
+    let long = "ж".repeat(eom_shared::limits::MAX_NOTES_CHARS + 1);
+    let run = laptop.eom(&[
+        "new",
+        "voting",
+        "--station",
+        "PEC-001",
+        "--answers",
+        answers,
+        "--notes",
+        &long,
+    ]);
+    assert!(!run.success(), "{}", run.stdout);
+    assert!(run.stderr.contains("4000"), "{}", run.stderr);
+
+    let run = laptop.eom(&[
+        "new",
+        "voting",
+        "--station",
+        "PEC-001",
+        "--answers",
+        answers,
+        "--observed-at",
+        "2020-03-19T10:00:00Z",
+    ]);
+    assert!(!run.success(), "{}", run.stdout);
+    assert!(run.stderr.contains("observation time"), "{}", run.stderr);
+    assert_eq!(laptop.status()["queued"], 0, "nothing was queued");
+
+    laptop
+        .eom(&[
+            "new",
+            "voting",
+            "--station",
+            "PEC-001",
+            "--answers",
+            answers,
+            "--notes",
+            "queue outside",
+        ])
+        .ok();
+    assert_eq!(laptop.status()["queued"], 1);
+}

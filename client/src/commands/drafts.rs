@@ -8,9 +8,9 @@ use std::io::{BufRead, Write};
 
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
+use eom_shared::StationCode;
 use eom_shared::form::Form;
 use eom_shared::submission::{SubmissionContent, SubmissionId};
-use eom_shared::{StationCode, validate};
 
 use rust_i18n::t;
 
@@ -105,7 +105,7 @@ pub fn continue_draft(
         }
         Err(e) => return Err(anyhow!(e)),
     }
-    let validation = validate(form, &draft.content.answers);
+    let validation = check(form, &draft.content);
     for w in validation.warnings() {
         writeln!(out, "! {}", crate::messages::issue_text(w, form, lang))?;
     }
@@ -167,4 +167,15 @@ pub fn list(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::
         "'eom resume ID' continues one; 'eom discard ID' drops one."
     )?;
     Ok(())
+}
+
+/// Validates a checklist as the server will when it arrives: its answers, the length of its
+/// notes, and its observation time against this laptop's clock.
+pub fn check(form: &Form, content: &SubmissionContent) -> eom_shared::Validation {
+    eom_shared::validate_submission(
+        form,
+        content,
+        &eom_shared::limits::ObservationWindow::default(),
+        chrono::Utc::now(),
+    )
 }

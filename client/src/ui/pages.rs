@@ -611,7 +611,7 @@ async fn review_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
     let store = ui.store.lock().await;
     let lang = lang(&store);
     let (draft, form) = load_draft(&store, &id)?;
-    let validation = validate(&form, &draft.content.answers);
+    let validation = crate::commands::drafts::check(&form, &draft.content);
     let errors: Vec<&Issue> = validation.errors().collect();
     let warnings: Vec<&Issue> = validation.warnings().collect();
     let label = |i: &Issue| {
@@ -654,7 +654,7 @@ async fn submit(State(ui): State<Ui>, Path(id): Path<String>) -> Result<Redirect
     let mut store = ui.store.lock().await;
     let lang = lang(&store);
     let (draft, form) = load_draft(&store, &id)?;
-    if !validate(&form, &draft.content.answers).is_valid() {
+    if !crate::commands::drafts::check(&form, &draft.content).is_valid() {
         return Ok(Redirect::to(&format!("/drafts/{}/review", draft.id)));
     }
     store.finish_draft(&draft)?;
