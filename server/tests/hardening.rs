@@ -217,8 +217,8 @@ async fn critical_findings_are_listed_by_arrival_not_by_a_laptops_clock() {
     // A laptop whose clock says 2099 files first; a real finding arrives after it.
     let wrong_clock = stuffed("PEC-1", Utc::now() + Duration::days(365 * 70));
     let real = stuffed("PEC-2", Utc::now());
-    assert_eq!(app.push(&[wrong_clock.clone()]).await, ["accepted"]);
-    assert_eq!(app.push(&[real.clone()]).await, ["accepted"]);
+    assert_eq!(app.push(std::slice::from_ref(&wrong_clock)).await, ["accepted"]);
+    assert_eq!(app.push(std::slice::from_ref(&real)).await, ["accepted"]);
     let (_, findings) = app.get("/api/v1/reports/findings", &app.coordinator).await;
     let ids: Vec<&str> = findings["critical"]
         .as_array()
