@@ -807,13 +807,13 @@ fn parse_observed_at(
     if let Some(minutes) = eom_shared::validate::parse_time(raw) {
         let time = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
             .ok_or_else(|| anyhow!("--observed-at {raw} is not a time of day"))?;
-        return crate::clock::today_at(time, zone, now)
+        return crate::clock::latest_at(time, zone, now)
             .ok_or_else(|| anyhow!("--observed-at {raw} does not exist today (a clock change)"));
     }
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
-            anyhow!("--observed-at '{raw}' is not a time: write HH:MM (today), e.g. 09:30, or a full time such as 2026-03-19T14:05:00+05:00")
+            anyhow!("--observed-at '{raw}' is not a time: write HH:MM (the latest such time, today or yesterday), e.g. 09:30, or a full time such as 2026-03-19T14:05:00+05:00")
         })
 }
 

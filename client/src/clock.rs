@@ -43,6 +43,17 @@ pub fn today_at(time: NaiveTime, zone: Option<Tz>, now: DateTime<Utc>) -> Option
     }
 }
 
+/// The latest moment at `time` that is not in the future: today's, or yesterday's when
+/// today's has not come yet (an observer records what they saw, never what is to come).
+pub fn latest_at(time: NaiveTime, zone: Option<Tz>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let today = today_at(time, zone, now)?;
+    if today <= now {
+        Some(today)
+    } else {
+        today_at(time, zone, now - chrono::Duration::days(1))
+    }
+}
+
 /// The time of day of `t` in `zone` (or the laptop's own), `HH:MM`.
 pub fn time_of_day(t: DateTime<Utc>, zone: Option<Tz>) -> String {
     match zone {

@@ -51,7 +51,7 @@ async fn every_answer_carries_the_browser_security_headers() {
         );
         assert_eq!(h("x-frame-options"), "DENY", "{path}");
         assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(h("referrer-policy"), "same-origin", "{path}");
         assert_eq!(h("cache-control"), "no-store", "{path}");
     }
 }
@@ -217,7 +217,10 @@ async fn critical_findings_are_listed_by_arrival_not_by_a_laptops_clock() {
     // A laptop whose clock says 2099 files first; a real finding arrives after it.
     let wrong_clock = stuffed("PEC-1", Utc::now() + Duration::days(365 * 70));
     let real = stuffed("PEC-2", Utc::now());
-    assert_eq!(app.push(std::slice::from_ref(&wrong_clock)).await, ["accepted"]);
+    assert_eq!(
+        app.push(std::slice::from_ref(&wrong_clock)).await,
+        ["accepted"]
+    );
     assert_eq!(app.push(std::slice::from_ref(&real)).await, ["accepted"]);
     let (_, findings) = app.get("/api/v1/reports/findings", &app.coordinator).await;
     let ids: Vec<&str> = findings["critical"]

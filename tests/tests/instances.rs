@@ -27,7 +27,8 @@ fn two_instances_on_one_database_survive_losing_one() {
     let (status, page) = dashboard(b.url(), "/", &cookie);
     assert_eq!(status, 200);
     assert!(page.contains("Statement lines"), "the overview through B");
-    sign_out(b.url(), &cookie);
+    // The form token of the page B served works on B (it is derived from the session).
+    sign_out(b.url(), &cookie, &form_token(&page));
     let (status, _) = dashboard(a.url(), "/", &cookie);
     assert_eq!(status, 303, "signed out on A too");
 
@@ -228,12 +229,26 @@ fn dashboard(base: &str, path: &str, cookie: &str) -> (u16, String) {
     })
 }
 
-fn sign_out(base: &str, cookie: &str) {
+/// The hidden `csrf` field of a dashboard page.
+fn form_token(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no form token on the page: {page}"));
+    page[at + 19..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn sign_out(base: &str, cookie: &str, csrf: &str) {
     block_on(async {
         client()
             .post(format!("{base}/logout"))
             .header("Cookie", cookie)
             .header("Origin", base)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}"))
             .send()
             .await
             .expect("sign-out answered");

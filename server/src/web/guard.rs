@@ -35,7 +35,13 @@ pub fn verify(expected: &str, given: &str) -> bool {
 /// Whether the browser says the request comes from this server's own pages. Clients that
 /// send neither header (scripts, `curl`) pass; browsers send at least one on a POST.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(origin) = headers.get(header::ORIGIN) {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    // `Origin: null` (a privacy setting, a sandboxed page) names no origin; the browser's own
+    // `Sec-Fetch-Site` decides then, and without it the post is refused.
+    if let Some(origin) = headers
+        .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null")
+    {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let origin_host = origin
             .to_str()
@@ -44,9 +50,9 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
             .map(|(_, rest)| rest.trim_end_matches('/'));
         return matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h));
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match site {
         Some(site) => matches!(site, "same-origin" | "none"),
-        None => true,
+        None => !headers.contains_key(header::ORIGIN),
     }
 }
 
@@ -107,6 +113,11 @@ mod tests {
         assert!(!same_origin(&headers(&[
             ("host", "eom.example"),
             ("origin", "null")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "eom.example"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
         ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
