@@ -46,6 +46,16 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Check every receipt against the server's key saved at setup; exits 1 if any fails.
+    Verify {
+        /// Print the receipts and the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Store the server address and your token. Asks for the token (so it never shows in the
     /// list of running programs or the shell history) and checks it with the server when online.
@@ -164,6 +174,9 @@ pub enum Command {
         #[arg(long)]
         no_browser: bool,
     },
+    /// The server's signed receipts for what this laptop delivered.
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
     /// Forget the unlocked key: the next command asks for the passphrase again.
     Lock,
     /// Destroy this laptop's eom data (every checklist, draft, the token), after you type
@@ -412,6 +425,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
         Command::Show { id, json } => show(&store, &id, json, stdout)?,
         Command::Status { json } => status(&store, json, stdout)?,
+        Command::Receipts(ReceiptsCommand::Verify { json }) => {
+            return commands::receipts::verify(&store, &lang(&store)?, json, stdout);
+        }
         Command::Sync {
             batch_size,
             watch,

@@ -234,6 +234,11 @@ impl ServerClient {
         self.get(url).await
     }
 
+    /// The public key the server signs receipts with.
+    pub async fn receipt_key(&self) -> Result<eom_shared::receipt::ReceiptKey, RemoteError> {
+        self.get(self.url("api/v1/receipts/key")).await
+    }
+
     pub async fn pull(&self, since: Option<&str>) -> Result<PullResponse, RemoteError> {
         let mut url = self.url("api/v1/sync/pull");
         if let Some(cursor) = since {

@@ -281,6 +281,9 @@ pub struct PullSummary {
 }
 
 /// Pulls what changed since the stored cursor.
+/// Where the server's receipt key (hex) is kept on the laptop.
+pub const RECEIPT_KEY_SETTING: &str = "receipt_key";
+
 pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullSummary, SyncError> {
     let cursor = store.setting("pull_cursor")?;
     let answer = client.pull(cursor.as_deref()).await?;
@@ -290,6 +293,14 @@ pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullS
         &answer.feedback,
         &answer.cursor,
     )?;
+    // The receipt key, fetched once (at setup) and never replaced: a server or a middleman
+    // that later shows another key cannot make its receipts pass for the mission's.
+    if store.setting(RECEIPT_KEY_SETTING)?.is_none()
+        && let Ok(key) = client.receipt_key().await
+        && key.parse().is_ok()
+    {
+        store.set_setting(RECEIPT_KEY_SETTING, &key.public_key)?;
+    }
     // The mission's time zone: a server that names none leaves the laptop's own clock.
     if let Some(zone) = answer
         .time_zone

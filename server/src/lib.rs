@@ -73,7 +73,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         None => None,
     };
     let db = config.db.clone();
-    let store = tokio::task::spawn_blocking(move || open_database(&db)).await??;
+    let writer = config.writer;
+    // Opening the database and reading the receipt key are storage calls: off the workers.
+    let mut service =
+        tokio::task::spawn_blocking(move || Service::with_writer(open_database(&db)?, writer))
+            .await??;
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "could not listen on {}; is another server using it? choose another with --listen",
@@ -87,7 +91,6 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "eom-server listening on {scheme}://{addr} (database {})",
         config.db
     );
-    let mut service = Service::with_writer(store, config.writer)?;
     service.time_zone = config.time_zone.map(Into::into);
     service.https = tls.is_some();
     service.window = config.window;

@@ -9,6 +9,7 @@ pub mod default_forms;
 pub mod error;
 pub mod form;
 pub mod limits;
+pub mod receipt;
 pub mod station;
 pub mod station_list;
 pub mod submission;

@@ -140,6 +140,9 @@ pub struct PushResult {
     /// Validation errors (for `invalid`) and warnings (for any outcome).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<Issue>,
+    /// For `accepted` and `duplicate`: the server's signed word that it holds this revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::receipt::Receipt>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

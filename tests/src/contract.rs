@@ -890,6 +890,57 @@ pub fn accounts_and_sessions(store: &dyn Store) {
     assert!(!store.set_token_hash("no-such-account", "x").expect("set"));
 }
 
+/// The receipt key is made once: whoever stores first wins, and every later caller (another
+/// instance starting at the same moment) gets that same key.
+pub fn server_keys_are_made_once(store: &dyn Store) {
+    let first = store.server_key("receipts", "aa").expect("store");
+    assert_eq!(first, "aa");
+    assert_eq!(store.server_key("receipts", "bb").expect("read"), "aa");
+    assert_eq!(store.server_key("other", "cc").expect("store"), "cc");
+}
+
+/// An enrolment code gives its account a new token once; a used, expired or unknown code
+/// gives nothing and changes nothing.
+pub fn enrolment_codes_work_once(store: &dyn Store) {
+    let w = World::new(store);
+    let soon = Utc::now() + Duration::minutes(30);
+    store
+        .create_enrolment_code("code-1", &w.observer.id, soon)
+        .expect("code");
+    store
+        .create_enrolment_code(
+            "code-old",
+            &w.observer.id,
+            Utc::now() - Duration::seconds(1),
+        )
+        .expect("code");
+    let enrolled = store
+        .redeem_enrolment_code("code-1", "hash-enrolled")
+        .expect("redeem");
+    assert_eq!(enrolled, Some(w.observer.clone()));
+    assert_eq!(
+        store
+            .account_by_token_hash("hash-enrolled")
+            .expect("lookup"),
+        Some(w.observer.clone())
+    );
+    for code in ["code-1", "code-old", "code-unknown"] {
+        assert_eq!(
+            store
+                .redeem_enrolment_code(code, "hash-again")
+                .expect("redeem"),
+            None,
+            "{code}"
+        );
+    }
+    assert!(
+        store
+            .account_by_token_hash("hash-again")
+            .expect("lookup")
+            .is_none()
+    );
+}
+
 /// Forms: installing is idempotent per (id, version); the newest version is current.
 pub fn forms_are_versioned(store: &dyn Store) {
     let _ = World::new(store);
@@ -968,7 +1019,10 @@ fn eventful_day(store: &dyn Store, w: &World) -> (SubmissionId, SubmissionId) {
 pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
     let w = World::new(from);
     let (edited, rejected) = eventful_day(from, &w);
+    let key = from.server_key("receipts", "ab").expect("key");
     let moved = eom_server::transfer::migrate(from, to).expect("migrate");
+    // Receipts issued before the move still check out: the key moved with the mission.
+    assert_eq!(to.server_key("receipts", "cd").expect("key"), key);
     assert_eq!(
         (
             moved.accounts,

@@ -152,4 +152,6 @@ contract_suite!(
     list_filters_and_pages,
     accounts_and_sessions,
     forms_are_versioned,
+    server_keys_are_made_once,
+    enrolment_codes_work_once,
 );

@@ -1,8 +1,9 @@
 //! Client commands that grew beyond the dispatcher in `cli.rs`, one file per area: filling
 //! and editing checklists through drafts (`drafts`), answers files (`answers`), and setting up
-//! the laptop (`setup`).
+//! the laptop (`setup`), checking the server's receipts (`receipts`).
 
 pub mod answers;
 pub mod drafts;
 pub mod lock;
+pub mod receipts;
 pub mod setup;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use eom_shared::form::Form;
+use eom_shared::receipt::Receipt;
 use eom_shared::station::Station;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::sync::{Feedback, PushOutcome, PushResult, ReviewStatus};
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_feedback.sql"),
     include_str!("migrations/0003_drafts.sql"),
+    include_str!("migrations/0004_receipts.sql"),
 ];
 pub const DATABASE_FILE: &str = "eom.db";
 
@@ -735,6 +737,26 @@ impl LocalStore {
                     delivered_at
                 ],
             )?;
+            // A receipt is kept only when it is about exactly what was sent.
+            if let Some(receipt) = result.receipt.as_ref().filter(|r| {
+                r.id == item.id
+                    && r.revision == item.revision
+                    && r.content_hash == item.content.content_hash()
+            }) {
+                tx.execute(
+                    "INSERT INTO receipts (id, revision, content_hash, received_at, signature)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id, revision) DO NOTHING",
+                    params![
+                        receipt.id.to_string(),
+                        receipt.revision,
+                        receipt.content_hash.0,
+                        receipt
+                            .received_at
+                            .to_rfc3339_opts(SecondsFormat::Millis, true),
+                        receipt.signature
+                    ],
+                )?;
+            }
             if changed == 0 {
                 applied.superseded.push(item.id);
                 continue;
@@ -747,6 +769,38 @@ impl LocalStore {
         }
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// Every receipt the server gave this laptop, oldest first.
+    pub fn receipts(&self) -> Result<Vec<Receipt>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, revision, content_hash, received_at, signature FROM receipts
+             ORDER BY received_at, id, revision",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, revision, hash, at, signature)| {
+                Ok(Receipt {
+                    id: SubmissionId::parse(&id).map_err(StoreError::Database)?,
+                    revision,
+                    content_hash: ContentHash(hash),
+                    received_at: DateTime::parse_from_rfc3339(&at)
+                        .map_err(|e| StoreError::Database(format!("a receipt's time: {e}")))?
+                        .with_timezone(&Utc),
+                    signature,
+                })
+            })
+            .collect()
     }
 
     pub fn status(&self) -> Result<Status, StoreError> {

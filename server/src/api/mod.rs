@@ -4,6 +4,7 @@
 mod export;
 mod health;
 mod metrics;
+mod receipts;
 mod reports;
 mod submissions;
 mod sync;
@@ -19,6 +20,7 @@ use crate::service::Service;
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/api/v1/health", get(health::health))
+        .route("/api/v1/receipts/key", get(receipts::key))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/sync/mine", get(sync::mine))

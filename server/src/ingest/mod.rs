@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
 use eom_shared::form::Form;
 use eom_shared::limits::{MAX_REVISION, ObservationWindow};
+use eom_shared::receipt::Receipt;
 use eom_shared::submission::{SubmissionId, SubmissionPayload};
 use eom_shared::sync::{PushOutcome, PushResult};
 use eom_shared::{FormId, Issue, IssueKind, Severity, validate_submission};
@@ -76,6 +78,7 @@ fn invalid(id: Option<SubmissionId>, revision: Option<u32>, issues: Vec<Issue>) 
         revision,
         outcome: PushOutcome::Invalid,
         issues,
+        receipt: None,
     }
 }
 
@@ -96,6 +99,7 @@ fn best_effort_identity(raw: &Value) -> (Option<SubmissionId>, Option<u32>) {
 /// A push batch after parsing and validation: answers already known for the items that
 /// failed, and the valid items waiting for the store's decision.
 pub struct Prepared {
+    arrival: Arrival,
     results: Vec<Option<PushResult>>,
     items: Vec<IngestItem>,
     positions: Vec<usize>,
@@ -202,6 +206,7 @@ pub fn prepare(
         positions.push(index);
     }
     Ok(Prepared {
+        arrival: *arrival,
         results,
         items,
         positions,
@@ -237,24 +242,38 @@ pub fn checked_item(
 }
 
 /// Puts the store's decisions next to the answers known already, in the request's order.
+/// Puts the store's decisions next to the answers known already, in the request's order;
+/// with a `signer`, every revision the server now holds (`accepted` or `duplicate`) gets a
+/// signed receipt.
 pub fn finish(
     prepared: Prepared,
     items: Vec<IngestItem>,
     decisions: Vec<IngestDecision>,
+    signer: Option<&SigningKey>,
 ) -> Vec<PushResult> {
     let Prepared {
+        arrival,
         mut results,
         positions,
         ..
     } = prepared;
     for ((item, index), decision) in items.into_iter().zip(positions).zip(decisions) {
         results[index] = Some(match decision {
-            IngestDecision::Stored(verdict) => PushResult {
-                id: Some(item.id),
-                revision: Some(item.revision),
-                outcome: verdict.outcome(),
-                issues: item.warnings,
-            },
+            IngestDecision::Stored(verdict) => {
+                let outcome = verdict.outcome();
+                let receipt = signer
+                    .filter(|_| matches!(outcome, PushOutcome::Accepted | PushOutcome::Duplicate))
+                    .map(|key| {
+                        Receipt::sign(key, item.id, item.revision, item.content_hash, arrival.at)
+                    });
+                PushResult {
+                    id: Some(item.id),
+                    revision: Some(item.revision),
+                    outcome,
+                    issues: item.warnings,
+                    receipt,
+                }
+            }
             IngestDecision::UnknownStation => invalid(
                 Some(item.id),
                 Some(item.revision),
@@ -311,7 +330,7 @@ pub fn push(
     };
     let [IngestBatch { items, .. }] = batch;
     let decisions = decisions.into_iter().next().unwrap_or_default();
-    Ok(finish(prepared, items, decisions))
+    Ok(finish(prepared, items, decisions, None))
 }
 
 #[cfg(test)]

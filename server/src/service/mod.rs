@@ -13,6 +13,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use anyhow::Context;
+use ed25519_dalek::SigningKey;
 use eom_shared::limits::ObservationWindow;
 
 use crate::ingest::FormCache;
@@ -33,6 +34,8 @@ pub struct Service {
     pub https: bool,
     /// Per-token request and byte budgets, and sign-in attempts per address.
     pub limits: Arc<crate::limits::Limiters>,
+    /// Signs push receipts; the same key on every instance (it lives in the database).
+    pub receipts: Arc<SigningKey>,
 }
 
 /// Why a service call did not do what was asked.
@@ -73,13 +76,28 @@ impl From<tokio::task::JoinError> for ServiceError {
     }
 }
 
+/// The key receipts are signed with: the stored one, or a new random one stored now.
+fn receipt_key(store: &dyn Store) -> anyhow::Result<SigningKey> {
+    let mut candidate = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut candidate);
+    let stored = store
+        .server_key(RECEIPT_KEY, &hex::encode(candidate))
+        .context("could not read or store the receipt key")?;
+    eom_shared::receipt::signing_key(&stored).map_err(anyhow::Error::msg)
+}
+
+/// The `server_keys` purpose of the receipt-signing key.
+pub const RECEIPT_KEY: &str = "receipts";
+
 impl Service {
     /// A service with the default write queue.
     pub fn new(store: Arc<dyn Store>) -> anyhow::Result<Self> {
         Self::with_writer(store, WriterConfig::default())
     }
 
+    /// Reads (or, the first time, makes) the receipt key, so call it off the async workers.
     pub fn with_writer(store: Arc<dyn Store>, writer: WriterConfig) -> anyhow::Result<Self> {
+        let receipts = receipt_key(store.as_ref())?;
         let committer = GroupCommitter::start(store.clone(), writer)
             .context("could not start the writer thread")?;
         Ok(Self {
@@ -90,6 +108,7 @@ impl Service {
             window: ObservationWindow::default(),
             https: false,
             limits: Arc::new(crate::limits::Limiters::default()),
+            receipts: Arc::new(receipts),
         })
     }
 

@@ -51,7 +51,7 @@ impl Service {
                 .await?
         };
         let results = if prepared.items().is_empty() {
-            ingest::finish(prepared, Vec::new(), Vec::new())
+            ingest::finish(prepared, Vec::new(), Vec::new(), None)
         } else {
             let batch = IngestBatch {
                 observer_id: observer.id,
@@ -71,7 +71,7 @@ impl Service {
                 .map_err(|_| overloaded)?
                 .map_err(|_| ServiceError::Stopped("the writer thread stopped".into()))?;
             let (items, decisions) = stored?;
-            ingest::finish(prepared, items, decisions)
+            ingest::finish(prepared, items, decisions, Some(&self.receipts))
         };
         crate::telemetry::pushed(&results);
         Ok(PushResponse {

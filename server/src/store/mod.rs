@@ -423,9 +423,31 @@ pub enum Record {
     },
     /// The pull counter, so that laptops' cursors stay valid.
     Cursor(u64),
+    /// A server key (the receipt-signing key: laptops keep checking receipts against it).
+    ServerKey {
+        purpose: String,
+        secret: String,
+    },
 }
 
 pub trait Store: Send + Sync + 'static {
+    /// The server's secret for `purpose` (hex), storing `candidate` when there is none yet.
+    /// Instances racing at first start all end up with the one stored first.
+    fn server_key(&self, purpose: &str, candidate: &str) -> Result<String, StoreError>;
+    /// Records a one-time enrolment code (its hash) for an account, valid until `expires_at`.
+    fn create_enrolment_code(
+        &self,
+        code_hash: &str,
+        account_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Uses an enrolment code once: when it is known, unused and unexpired, marks it used,
+    /// gives its account the token with `token_hash`, and returns the account.
+    fn redeem_enrolment_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+    ) -> Result<Option<Account>, StoreError>;
     fn create_account(&self, account: NewAccount) -> Result<Account, StoreError>;
     /// Creates many accounts in one transaction (the demo's thousands of teams).
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError>;

@@ -31,6 +31,10 @@ pub(super) const DUMP: &[(&str, Reader)] = &[
         read_conflict,
     ),
     ("SELECT * FROM reviews ORDER BY id", read_review),
+    (
+        "SELECT purpose, secret FROM server_keys ORDER BY purpose",
+        read_key,
+    ),
     ("SELECT value FROM catalog_sequence", read_cursor),
 ];
 
@@ -94,6 +98,13 @@ fn read_review(r: &Row) -> Result<Record, StoreError> {
         reviewer_id: get(r, "reviewer_id")?,
         at: get(r, "created_at")?,
         seq: count(r, "seq")?,
+    })
+}
+
+fn read_key(r: &Row) -> Result<Record, StoreError> {
+    Ok(Record::ServerKey {
+        purpose: get(r, "purpose")?,
+        secret: get(r, "secret")?,
     })
 }
 
@@ -291,6 +302,14 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
                 tx.execute(
                     "UPDATE catalog_sequence SET value = greatest(value, $1)",
                     &[&bigint(*value)?],
+                )
+                .await?;
+            }
+            Record::ServerKey { purpose, secret } => {
+                tx.execute(
+                    "INSERT INTO server_keys (purpose, secret, created_at) VALUES ($1, $2, now())
+                     ON CONFLICT (purpose) DO UPDATE SET secret = excluded.secret",
+                    &[purpose, secret],
                 )
                 .await?;
             }

@@ -48,7 +48,10 @@ use crate::store::Record;
 
 /// Embedded migrations, applied in order; `eom_schema` records how many ran. A released
 /// migration is never edited: add a new file instead.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_receipts_and_enrolment.sql"),
+];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
 /// instances with the CLI beside them.
@@ -564,6 +567,72 @@ impl Store for PostgresStore {
             tx.execute("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
                 .await?;
             Ok(changed == 1)
+        })
+    }
+
+    fn server_key(&self, purpose: &str, candidate: &str) -> Result<String, StoreError> {
+        let now = Utc::now();
+        self.write(async |tx| {
+            tx.execute(
+                "INSERT INTO server_keys (purpose, secret, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (purpose) DO NOTHING",
+                &[&purpose, &candidate, &now],
+            )
+            .await?;
+            let row = tx
+                .query_one(
+                    "SELECT secret FROM server_keys WHERE purpose = $1",
+                    &[&purpose],
+                )
+                .await?;
+            Ok(row.try_get::<_, String>(0)?)
+        })
+    }
+
+    fn create_enrolment_code(
+        &self,
+        code_hash: &str,
+        account_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        self.write(async |tx| {
+            tx.execute(
+                "INSERT INTO enrolment_codes (code_hash, account_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &account_id, &now, &expires_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn redeem_enrolment_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let now = Utc::now();
+        self.write(async |tx| {
+            let Some(row) = tx
+                .query_opt(
+                    "UPDATE enrolment_codes SET used_at = $2
+                     WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+                     RETURNING account_id",
+                    &[&code_hash, &now],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let account_id: String = row.try_get(0)?;
+            let account = tx
+                .query_one(
+                    "UPDATE accounts SET token_hash = $2 WHERE id = $1 RETURNING *",
+                    &[&account_id, &token_hash],
+                )
+                .await?;
+            account_from_row(&account).map(Some)
         })
     }
 

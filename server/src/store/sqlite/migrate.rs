@@ -98,6 +98,13 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
             seq: get(r, "seq")?,
         })
     })?;
+    let keys: Vec<(String, String)> = c
+        .prepare("SELECT purpose, secret FROM server_keys ORDER BY purpose")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (purpose, secret) in keys {
+        sink(Record::ServerKey { purpose, secret })?;
+    }
     let cursor: u64 = c.query_row("SELECT value FROM catalog_sequence", [], |r| r.get(0))?;
     sink(Record::Cursor(cursor))
 }
@@ -268,6 +275,13 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                 tx.execute(
                     "UPDATE catalog_sequence SET value = max(value, ?1)",
                     [value],
+                )?;
+            }
+            Record::ServerKey { purpose, secret } => {
+                tx.execute(
+                    "INSERT INTO server_keys (purpose, secret, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (purpose) DO UPDATE SET secret = excluded.secret",
+                    params![purpose, secret, time_text(chrono::Utc::now())],
                 )?;
             }
         }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_reports_and_review.sql"),
     include_str!("migrations/0003_dashboard_sessions.sql"),
+    include_str!("migrations/0004_receipts_and_enrolment.sql"),
 ];
 
 mod columns;
@@ -405,6 +406,74 @@ impl Store for SqliteStore {
             // A revoked coordinator is signed out of the dashboard too.
             tx.execute("DELETE FROM sessions WHERE account_id = ?1", [account_id])?;
             Ok(changed == 1)
+        })
+    }
+
+    fn server_key(&self, purpose: &str, candidate: &str) -> Result<String, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO server_keys (purpose, secret, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (purpose) DO NOTHING",
+                params![purpose, candidate, time_text(Utc::now())],
+            )?;
+            Ok(tx.query_row(
+                "SELECT secret FROM server_keys WHERE purpose = ?1",
+                [purpose],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    fn create_enrolment_code(
+        &self,
+        code_hash: &str,
+        account_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO enrolment_codes (code_hash, account_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    code_hash,
+                    account_id,
+                    time_text(Utc::now()),
+                    time_text(expires_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn redeem_enrolment_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let now = time_text(Utc::now());
+        self.write(|tx| {
+            let account_id: Option<String> = tx
+                .query_row(
+                    "UPDATE enrolment_codes SET used_at = ?2
+                     WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING account_id",
+                    params![code_hash, now],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(account_id) = account_id else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE accounts SET token_hash = ?2 WHERE id = ?1",
+                params![account_id, token_hash],
+            )?;
+            tx.query_row(
+                "SELECT * FROM accounts WHERE id = ?1",
+                [&account_id],
+                |row| Ok(account_from_row(row)),
+            )?
+            .map(Some)
         })
     }
 

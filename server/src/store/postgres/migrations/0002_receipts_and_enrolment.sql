@@ -1,0 +1,17 @@
+-- The server's own keys, made once per mission and shared by every instance: the Ed25519
+-- key that signs push receipts (hex of its 32 secret bytes).
+CREATE TABLE server_keys (
+    purpose     TEXT PRIMARY KEY,
+    secret      TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+-- One-time enrolment codes: short codes an observer types at setup instead of a long token.
+-- Only the hash is stored; a code expires and works once.
+CREATE TABLE enrolment_codes (
+    code_hash   TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL REFERENCES accounts (id),
+    created_at  TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    used_at     TIMESTAMPTZ
+);
