@@ -35,6 +35,7 @@ fn result(outcome: PushOutcome, issues: Vec<Issue>) -> PushResult {
         revision: None,
         outcome,
         issues,
+        receipt: None,
     }
 }
 
