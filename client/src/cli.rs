@@ -66,8 +66,12 @@ pub enum Command {
         server: String,
         /// The token your coordinator gave you: '-' reads it from standard input; without this
         /// option eom asks for it. A token typed here is visible to other users: avoid it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "code")]
         token: Option<String>,
+        /// The one-time enrolment code your coordinator gave you (e.g. K7P-4QX-M2D), instead
+        /// of the token: the server exchanges it for the token once.
+        #[arg(long)]
+        code: Option<String>,
         /// Allow plain http:// to a server that is not on this computer: anyone on the network
         /// can then read and change what is sent.
         #[arg(long)]
@@ -270,6 +274,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Setup {
             server,
             token,
+            code,
             insecure_http,
             no_check,
             ca,
@@ -277,6 +282,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = commands::setup::Options {
                 server,
                 token,
+                code,
                 lang: cli.language.clone(),
                 insecure_http,
                 ca,

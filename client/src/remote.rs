@@ -234,6 +234,20 @@ impl ServerClient {
         self.get(url).await
     }
 
+    /// Exchanges a one-time enrolment code for the observer's token (no token needed).
+    pub async fn enrol(&self, code: &str) -> Result<eom_shared::sync::EnrolResponse, RemoteError> {
+        let response = self
+            .http
+            .post(self.url("api/v1/enrol"))
+            .json(&eom_shared::sync::EnrolRequest {
+                code: code.to_owned(),
+            })
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.read(response, MAX_PULL_ANSWER).await
+    }
+
     /// The public key the server signs receipts with.
     pub async fn receipt_key(&self) -> Result<eom_shared::receipt::ReceiptKey, RemoteError> {
         self.get(self.url("api/v1/receipts/key")).await

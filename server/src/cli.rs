@@ -172,7 +172,10 @@ pub struct AddAccount {
     /// The region the team is deployed to.
     #[arg(long)]
     pub region: Option<String>,
-    /// Print {"id": ..., "token": ...} instead of text.
+    /// Hours the one-time enrolment code stays valid.
+    #[arg(long, default_value_t = crate::enrolment::DEFAULT_VALID_HOURS)]
+    pub code_valid_hours: i64,
+    /// Print {"id": ..., "token": ..., "enrolment_code": ...} instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -261,12 +264,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Role::Observer,
                 &a.name,
                 a.region.as_deref(),
+                Some(a.code_valid_hours),
                 a.json,
             )
         }
         Command::Coordinator(CoordinatorCommand::Add(a)) => {
             let store = open_database(&cli.db)?;
-            add_account(store.as_ref(), Role::Coordinator, &a.name, None, a.json)
+            add_account(
+                store.as_ref(),
+                Role::Coordinator,
+                &a.name,
+                None,
+                None,
+                a.json,
+            )
         }
         Command::Observer(ObserverCommand::List) => {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Observer)
@@ -409,21 +420,28 @@ fn add_account(
     role: Role,
     name: &str,
     region: Option<&str>,
+    code_valid_hours: Option<i64>,
     as_json: bool,
 ) -> anyhow::Result<()> {
     let created = admin::create_account(store, name, role, region)
         .with_context(|| format!("could not create the {} account", role.as_str()))?;
+    let code = code_valid_hours
+        .map(|hours| crate::enrolment::issue(store, &created.account.id, hours))
+        .transpose()
+        .context("could not make the enrolment code")?;
     if as_json {
-        println!(
-            "{}",
-            json!({
-                "id": created.account.id,
-                "name": created.account.name,
-                "role": role.as_str(),
-                "region": created.account.region,
-                "token": created.token,
-            })
-        );
+        let mut shown = json!({
+            "id": created.account.id,
+            "name": created.account.name,
+            "role": role.as_str(),
+            "region": created.account.region,
+            "token": created.token,
+        });
+        if let Some((code, expires)) = &code {
+            shown["enrolment_code"] = json!(code);
+            shown["enrolment_code_expires_at"] = json!(expires);
+        }
+        println!("{shown}");
         return Ok(());
     }
     println!(
@@ -440,7 +458,15 @@ fn add_account(
     );
     println!("Token (shown only now; the server keeps only its hash):");
     println!("{}", created.token);
-    if role == Role::Observer {
+    if let Some((code, expires)) = &code {
+        println!(
+            "One-time enrolment code (valid until {}; works once, then the token above is replaced):",
+            expires.format("%Y-%m-%d %H:%M UTC")
+        );
+        println!("{code}");
+        println!("On the observer's laptop: eom setup --server https://SERVER --code {code}");
+        println!("(or: eom setup --server https://SERVER --token <token>)");
+    } else if role == Role::Observer {
         println!("On the observer's laptop: eom setup --server http://SERVER:8080 --token <token>");
     }
     Ok(())

@@ -181,3 +181,23 @@ pub fn parse_id(raw: &str) -> Result<eom_shared::SubmissionId, ApiError> {
     eom_shared::SubmissionId::parse(raw)
         .map_err(|m| ApiError::bad_request(m, "take the id from GET /api/v1/submissions"))
 }
+
+/// The address a request came from (absent when the app is driven without a socket, in
+/// tests).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

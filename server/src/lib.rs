@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod enrolment;
 pub mod error;
 pub mod http;
 pub mod ingest;

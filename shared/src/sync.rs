@@ -240,6 +240,21 @@ pub struct Feedback {
     pub at: DateTime<Utc>,
 }
 
+/// `POST /api/v1/enrol`: a one-time enrolment code, exchanged for the observer's token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// The observer's token: the laptop keeps it as `eom setup --token` would.
+    pub token: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
 /// `GET /api/v1/health`. Naming the service lets the client tell the eom server from a hotel
 /// Wi-Fi login page that also answers 200.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -250,3 +250,47 @@ fn the_missions_own_ca_is_pinned_and_a_certificate_it_did_not_sign_is_called_int
     assert_eq!(laptop.status()["queued"], 1, "nothing marked delivered");
     assert_eq!(mission.all_submissions().len(), 2);
 }
+
+/// A short one-time enrolment code instead of a 68-character token: it sets one laptop up,
+/// then never again; the long token printed with it is replaced when it is used.
+#[test]
+fn an_enrolment_code_sets_up_one_laptop_once() {
+    let mut mission = Mission::new();
+    mission.start();
+    let added = mission
+        .admin(&[
+            "observer", "add", "--name", "Team E", "--region", "North", "--json",
+        ])
+        .ok()
+        .json();
+    let code = added["enrolment_code"].as_str().expect("a code").to_owned();
+    assert_eq!(code.len(), 11, "{code}");
+    let printed_token = added["token"].as_str().expect("a token").to_owned();
+
+    let laptop = Laptop::new();
+    let typed = code.to_lowercase();
+    let run = laptop
+        .eom(&["setup", "--server", mission.url(), "--code", &typed])
+        .ok();
+    assert!(
+        run.stdout.contains("The server accepts this token"),
+        "{}",
+        run.stdout
+    );
+    laptop.fill_voting(1, &["PEC-001"]);
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(laptop.status()["delivered"], 1);
+
+    // The same code on another laptop: refused, nothing saved there.
+    let other = Laptop::new();
+    let run = other.eom(&["setup", "--server", mission.url(), "--code", &code]);
+    assert!(!run.success());
+    assert!(
+        run.stderr.contains("does not accept this enrolment code"),
+        "{}",
+        run.stderr
+    );
+    assert!(other.status()["server"].is_null(), "nothing saved");
+    // And the long token printed with the code was replaced by the enrolled laptop's.
+    assert_eq!(mission.get("/api/v1/sync/pull", &printed_token).0, 401);
+}

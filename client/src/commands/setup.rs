@@ -23,6 +23,8 @@ use crate::sync;
 pub struct Options {
     pub server: String,
     pub token: Option<String>,
+    /// A one-time enrolment code to exchange for the token instead.
+    pub code: Option<String>,
     pub lang: Option<String>,
     pub insecure_http: bool,
     pub ca: Option<std::path::PathBuf>,
@@ -109,7 +111,6 @@ pub async fn run(
         None => None,
     };
     let lang = chosen.map_or_else(|| crate::language::current(store), str::to_owned);
-    let token = read_token(options.token, &lang)?;
     let ca_pem = match &options.ca {
         Some(path) => {
             let pem = std::fs::read(path)
@@ -127,6 +128,10 @@ pub async fn run(
             .map(String::into_bytes),
     };
 
+    let token = match &options.code {
+        Some(code) => enrol(&url, code, ca_pem.clone(), &lang).await?,
+        None => read_token(options.token, &lang)?,
+    };
     let mut checked = false;
     if options.check {
         let trust = crate::remote::Trust {
@@ -203,3 +208,34 @@ pub async fn run(
 
 /// How long `eom setup` waits for the server while checking the token.
 const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The token for a one-time enrolment code, from the server.
+async fn enrol(
+    url: &Url,
+    code: &str,
+    ca_pem: Option<Vec<u8>>,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let trust = crate::remote::Trust { ca_pem };
+    let client = ServerClient::with_trust(url.clone(), String::new(), &trust, CHECK_TIMEOUT)?;
+    match client.enrol(code.trim()).await {
+        Ok(enrolled) => {
+            let token = enrolled.token.trim().to_owned();
+            if token.is_empty() || !token.is_ascii() || token.chars().any(char::is_whitespace) {
+                bail!("the server answered the enrolment code without a usable token");
+            }
+            Ok(token)
+        }
+        Err(RemoteError::Unauthorized { .. }) => {
+            bail!("{}", t!("setup.code_refused", locale = lang))
+        }
+        Err(e) => bail!(
+            "{}",
+            t!(
+                "setup.code_unreachable",
+                reason = crate::messages::remote_error(&e, lang),
+                locale = lang
+            )
+        ),
+    }
+}

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: one module per area. Handlers parse, authorize, call the
 //! service layer, and present the result as JSON; no SQL and no rules here.
 
+mod enrol;
 mod export;
 mod health;
 mod metrics;
@@ -21,6 +22,7 @@ pub fn router() -> Router<Service> {
     Router::new()
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/receipts/key", get(receipts::key))
+        .route("/api/v1/enrol", post(enrol::enrol))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/sync/mine", get(sync::mine))

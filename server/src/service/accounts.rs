@@ -17,6 +17,13 @@ impl Service {
             .await
     }
 
+    /// Exchanges a one-time enrolment code for a new observer token; `None` when the code is
+    /// unknown, used or expired.
+    pub async fn enrol(&self, code: String) -> Result<Option<(Account, String)>, ServiceError> {
+        self.store_call(move |s| Ok(crate::enrolment::redeem(s, &code)?))
+            .await
+    }
+
     /// Signs a coordinator in to the dashboard: a new random session id (never the token),
     /// or `None` when the token is not a coordinator's.
     pub async fn sign_in(&self, token: &str) -> Result<Option<String>, ServiceError> {

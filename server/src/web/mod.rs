@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
+use crate::http::ClientAddr;
 use crate::service::Service;
 use crate::service::accounts::SESSION_HOURS;
 use crate::store::Account;
@@ -49,23 +50,6 @@ impl std::ops::Deref for Viewer {
     type Target = Account;
     fn deref(&self) -> &Account {
         &self.account
-    }
-}
-
-/// The address a request came from (absent when the app is driven without a socket, in
-/// tests).
-pub struct ClientAddr(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
     }
 }
 
