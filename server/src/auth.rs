@@ -10,6 +10,7 @@ use rand::RngCore;
 
 use crate::error::ApiError;
 use crate::service::Service;
+use crate::service::scope::Scope;
 use crate::store::{Account, Role};
 
 const TOKEN_PREFIX: &str = "eom_";
@@ -52,7 +53,8 @@ fn bearer_token(value: &str) -> Option<&str> {
 /// An authenticated observer: may push and pull.
 pub struct Observer(pub Account);
 
-/// An authenticated coordinator: may read submissions and reports, may not push.
+/// An authenticated coordinator or administrator: may read submissions and reports (within
+/// its scope), may not push.
 pub struct Coordinator(pub Account);
 
 impl FromRequestParts<Service> for Observer {
@@ -62,7 +64,7 @@ impl FromRequestParts<Service> for Observer {
         let account = authenticate(parts, service).await?;
         match account.role {
             Role::Observer => Ok(Observer(account)),
-            Role::Coordinator => Err(ApiError::Forbidden(
+            Role::Coordinator | Role::Admin => Err(ApiError::Forbidden(
                 "coordinator tokens cannot push or pull checklists; use an observer token".into(),
             )),
         }
@@ -75,10 +77,34 @@ impl FromRequestParts<Service> for Coordinator {
     async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, ApiError> {
         let account = authenticate(parts, service).await?;
         match account.role {
-            Role::Coordinator => Ok(Coordinator(account)),
+            Role::Coordinator | Role::Admin => Ok(Coordinator(account)),
             Role::Observer => Err(ApiError::Forbidden(
                 "this endpoint is for coordinators; an observer token may only push and pull"
                     .into(),
+            )),
+        }
+    }
+}
+
+impl Coordinator {
+    /// What this coordinator may see: one region, or the whole mission.
+    pub fn scope(&self) -> Scope {
+        Scope::of(&self.0)
+    }
+}
+
+/// An authenticated administrator: manages accounts (and sees what coordinators see).
+pub struct Admin(pub Account);
+
+impl FromRequestParts<Service> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, ApiError> {
+        let account = authenticate(parts, service).await?;
+        match account.role {
+            Role::Admin => Ok(Admin(account)),
+            Role::Coordinator | Role::Observer => Err(ApiError::Forbidden(
+                "only an administrator's token manages accounts ('eom-server admin add')".into(),
             )),
         }
     }

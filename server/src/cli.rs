@@ -98,6 +98,10 @@ pub enum Command {
     /// Coordinator accounts (they read submissions and reports).
     #[command(subcommand)]
     Coordinator(CoordinatorCommand),
+    /// Administrator accounts (coordinators of the whole mission who also manage accounts,
+    /// through the API as well as here).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// The list of polling stations and commissions.
     #[command(subcommand)]
     Stations(StationsCommand),
@@ -164,6 +168,16 @@ pub enum CoordinatorCommand {
     Revoke(Revoke),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator account and print its token once.
+    Add(AddCoordinator),
+    /// List administrator accounts.
+    List,
+    /// Revoke an administrator's token; with --new-token, print a replacement.
+    Revoke(Revoke),
+}
+
 #[derive(Debug, Args)]
 pub struct AddAccount {
     /// The observer team's name, e.g. "Team 12 (Aigerim, Jonas)".
@@ -184,6 +198,10 @@ pub struct AddAccount {
 pub struct AddCoordinator {
     #[arg(long)]
     pub name: String,
+    /// Limit the coordinator to one region: it then sees only that region's checklists,
+    /// figures, exports and dashboard pages (not for administrators).
+    #[arg(long)]
+    pub region: Option<String>,
     /// Print {"id": ..., "token": ...} instead of text.
     #[arg(long)]
     pub json: bool,
@@ -274,10 +292,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 store.as_ref(),
                 Role::Coordinator,
                 &a.name,
-                None,
+                a.region.as_deref(),
                 None,
                 a.json,
             )
+        }
+        Command::Admin(AdminCommand::Add(a)) => {
+            if a.region.is_some() {
+                anyhow::bail!(
+                    "an administrator sees the whole mission: leave --region out (or make a regional coordinator with 'eom-server coordinator add --region')"
+                );
+            }
+            let store = open_database(&cli.db)?;
+            add_account(store.as_ref(), Role::Admin, &a.name, None, None, a.json)
+        }
+        Command::Admin(AdminCommand::List) => {
+            list_accounts(open_database(&cli.db)?.as_ref(), Role::Admin)
         }
         Command::Observer(ObserverCommand::List) => {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Observer)
@@ -286,7 +316,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Coordinator)
         }
         Command::Observer(ObserverCommand::Revoke(r))
-        | Command::Coordinator(CoordinatorCommand::Revoke(r)) => {
+        | Command::Coordinator(CoordinatorCommand::Revoke(r))
+        | Command::Admin(AdminCommand::Revoke(r)) => {
             let store = open_database(&cli.db)?;
             match admin::replace_token(store.as_ref(), &r.id, r.new_token)? {
                 Some(token) => {

@@ -21,7 +21,7 @@ pub struct ExportQuery {
 /// matching checklist, streamed.
 pub async fn export(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let raw_format = query.format.as_deref().unwrap_or("csv");
@@ -31,6 +31,6 @@ pub async fn export(
             "use format=csv, xlsx or jsonl",
         )
     })?;
-    let filter = query.filter.to_filter()?;
+    let filter = coordinator.scope().submissions(query.filter.to_filter()?)?;
     Ok(download(service.export(format, filter).await?))
 }

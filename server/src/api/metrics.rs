@@ -10,8 +10,9 @@ use crate::service::Service;
 /// mission's; scrape with `authorization: {credentials: <token>}`).
 pub async fn metrics(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
 ) -> Result<Response, ApiError> {
+    coordinator.scope().require_all()?;
     let text = service.metrics().await?;
     let mut response = text.into_response();
     response.headers_mut().insert(

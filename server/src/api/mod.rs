@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: one module per area. Handlers parse, authorize, call the
 //! service layer, and present the result as JSON; no SQL and no rules here.
 
+mod accounts;
 mod enrol;
 mod export;
 mod health;
@@ -23,6 +24,11 @@ pub fn router() -> Router<Service> {
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/receipts/key", get(receipts::key))
         .route("/api/v1/enrol", post(enrol::enrol))
+        .route(
+            "/api/v1/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route("/api/v1/accounts/{id}/revoke", post(accounts::revoke))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/sync/mine", get(sync::mine))

@@ -19,18 +19,18 @@ const CRITICAL_LIMIT: u32 = 100;
 /// `GET /api/v1/reports/summary`: per form, checklists and negative overall assessments.
 pub async fn summary(
     State(service): State<Service>,
-    Coordinator(_coordinator): Coordinator,
+    coordinator: Coordinator,
 ) -> Result<Json<Summary>, ApiError> {
-    Ok(Json(service.summary().await?))
+    Ok(Json(service.summary(&coordinator.scope()).await?))
 }
 
 /// `GET /api/v1/reports/assessments`: negative assessments per stage and region, with 95% CI.
 pub async fn assessments(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<AssessmentReport>>, ApiError> {
-    let filter = query.to_filter()?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
     let (report, _) = service.assessment_and_access(&filter).await?;
     Ok(Json(Filtered::new(&filter, report)))
 }
@@ -43,10 +43,10 @@ pub struct AccessReport {
 /// `GET /api/v1/reports/access`: share of observations in which observers were restricted.
 pub async fn access(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<AccessReport>>, ApiError> {
-    let filter = query.to_filter()?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
     let (_, figures) = service.assessment_and_access(&filter).await?;
     Ok(Json(Filtered::new(&filter, AccessReport { figures })))
 }
@@ -54,10 +54,10 @@ pub async fn access(
 /// `GET /api/v1/reports/findings`: per question with a concern, and the critical findings.
 pub async fn findings(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<FindingsReport>>, ApiError> {
-    let filter = query.to_filter()?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
     let report = service.findings(&filter, CRITICAL_LIMIT).await?;
     Ok(Json(Filtered::new(&filter, report)))
 }
@@ -74,10 +74,10 @@ pub struct CoverageQuery {
 /// against the station list, and observers who have sent nothing for a while.
 pub async fn coverage(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<CoverageQuery>,
 ) -> Result<Json<Filtered<CoverageReport>>, ApiError> {
-    let filter = query.filter.to_filter()?;
+    let filter = coordinator.scope().reports(query.filter.to_filter()?)?;
     let minutes = query.silent_minutes.unwrap_or(DEFAULT_SILENT_MINUTES);
     let report = service.coverage(&filter, minutes).await?;
     Ok(Json(Filtered::new(&filter, report)))
@@ -92,10 +92,10 @@ pub struct Timeline {
 /// stage; the window selects hours of receipt.
 pub async fn timeline(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<Timeline>>, ApiError> {
-    let filter = query.to_filter()?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
     let hours = service.timeline(&filter).await?;
     Ok(Json(Filtered::new(&filter, Timeline { hours })))
 }
@@ -108,10 +108,10 @@ pub struct Statement {
 /// `GET /api/v1/reports/statement`: the figures as sentences ready to quote.
 pub async fn statement(
     State(service): State<Service>,
-    Coordinator(_c): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<Statement>>, ApiError> {
-    let filter = query.to_filter()?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
     let lines = service.statement(&filter).await?;
     Ok(Json(Filtered::new(&filter, Statement { lines })))
 }

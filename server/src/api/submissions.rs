@@ -23,10 +23,10 @@ pub struct ListQuery {
 /// `GET /api/v1/submissions`: latest revisions, newest first, filtered and paginated.
 pub async fn list(
     State(service): State<Service>,
-    Coordinator(_coordinator): Coordinator,
+    coordinator: Coordinator,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<SubmissionPageView>, ApiError> {
-    let filter = query.filter.to_filter()?;
+    let filter = coordinator.scope().submissions(query.filter.to_filter()?)?;
     let page = service
         .list_submissions(
             filter,
@@ -40,11 +40,13 @@ pub async fn list(
 /// `GET /api/v1/submissions/{id}`: every revision of one checklist, conflicts and reviews.
 pub async fn detail(
     State(service): State<Service>,
-    Coordinator(_coordinator): Coordinator,
+    coordinator: Coordinator,
     Path(raw_id): Path<String>,
 ) -> Result<Json<SubmissionDetailView>, ApiError> {
     let id = parse_id(&raw_id)?;
-    Ok(Json(service.submission(id).await?.into()))
+    Ok(Json(
+        service.submission(id, &coordinator.scope()).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,13 +59,20 @@ pub struct ReviewRequest {
 /// `POST /api/v1/submissions/{id}/review` `{"status": "flagged", "comment": "..."}`.
 pub async fn review(
     State(service): State<Service>,
-    Coordinator(coordinator): Coordinator,
+    coordinator: Coordinator,
     Path(raw_id): Path<String>,
     ApiJson(request): ApiJson<ReviewRequest>,
 ) -> Result<Json<Vec<ReviewView>>, ApiError> {
     let id = parse_id(&raw_id)?;
+    let scope = coordinator.scope();
     let reviews = service
-        .review(coordinator.id, id, &request.status, &request.comment)
+        .review(
+            coordinator.0.id,
+            &scope,
+            id,
+            &request.status,
+            &request.comment,
+        )
         .await?;
     Ok(Json(views::all(reviews)))
 }

@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 
 use super::{Service, ServiceError};
 use crate::auth::{generate_token, hash_token};
-use crate::store::{Account, Role};
+use crate::store::Account;
 
 /// How long a dashboard sign-in lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -30,7 +30,7 @@ impl Service {
         let Some(account) = self
             .account_for_token(token)
             .await?
-            .filter(|a| a.role == Role::Coordinator)
+            .filter(|a| a.role.coordinates())
         else {
             return Ok(None);
         };
@@ -48,11 +48,110 @@ impl Service {
         let account = self
             .store_call(move |s| Ok(s.session_account(&hash)?))
             .await?;
-        Ok(account.filter(|a| a.role == Role::Coordinator))
+        Ok(account.filter(|a| a.role.coordinates()))
     }
 
     pub async fn sign_out(&self, session: &str) -> Result<(), ServiceError> {
         let hash = hash_token(session);
         self.store_call(move |s| Ok(s.end_session(&hash)?)).await
+    }
+}
+
+/// A new account as the API shows it: its token and (for an observer) a one-time enrolment
+/// code, both shown once.
+#[derive(Debug, serde::Serialize)]
+pub struct CreatedView {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolment_code_expires_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl Service {
+    /// Every account (administrators manage them).
+    pub async fn accounts(&self) -> Result<Vec<Account>, ServiceError> {
+        self.store_call(|s| Ok(s.list_accounts()?)).await
+    }
+
+    /// Creates an observer or coordinator account. Administrators are made only on the
+    /// command line, so a stolen administrator token cannot make more of them.
+    pub async fn add_account(
+        &self,
+        name: String,
+        role: &str,
+        region: Option<String>,
+    ) -> Result<CreatedView, ServiceError> {
+        let role = match crate::store::Role::parse(role.trim()) {
+            Some(r @ (crate::store::Role::Observer | crate::store::Role::Coordinator)) => r,
+            _ => {
+                return Err(ServiceError::invalid(
+                    format!("'{role}' is not a role the API creates"),
+                    "use observer or coordinator; administrators are made with 'eom-server admin add'",
+                ));
+            }
+        };
+        if let Some(bad) = eom_shared::limits::control_character(&name).or_else(|| {
+            region
+                .as_deref()
+                .and_then(eom_shared::limits::control_character)
+        }) {
+            return Err(ServiceError::invalid(
+                format!("the name or region holds the control character {bad:?}"),
+                "use plain text",
+            ));
+        }
+        if name.chars().count() > 200 || region.as_deref().is_some_and(|r| r.chars().count() > 200)
+        {
+            return Err(ServiceError::invalid(
+                "the name or region is longer than 200 characters",
+                "shorten it",
+            ));
+        }
+        self.store_call(move |s| {
+            let created = crate::admin::create_account(s, &name, role, region.as_deref())?;
+            let code = if role == crate::store::Role::Observer {
+                Some(crate::enrolment::issue(
+                    s,
+                    &created.account.id,
+                    crate::enrolment::DEFAULT_VALID_HOURS,
+                )?)
+            } else {
+                None
+            };
+            Ok(CreatedView {
+                id: created.account.id,
+                name: created.account.name,
+                role: role.as_str(),
+                region: created.account.region,
+                token: created.token,
+                enrolment_code: code.as_ref().map(|(c, _)| c.clone()),
+                enrolment_code_expires_at: code.map(|(_, e)| e),
+            })
+        })
+        .await
+    }
+
+    /// Revokes an account's token at once; with `new_token`, returns its replacement.
+    pub async fn revoke(
+        &self,
+        id: String,
+        new_token: bool,
+    ) -> Result<Option<String>, ServiceError> {
+        self.store_call(
+            move |s| match crate::admin::replace_token(s, &id, new_token) {
+                Ok(token) => Ok(token),
+                Err(crate::store::StoreError::Invalid(_)) => Err(ServiceError::NotFound(format!(
+                    "there is no account with id '{id}'"
+                ))),
+                Err(e) => Err(e.into()),
+            },
+        )
+        .await
     }
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod export;
 pub mod reports;
+pub mod scope;
 pub mod submissions;
 pub mod sync;
 

@@ -3,12 +3,13 @@
 use chrono::{Duration, Utc};
 use serde::Serialize;
 
+use super::scope::Scope;
 use super::{Service, ServiceError};
 use crate::reports::figures::{
     self, AccessFigure, AssessmentReport, CoverageReport, FindingsReport, TimelineHour,
 };
 use crate::reports::{self, Summary, timefmt};
-use crate::store::ReportFilter;
+use crate::store::{FormTally, ReportFilter};
 
 /// Most silent teams listed (the total is always given).
 const SILENT_LIMIT: u32 = 200;
@@ -53,9 +54,35 @@ impl<T> Filtered<T> {
 }
 
 impl Service {
-    /// Per form: checklists and negative overall assessments.
-    pub async fn summary(&self) -> Result<Summary, ServiceError> {
-        let tallies = self.store_call(|s| Ok(s.form_tallies()?)).await?;
+    /// Per form: checklists and negative overall assessments, over what `scope` sees.
+    pub async fn summary(&self, scope: &Scope) -> Result<Summary, ServiceError> {
+        let regional = scope.reports(ReportFilter::default())?;
+        let tallies = self
+            .store_call(move |s| {
+                if regional.region.is_none() {
+                    return Ok(s.form_tallies()?);
+                }
+                // One region's totals: the running totals of that region, summed per form.
+                let rows = s.assessment_rows(&regional)?;
+                let mut counts: Vec<(String, u64, u64, u64)> = Vec::new();
+                for row in rows {
+                    match counts.iter_mut().find(|c| c.0 == row.form_id) {
+                        Some(c) => {
+                            c.1 += row.checklists;
+                            c.2 += row.assessed;
+                            c.3 += row.negative;
+                        }
+                        None => counts.push((
+                            row.form_id.clone(),
+                            row.checklists,
+                            row.assessed,
+                            row.negative,
+                        )),
+                    }
+                }
+                Ok(FormTally::for_forms(&s.latest_forms()?, &counts))
+            })
+            .await?;
         Ok(reports::summary(&tallies))
     }
 
@@ -127,9 +154,13 @@ impl Service {
     }
 
     /// The regions of the station list and the ids of the current forms, for filter menus.
-    pub async fn regions_and_forms(&self) -> Result<(Vec<String>, Vec<String>), ServiceError> {
-        self.store_call(|s| {
-            let regions = s.regions()?;
+    pub async fn regions_and_forms(
+        &self,
+        scope: &Scope,
+    ) -> Result<(Vec<String>, Vec<String>), ServiceError> {
+        let scope = scope.clone();
+        self.store_call(move |s| {
+            let regions: Vec<String> = s.regions()?.into_iter().filter(|r| scope.sees(r)).collect();
             let forms = s
                 .latest_forms()?
                 .into_iter()

@@ -6,6 +6,7 @@ use eom_shared::sync::ReviewStatus;
 
 use eom_shared::limits::MAX_COMMENT_CHARS;
 
+use super::scope::Scope;
 use super::{Service, ServiceError};
 use crate::store::{NewReview, ReviewRecord, SubmissionDetail, SubmissionFilter, SubmissionPage};
 
@@ -37,16 +38,22 @@ impl Service {
     }
 
     /// Every revision of one checklist, its conflicts and reviews.
-    pub async fn submission(&self, id: SubmissionId) -> Result<SubmissionDetail, ServiceError> {
+    pub async fn submission(
+        &self,
+        id: SubmissionId,
+        scope: &Scope,
+    ) -> Result<SubmissionDetail, ServiceError> {
         self.store_call(move |s| Ok(s.submission(id)?))
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no checklist with id {id}")))
+            .filter(|d| scope.sees(&d.summary.region))
+            .ok_or_else(|| Scope::hidden(id))
     }
 
     /// One checklist and the form of its latest revision (for labels), if still known.
     pub async fn submission_with_form(
         &self,
         id: SubmissionId,
+        scope: &Scope,
     ) -> Result<(SubmissionDetail, Option<Form>), ServiceError> {
         let found = self
             .store_call(move |s| {
@@ -66,7 +73,9 @@ impl Service {
                 Ok(Some((detail, form)))
             })
             .await?;
-        found.ok_or_else(|| ServiceError::NotFound(format!("no checklist with id {id}")))
+        found
+            .filter(|(d, _)| scope.sees(&d.summary.region))
+            .ok_or_else(|| Scope::hidden(id))
     }
 
     /// Checks a review and records it: a flag or a rejection needs a comment, which the
@@ -74,10 +83,15 @@ impl Service {
     pub async fn review(
         &self,
         reviewer_id: String,
+        scope: &Scope,
         id: SubmissionId,
         status: &str,
         comment: &str,
     ) -> Result<Vec<ReviewRecord>, ServiceError> {
+        if !scope.is_all() {
+            // Out of view is the same as unknown, before anything is checked or written.
+            self.submission(id, scope).await?;
+        }
         let status = ReviewStatus::parse(status.trim()).ok_or_else(|| {
             ServiceError::invalid(
                 format!("'{status}' is not a review status"),

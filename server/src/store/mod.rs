@@ -64,7 +64,11 @@ impl StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Observer,
+    /// Reads checklists and figures, reviews; with a region on the account, only that
+    /// region's.
     Coordinator,
+    /// A coordinator of every region who also manages accounts.
+    Admin,
 }
 
 impl Role {
@@ -72,13 +76,39 @@ impl Role {
         match self {
             Role::Observer => "observer",
             Role::Coordinator => "coordinator",
+            Role::Admin => "admin",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Role::Observer, Role::Coordinator]
+        [Role::Observer, Role::Coordinator, Role::Admin]
             .into_iter()
             .find(|r| r.as_str() == raw)
+    }
+
+    /// How the role is stored: the `role` column and the `admin` flag (an administrator is
+    /// stored as a coordinator who may also manage accounts).
+    pub fn stored(self) -> (&'static str, bool) {
+        match self {
+            Role::Observer => ("observer", false),
+            Role::Coordinator => ("coordinator", false),
+            Role::Admin => ("coordinator", true),
+        }
+    }
+
+    /// The role of a stored `role` column and `admin` flag.
+    pub fn from_stored(role: &str, admin: bool) -> Option<Self> {
+        match (role, admin) {
+            ("observer", false) => Some(Role::Observer),
+            ("coordinator", false) => Some(Role::Coordinator),
+            ("coordinator", true) => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Whether the role reads checklists and figures.
+    pub fn coordinates(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Admin)
     }
 }
 

@@ -46,6 +46,13 @@ pub struct Viewer {
     pub csrf: String,
 }
 
+impl Viewer {
+    /// What this coordinator may see.
+    pub fn scope(&self) -> crate::service::scope::Scope {
+        crate::service::scope::Scope::of(&self.account)
+    }
+}
+
 impl std::ops::Deref for Viewer {
     type Target = Account;
     fn deref(&self) -> &Account {

@@ -18,6 +18,7 @@ use crate::reports::filter::{FilterQuery, SubmissionQuery};
 use crate::reports::timefmt;
 use crate::service::Service;
 use crate::service::reports::DEFAULT_SILENT_MINUTES;
+use crate::service::scope::Scope;
 
 /// Errors on a page are shown as a page with the error's status, not as JSON; internal
 /// details are logged and masked as the API masks them.
@@ -71,12 +72,20 @@ pub async fn overview(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
-    render("Overview", &user, overview_body(&service, &q).await)
+    render(
+        "Overview",
+        &user,
+        overview_body(&service, &user.scope(), &q).await,
+    )
 }
 
-async fn overview_body(service: &Service, q: &FilterQuery) -> Result<Markup, ApiError> {
-    let filter = q.to_filter()?;
-    let (regions, forms) = service.regions_and_forms().await?;
+async fn overview_body(
+    service: &Service,
+    scope: &Scope,
+    q: &FilterQuery,
+) -> Result<Markup, ApiError> {
+    let filter = scope.reports(q.to_filter()?)?;
+    let (regions, forms) = service.regions_and_forms(scope).await?;
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = service.findings(&filter, 10).await?;
@@ -162,8 +171,8 @@ pub async fn regions(
     Query(q): Query<FilterQuery>,
 ) -> Response {
     let body = async {
-        let filter = q.to_filter()?;
-        let (regions, forms) = service.regions_and_forms().await?;
+        let filter = user.scope().reports(q.to_filter()?)?;
+        let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let (assessment, access) = service.assessment_and_access(&filter).await?;
         let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
         Ok::<_, ApiError>(html! {
@@ -216,8 +225,8 @@ pub async fn findings(
     Query(q): Query<FilterQuery>,
 ) -> Response {
     let body = async {
-        let filter = q.to_filter()?;
-        let (regions, forms) = service.regions_and_forms().await?;
+        let filter = user.scope().reports(q.to_filter()?)?;
+        let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let report = service.findings(&filter, 100).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/findings", &q, &regions, &forms))
@@ -260,8 +269,8 @@ pub async fn checklists(
         let form = q.filter.form.clone().unwrap_or_default();
         let region = q.filter.region.clone().unwrap_or_default();
         let review = q.filter.review.clone().unwrap_or_default();
-        let (regions, forms) = service.regions_and_forms().await?;
-        let filter = q.filter.to_filter()?;
+        let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
+        let filter = user.scope().submissions(q.filter.to_filter()?)?;
         let page_no = q.page.unwrap_or(1).max(1);
         let listed = service.list_submissions(filter, page_no, PER_PAGE).await?;
         let query = format!("form={form}&region={region}&review={review}");
@@ -326,7 +335,7 @@ pub async fn checklist(
 ) -> Response {
     let body = async {
         let id = parse_id(&raw_id)?;
-        let (detail, form) = service.submission_with_form(id).await?;
+        let (detail, form) = service.submission_with_form(id, &user.scope()).await?;
         let s = &detail.summary;
         let latest = detail.revisions.iter().find(|r| r.revision == s.revision);
         Ok::<_, ApiError>(html! {
@@ -428,7 +437,13 @@ pub async fn review(
     let result = async {
         let id = parse_id(&raw_id)?;
         service
-            .review(user.id.clone(), id, &form.status, &form.comment)
+            .review(
+                user.id.clone(),
+                &user.scope(),
+                id,
+                &form.status,
+                &form.comment,
+            )
             .await?;
         Ok::<_, ApiError>(id)
     }
@@ -457,7 +472,9 @@ pub async fn export(
                 ApiError::bad_request("unknown export format", "use csv, xlsx or jsonl")
             })?;
         Ok::<_, ApiError>(download(
-            service.export(format, q.filter.to_filter()?).await?,
+            service
+                .export(format, user.scope().submissions(q.filter.to_filter()?)?)
+                .await?,
         ))
     }
     .await;

@@ -23,7 +23,11 @@ pub struct TestApp {
     pub store: Arc<SqliteStore>,
     pub observer: String,
     pub other_observer: String,
+    /// Sees the whole mission.
     pub coordinator: String,
+    /// A coordinator limited to the South region.
+    pub south_coordinator: String,
+    pub admin: String,
     _dir: tempfile::TempDir,
 }
 
@@ -55,14 +59,16 @@ impl TestApp {
         let csv = dir.path().join("stations.csv");
         std::fs::write(&csv, STATIONS).expect("write csv");
         admin::import_stations_csv(store.as_ref(), &csv).expect("stations import");
-        let token = |role, name: &str| {
-            admin::create_account(store.as_ref(), name, role, Some("North"))
+        let token = |role, name: &str, region: Option<&str>| {
+            admin::create_account(store.as_ref(), name, role, region)
                 .expect("account")
                 .token
         };
-        let observer = token(Role::Observer, "Team 1");
-        let other_observer = token(Role::Observer, "Team 2");
-        let coordinator = token(Role::Coordinator, "Core team");
+        let observer = token(Role::Observer, "Team 1", Some("North"));
+        let other_observer = token(Role::Observer, "Team 2", Some("North"));
+        let coordinator = token(Role::Coordinator, "Core team", None);
+        let south_coordinator = token(Role::Coordinator, "South desk", Some("South"));
+        let admin = token(Role::Admin, "Operator", None);
         let mut service = Service::new(store.clone()).expect("state");
         tweak(&mut service);
         let router = app(service);
@@ -72,6 +78,8 @@ impl TestApp {
             observer,
             other_observer,
             coordinator,
+            south_coordinator,
+            admin,
             _dir: dir,
         }
     }

@@ -130,17 +130,19 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
                 token_hash,
                 last_received_at,
             } => {
+                let (role, admin) = account.role.stored();
                 tx.execute(
-                    "INSERT INTO accounts (id, name, role, region, token_hash, created_at, last_received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO accounts (id, name, role, region, token_hash, created_at, last_received_at, admin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     &[
                         &account.id,
                         &account.name,
-                        &account.role.as_str(),
+                        &role,
                         &account.region,
                         token_hash,
                         &account.created_at,
                         last_received_at,
+                        &admin,
                     ],
                 )
                 .await?;

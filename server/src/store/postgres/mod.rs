@@ -191,7 +191,13 @@ fn account_from_row(row: &Row) -> Result<Account, StoreError> {
     Ok(Account {
         id: get(row, "id")?,
         name: get(row, "name")?,
-        role: parsed(row, "role", known(Role::parse))?,
+        role: {
+            let role: String = get(row, "role")?;
+            let admin: bool = get(row, "admin")?;
+            Role::from_stored(&role, admin).ok_or_else(|| {
+                StoreError::corrupt(format!("column role ('{role}', admin {admin})"))
+            })?
+        },
         region: get(row, "region")?,
         created_at: get(row, "created_at")?,
     })
@@ -476,18 +482,19 @@ impl Store for PostgresStore {
         self.write(async |tx| {
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO accounts (id, name, role, region, token_hash, created_at)
-                     VALUES ($1, $2, $3, $4, $5, date_trunc('milliseconds', now()))
+                    "INSERT INTO accounts (id, name, role, region, token_hash, admin, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, date_trunc('milliseconds', now()))
                      RETURNING *",
                 )
                 .await?;
             let mut out = Vec::with_capacity(accounts.len());
             for a in &accounts {
                 let id = uuid::Uuid::now_v7().to_string();
+                let (role, admin) = a.role.stored();
                 let row = tx
                     .query_one(
                         &stmt,
-                        &[&id, &a.name, &a.role.as_str(), &a.region, &a.token_hash],
+                        &[&id, &a.name, &role, &a.region, &a.token_hash, &admin],
                     )
                     .await?;
                 out.push(account_from_row(&row)?);

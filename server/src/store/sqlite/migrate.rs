@@ -121,18 +121,20 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                 token_hash,
                 last_received_at,
             } => {
+                let (role, admin) = account.role.stored();
                 tx.prepare_cached(
-                    "INSERT INTO accounts (id, name, role, region, token_hash, created_at, last_received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO accounts (id, name, role, admin, region, token_hash, created_at, last_received_at)
+                     VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     account.id,
                     account.name,
-                    account.role.as_str(),
+                    role,
                     account.region,
                     token_hash,
                     time_text(account.created_at),
-                    last_received_at.map(time_text)
+                    last_received_at.map(time_text),
+                    admin
                 ])?;
             }
             Record::Form {

@@ -223,7 +223,13 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     Ok(Account {
         id: get(row, "id")?,
         name: get(row, "name")?,
-        role: parsed(row, "role", known(Role::parse))?,
+        role: {
+            let role: String = get(row, "role")?;
+            let admin: bool = get(row, "admin")?;
+            Role::from_stored(&role, admin).ok_or_else(|| {
+                StoreError::corrupt(format!("column role ('{role}', admin {admin})"))
+            })?
+        },
         region: get(row, "region")?,
         created_at: time(row, "created_at")?,
     })
@@ -323,18 +329,20 @@ impl Store for SqliteStore {
         let created_at = columns::parse_time(&created)?;
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO accounts (id, name, role, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO accounts (id, name, role, admin, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)",
             )?;
             let mut out = Vec::with_capacity(accounts.len());
             for account in accounts {
                 let id = uuid::Uuid::now_v7().to_string();
+                let (role, admin) = account.role.stored();
                 stmt.execute(params![
                     id,
                     account.name,
-                    account.role.as_str(),
+                    role,
                     account.region,
                     account.token_hash,
-                    created
+                    created,
+                    admin
                 ])?;
                 out.push(Account {
                     id,

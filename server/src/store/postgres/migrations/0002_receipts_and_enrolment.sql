@@ -15,3 +15,6 @@ CREATE TABLE enrolment_codes (
     expires_at  TIMESTAMPTZ NOT NULL,
     used_at     TIMESTAMPTZ
 );
+
+-- Administrators: coordinators who also manage accounts (through the API and the dashboard).
+ALTER TABLE accounts ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false;

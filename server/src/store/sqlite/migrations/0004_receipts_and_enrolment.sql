@@ -15,3 +15,6 @@ CREATE TABLE enrolment_codes (
     expires_at  TEXT NOT NULL,
     used_at     TEXT
 );
+
+-- Administrators: coordinators who also manage accounts (through the API and the dashboard).
+ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1));

@@ -1,0 +1,89 @@
+//! Accounts, for administrators: list, create (observer or coordinator), revoke.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+
+use super::ApiJson;
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::service::Service;
+use crate::service::accounts::CreatedView;
+
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `GET /api/v1/accounts`.
+pub async fn list(
+    State(service): State<Service>,
+    _admin: Admin,
+) -> Result<Json<Vec<AccountView>>, ApiError> {
+    let accounts = service.accounts().await?;
+    Ok(Json(
+        accounts
+            .into_iter()
+            .map(|a| AccountView {
+                id: a.id,
+                name: a.name,
+                role: a.role.as_str(),
+                region: a.region,
+                created_at: a.created_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewAccountRequest {
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `POST /api/v1/accounts` `{"name": "Team 7", "role": "observer", "region": "North"}`: the
+/// token (and an observer's enrolment code) are in the answer, shown once.
+pub async fn create(
+    State(service): State<Service>,
+    Admin(admin): Admin,
+    ApiJson(request): ApiJson<NewAccountRequest>,
+) -> Result<Json<CreatedView>, ApiError> {
+    let created = service
+        .add_account(request.name, &request.role, request.region)
+        .await?;
+    tracing::info!(by = %admin.id, account = %created.id, role = created.role, "account created");
+    Ok(Json(created))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub new_token: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevokeView {
+    pub revoked: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `POST /api/v1/accounts/{id}/revoke` `{"new_token": false}`: the old token stops working
+/// at once (a lost or seized laptop); with `new_token`, the replacement is in the answer.
+pub async fn revoke(
+    State(service): State<Service>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RevokeRequest>,
+) -> Result<Json<RevokeView>, ApiError> {
+    let token = service.revoke(id.clone(), request.new_token).await?;
+    tracing::info!(by = %admin.id, account = %id, "token revoked");
+    Ok(Json(RevokeView { revoked: id, token }))
+}
