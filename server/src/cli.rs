@@ -102,6 +102,9 @@ pub enum Command {
     /// through the API as well as here).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The tamper-evident audit log of every write.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// The list of polling stations and commissions.
     #[command(subcommand)]
     Stations(StationsCommand),
@@ -166,6 +169,23 @@ pub enum CoordinatorCommand {
     List,
     /// Revoke a coordinator's token; with --new-token, print a replacement.
     Revoke(Revoke),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the chain and every stored revision, review and account against it; exits 1
+    /// and names the first bad entry when something was edited or deleted behind the
+    /// server's back.
+    Verify,
+    /// List entries, newest last.
+    Show {
+        /// Only the last N entries.
+        #[arg(long)]
+        last: Option<usize>,
+        /// One JSON object per entry.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,6 +325,67 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = open_database(&cli.db)?;
             add_account(store.as_ref(), Role::Admin, &a.name, None, None, a.json)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open_database(&cli.db)?;
+            match crate::audit::verify(store.as_ref())? {
+                Ok(verified) => {
+                    println!(
+                        "The audit log is intact: {} entries, and every stored revision, review and account matches what was recorded.",
+                        verified.entries
+                    );
+                    if let Some((seq, hash)) = verified.head {
+                        println!(
+                            "Last entry {seq}, hash {hash} (write it down elsewhere: it pins everything up to now)."
+                        );
+                    }
+                    Ok(())
+                }
+                Err(tampering) => {
+                    eprintln!("error: the audit log does not check out: {tampering}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Show {
+            last,
+            json: as_json,
+        }) => {
+            let store = open_database(&cli.db)?;
+            let mut entries = Vec::new();
+            store.read_audit(
+                &mut |e| {
+                    entries.push(e);
+                    if let Some(n) = last
+                        && entries.len() > n
+                    {
+                        entries.remove(0);
+                    }
+                    Ok(())
+                },
+                &mut |_, _| Ok(()),
+            )?;
+            for e in entries {
+                if as_json {
+                    println!(
+                        "{}",
+                        json!({
+                            "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                            "subject": e.subject, "digest": e.digest, "prev": e.prev, "hash": e.hash,
+                        })
+                    );
+                } else {
+                    println!(
+                        "{:>6}  {}  {:<9} {}  by {}",
+                        e.seq,
+                        e.at.format("%Y-%m-%d %H:%M:%S"),
+                        e.action,
+                        e.subject,
+                        e.actor
+                    );
+                }
+            }
+            Ok(())
         }
         Command::Admin(AdminCommand::List) => {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Admin)

@@ -38,7 +38,7 @@ impl Moved {
             Record::Current { .. } => self.checklists += 1,
             Record::Conflict { .. } => self.conflicts += 1,
             Record::Review { .. } => self.reviews += 1,
-            Record::Cursor(_) | Record::ServerKey { .. } => {}
+            Record::Cursor(_) | Record::ServerKey { .. } | Record::Audit(_) => {}
         }
     }
 }

@@ -1023,6 +1023,14 @@ pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
     let moved = eom_server::transfer::migrate(from, to).expect("migrate");
     // Receipts issued before the move still check out: the key moved with the mission.
     assert_eq!(to.server_key("receipts", "cd").expect("key"), key);
+    // And the audit log moved whole: it verifies against the moved rows.
+    let before = eom_server::audit::verify(from)
+        .expect("read")
+        .expect("intact");
+    let after = eom_server::audit::verify(to)
+        .expect("read")
+        .expect("intact after the move");
+    assert_eq!(before, after);
     assert_eq!(
         (
             moved.accounts,
@@ -1155,4 +1163,95 @@ pub fn corrupt_rows_are_errors(store: &dyn Store, damage: &dyn Fn(&str)) {
         store.list_submissions(&SubmissionFilter::default(), 1, 50),
         Err(eom_server::store::StoreError::Corrupt(_))
     ));
+}
+
+/// The audit log records every write, and `audit verify` catches a stored revision, review
+/// or account edited or deleted below the API, an entry edited, and a row slipped in. `sql`
+/// runs raw SQL on the backend's database (`$ID` is the checklist id); each damage is undone
+/// before the next.
+pub fn audit_log_catches_tampering(store: &dyn Store, sql: &dyn Fn(&str)) {
+    use eom_server::audit::{Tampering, verify};
+    let w = World::new(store);
+    let (edited, rejected) = eventful_day(store, &w);
+    let _ = rejected;
+    let intact = verify(store)
+        .expect("read")
+        .expect("an untouched log verifies");
+    assert!(intact.entries >= 10, "{intact:?}");
+    let mut actions = std::collections::BTreeSet::new();
+    store
+        .read_audit(
+            &mut |e| {
+                actions.insert(e.action);
+                Ok(())
+            },
+            &mut |_, _| Ok(()),
+        )
+        .expect("read");
+    for action in [
+        "account", "forms", "stations", "revision", "conflict", "review",
+    ] {
+        assert!(actions.contains(action), "no {action} entry: {actions:?}");
+    }
+
+    let id = edited.to_string();
+    // Each damage appends an 'x' to a stored value; the undo takes it off again.
+    let check = |table: &str, column: &str, row: &str, expected: &dyn Fn(&Tampering) -> bool| {
+        let row = row.replace("$ID", &id);
+        sql(&format!(
+            "UPDATE {table} SET {column} = {column} || 'x' WHERE {row}"
+        ));
+        let found = verify(store).expect("read");
+        sql(&format!(
+            "UPDATE {table} SET {column} = substr({column}, 1, length({column}) - 1) WHERE {row}"
+        ));
+        match found {
+            Err(t) if expected(&t) => {}
+            other => panic!("after changing {table}.{column}: {other:?}"),
+        }
+        assert!(
+            verify(store).expect("read").is_ok(),
+            "undone: {table}.{column}"
+        );
+    };
+    check(
+        "revisions",
+        "content_hash",
+        "submission_id = '$ID' AND revision = 2",
+        &|t| matches!(t, Tampering::ChangedRow { subject, .. } if subject == &format!("revision:{id}:2")),
+    );
+    check(
+        "reviews",
+        "comment",
+        "submission_id = '$ID'",
+        &|t| matches!(t, Tampering::ChangedRow { subject, .. } if subject.starts_with("review:")),
+    );
+    check(
+        "accounts",
+        "token_hash",
+        "role = 'coordinator'",
+        &|t| matches!(t, Tampering::ChangedRow { subject, .. } if subject.starts_with("account:")),
+    );
+    check("audit_log", "actor", "seq = 3", &|t| {
+        matches!(t, Tampering::EditedEntry { seq: 3 })
+    });
+    // Deleting a revision row: the entry that recorded it says so.
+    sql(&format!(
+        "DELETE FROM revisions WHERE submission_id = '{id}' AND revision = 1"
+    ));
+    match verify(store).expect("read") {
+        Err(Tampering::DeletedRow { subject, .. }) => {
+            assert_eq!(subject, format!("revision:{id}:1"));
+        }
+        other => panic!("after deleting a revision: {other:?}"),
+    }
+    // Deleting an entry breaks the chain there.
+    sql("DELETE FROM audit_log WHERE seq = 2");
+    assert_eq!(
+        verify(store).expect("read"),
+        Err(Tampering::BrokenChain {
+            seq: 3,
+            previous: 1
+        })
+    );
 }

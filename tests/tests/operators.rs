@@ -94,3 +94,42 @@ fn logs_can_be_json_lines() {
         "{entry}"
     );
 }
+
+/// `eom-server audit verify` passes on a mission as the server wrote it, and fails, naming
+/// the entry, once a stored revision is edited in the database behind the server's back.
+#[test]
+fn audit_verify_catches_a_revision_edited_behind_the_servers_back() {
+    let mut mission = Mission::new();
+    mission.start();
+    let token = mission.add_observer("Team A", "North");
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &token);
+    let ids = laptop.fill_voting(3, &["PEC-001"]);
+    laptop.eom(&["sync"]).ok();
+
+    let run = mission.admin(&["audit", "verify"]).ok();
+    assert!(run.stdout.contains("intact"), "{}", run.stdout);
+    let shown = mission.admin(&["audit", "show", "--json"]).ok();
+    let revisions = shown
+        .stdout
+        .lines()
+        .filter(|l| l.contains("\"action\":\"revision\""))
+        .count();
+    assert_eq!(revisions, 3, "{}", shown.stdout);
+
+    let db = rusqlite::Connection::open(mission.db()).expect("open the database");
+    db.execute(
+        "UPDATE revisions SET notes = 'forged', content_hash = 'ab' WHERE submission_id = ?1",
+        [ids[1].to_string()],
+    )
+    .expect("tamper");
+    let run = mission.admin(&["audit", "verify"]);
+    assert_eq!(run.status, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("revision:{}:1 was changed", ids[1])),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("entry "), "{}", run.stderr);
+}

@@ -86,6 +86,33 @@ fn postgres_corrupt_rows_are_errors() {
     });
 }
 
+/// The audit log catches rows and entries changed below the API, on both backends.
+#[test]
+fn sqlite_audit_log_catches_tampering() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eom.db");
+    let store = SqliteStore::open(&path).expect("store opens");
+    contract::audit_log_catches_tampering(&store, &|sql| {
+        rusqlite::Connection::open(&path)
+            .expect("open")
+            .execute_batch(sql)
+            .expect("raw SQL");
+    });
+}
+
+#[test]
+fn postgres_audit_log_catches_tampering() {
+    let Some(pg) = Postgres::start_or_skip("postgres_audit_log_catches_tampering") else {
+        return;
+    };
+    let url = pg.create_database();
+    let store = PostgresStore::connect(&url).expect("store");
+    let raw = pg.client(&url);
+    contract::audit_log_catches_tampering(&store, &|sql| {
+        raw.query(sql);
+    });
+}
+
 /// Migrations between every pair of backends.
 #[test]
 fn migrate_sqlite_to_postgres() {

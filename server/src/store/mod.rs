@@ -458,9 +458,18 @@ pub enum Record {
         purpose: String,
         secret: String,
     },
+    /// An audit log entry, moved as it is so the chain still verifies.
+    Audit(crate::audit::AuditEntry),
 }
 
 pub trait Store: Send + Sync + 'static {
+    /// The audit log in order, then every audited row (revisions, reviews, accounts) as its
+    /// subject and the digest of its current contents, in one consistent read.
+    fn read_audit(
+        &self,
+        entries: &mut dyn FnMut(crate::audit::AuditEntry) -> Result<(), StoreError>,
+        rows: &mut dyn FnMut(String, String) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
     /// The server's secret for `purpose` (hex), storing `candidate` when there is none yet.
     /// Instances racing at first start all end up with the one stored first.
     fn server_key(&self, purpose: &str, candidate: &str) -> Result<String, StoreError>;

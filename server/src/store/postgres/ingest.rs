@@ -388,6 +388,22 @@ pub(super) async fn ingest(
     )
     .await?;
     write_deltas(tx, &deltas).await?;
+    let audited = |(observer, item): &(&str, &IngestItem), action| {
+        crate::audit::RevisionRow {
+            id: &item.id.to_string(),
+            revision: item.revision,
+            content_hash: &item.content_hash.0,
+            observer_id: observer,
+            received_at,
+        }
+        .entry(action)
+    };
+    let entries = conflicts
+        .iter()
+        .map(|c| audited(c, "conflict"))
+        .chain(new_revisions.iter().map(|r| audited(r, "revision")))
+        .collect();
+    super::audit::append(tx, received_at, entries).await?;
     Ok(decisions)
 }
 

@@ -35,6 +35,7 @@ pub(super) const DUMP: &[(&str, Reader)] = &[
         "SELECT purpose, secret FROM server_keys ORDER BY purpose",
         read_key,
     ),
+    ("SELECT * FROM audit_log ORDER BY seq", read_audit),
     ("SELECT value FROM catalog_sequence", read_cursor),
 ];
 
@@ -106,6 +107,19 @@ fn read_key(r: &Row) -> Result<Record, StoreError> {
         purpose: get(r, "purpose")?,
         secret: get(r, "secret")?,
     })
+}
+
+fn read_audit(r: &Row) -> Result<Record, StoreError> {
+    Ok(Record::Audit(crate::audit::AuditEntry {
+        seq: count(r, "seq")?,
+        at: get(r, "at")?,
+        actor: get(r, "actor")?,
+        action: get(r, "action")?,
+        subject: get(r, "subject")?,
+        digest: get(r, "digest")?,
+        prev: get(r, "prev")?,
+        hash: get(r, "hash")?,
+    }))
 }
 
 fn read_cursor(r: &Row) -> Result<Record, StoreError> {
@@ -312,6 +326,23 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
                     "INSERT INTO server_keys (purpose, secret, created_at) VALUES ($1, $2, now())
                      ON CONFLICT (purpose) DO UPDATE SET secret = excluded.secret",
                     &[purpose, secret],
+                )
+                .await?;
+            }
+            Record::Audit(e) => {
+                tx.execute(
+                    "INSERT INTO audit_log (seq, at, actor, action, subject, digest, prev, hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &bigint(e.seq)?,
+                        &e.at,
+                        &e.actor,
+                        &e.action,
+                        &e.subject,
+                        &e.digest,
+                        &e.prev,
+                        &e.hash,
+                    ],
                 )
                 .await?;
             }

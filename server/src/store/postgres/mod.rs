@@ -18,6 +18,7 @@
 //! - **durability**: a commit returns once PostgreSQL has flushed it (`synchronous_commit`
 //!   left on); an `accepted` answer is a promise, as on SQLite.
 
+mod audit;
 mod ingest;
 mod migrate;
 mod reports;
@@ -488,6 +489,7 @@ impl Store for PostgresStore {
                 )
                 .await?;
             let mut out = Vec::with_capacity(accounts.len());
+            let mut entries = Vec::with_capacity(accounts.len());
             for a in &accounts {
                 let id = uuid::Uuid::now_v7().to_string();
                 let (role, admin) = a.role.stored();
@@ -497,8 +499,19 @@ impl Store for PostgresStore {
                         &[&id, &a.name, &role, &a.region, &a.token_hash, &admin],
                     )
                     .await?;
+                entries.push(
+                    crate::audit::AccountRow {
+                        id: &id,
+                        name: &a.name,
+                        role: a.role.as_str(),
+                        region: a.region.as_deref(),
+                        token_hash: &a.token_hash,
+                    }
+                    .entry(crate::audit::OPERATOR),
+                );
                 out.push(account_from_row(&row)?);
             }
+            audit::append(tx, Utc::now(), entries).await?;
             Ok(out)
         })
     }
@@ -573,7 +586,29 @@ impl Store for PostgresStore {
             // A revoked coordinator is signed out of the dashboard too.
             tx.execute("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
                 .await?;
+            let entry = audit::account_entry(tx, account_id, crate::audit::OPERATOR).await?;
+            audit::append(tx, Utc::now(), entry.into_iter().collect()).await?;
             Ok(changed == 1)
+        })
+    }
+
+    fn read_audit(
+        &self,
+        entries: &mut dyn FnMut(crate::audit::AuditEntry) -> Result<(), StoreError>,
+        rows: &mut dyn FnMut(String, String) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // One snapshot: a repeatable-read transaction sees the log and the rows as of one
+        // moment while servers keep writing.
+        self.run(async |c| {
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            audit::read(&tx, entries, rows).await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 
@@ -639,6 +674,9 @@ impl Store for PostgresStore {
                     &[&account_id, &token_hash],
                 )
                 .await?;
+            // The observer's own laptop took the new token.
+            let entry = audit::account_entry(tx, &account_id, &account_id).await?;
+            audit::append(tx, Utc::now(), entry.into_iter().collect()).await?;
             account_from_row(&account).map(Some)
         })
     }
@@ -687,6 +725,18 @@ impl Store for PostgresStore {
                         &Json(form),
                         &seq,
                     ],
+                )
+                .await?;
+                let definition = serde_json::to_string(form)
+                    .map_err(|e| StoreError::failed(format!("form {}: {e}", form.id)))?;
+                audit::append(
+                    tx,
+                    Utc::now(),
+                    vec![crate::audit::document(
+                        "forms",
+                        format!("form:{}:{}", form.id, form.version),
+                        &definition,
+                    )],
                 )
                 .await?;
                 added += 1;
@@ -768,6 +818,11 @@ impl Store for PostgresStore {
                     ],
                 )
                 .await?;
+            }
+            if let Some(seq) = seq {
+                let seq = u64::try_from(seq).map_err(|_| StoreError::failed("sequence"))?;
+                let entry = crate::store::sqlite::stations_entry(seq, stations)?;
+                audit::append(tx, Utc::now(), vec![entry]).await?;
             }
             Ok(summary)
         })

@@ -325,9 +325,11 @@ pub(super) async fn review(
     )
     .await?;
     let seq = next_seq(tx).await?;
+    // Milliseconds, as on SQLite, so a review reads the same after a move between backends.
+    let at = crate::audit::now_millis();
     tx.execute(
         "INSERT INTO reviews (submission_id, revision, status, comment, reviewer_id, created_at, seq)
-         VALUES ($1, $2, $3, $4, $5, date_trunc('milliseconds', now()), $6)",
+         VALUES ($1, $2, $3, $4, $5, $7, $6)",
         &[
             &id,
             &revision,
@@ -335,9 +337,21 @@ pub(super) async fn review(
             &review.comment,
             &review.reviewer_id,
             &seq,
+            &at,
         ],
     )
     .await?;
+    let entry = crate::audit::ReviewRow {
+        seq: u64::try_from(seq).map_err(|_| StoreError::failed("sequence"))?,
+        submission_id: &id,
+        revision: u32::try_from(revision).map_err(|_| StoreError::failed("revision"))?,
+        status: review.status.as_str(),
+        comment: &review.comment,
+        reviewer_id: &review.reviewer_id,
+        at,
+    }
+    .entry();
+    super::audit::append(tx, at, vec![entry]).await?;
     Ok(Some(reviews_of(tx, &id).await?))
 }
 

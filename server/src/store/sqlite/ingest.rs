@@ -178,6 +178,7 @@ pub(super) fn ingest_one(
     received_at: DateTime<Utc>,
     item: &IngestItem,
     deltas: &mut TallyDelta,
+    audit: &mut Vec<crate::audit::NewEntry>,
 ) -> Result<IngestDecision, StoreError> {
     let region: Option<String> = tx
         .prepare_cached("SELECT region FROM stations WHERE code = ?1")?
@@ -212,11 +213,20 @@ pub(super) fn ingest_one(
         &item.content_hash,
         existing.as_ref(),
     );
+    let audited = crate::audit::RevisionRow {
+        id: &id,
+        revision: item.revision,
+        content_hash: &item.content_hash.0,
+        observer_id,
+        received_at,
+    };
     if verdict == Verdict::Conflict {
         record_conflict(tx, observer_id, &received, item)?;
+        audit.push(audited.entry("conflict"));
     }
     if verdict.stores_revision() {
         insert_revision(tx, observer_id, &received, item)?;
+        audit.push(audited.entry("revision"));
     }
     if verdict != Verdict::Accept {
         return Ok(IngestDecision::Stored(verdict));

@@ -105,6 +105,7 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
     for (purpose, secret) in keys {
         sink(Record::ServerKey { purpose, secret })?;
     }
+    super::audit::entries(c, &mut |entry| sink(Record::Audit(entry)))?;
     let cursor: u64 = c.query_row("SELECT value FROM catalog_sequence", [], |r| r.get(0))?;
     sink(Record::Cursor(cursor))
 }
@@ -285,6 +286,22 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                      ON CONFLICT (purpose) DO UPDATE SET secret = excluded.secret",
                     params![purpose, secret, time_text(chrono::Utc::now())],
                 )?;
+            }
+            Record::Audit(e) => {
+                tx.prepare_cached(
+                    "INSERT INTO audit_log (seq, at, actor, action, subject, digest, prev, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    e.seq,
+                    time_text(e.at),
+                    e.actor,
+                    e.action,
+                    e.subject,
+                    e.digest,
+                    e.prev,
+                    e.hash
+                ])?;
             }
         }
     }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_receipts_and_enrolment.sql"),
 ];
 
+mod audit;
 mod columns;
 mod ingest;
 mod migrate;
@@ -64,6 +65,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves the connection usable: an open transaction is
     // rolled back when it is dropped.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The entry for a station import that changed something: the whole list as imported.
+pub(crate) fn stations_entry(
+    seq: u64,
+    stations: &[Station],
+) -> Result<crate::audit::NewEntry, StoreError> {
+    let text = serde_json::to_string(stations).map_err(StoreError::database)?;
+    Ok(crate::audit::document(
+        "stations",
+        format!("stations:{seq}"),
+        &text,
+    ))
 }
 
 /// Makes the database file readable and writable by its owner only, creating it empty if it
@@ -332,6 +346,7 @@ impl Store for SqliteStore {
                 "INSERT INTO accounts (id, name, role, admin, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)",
             )?;
             let mut out = Vec::with_capacity(accounts.len());
+            let mut entries = Vec::with_capacity(accounts.len());
             for account in accounts {
                 let id = uuid::Uuid::now_v7().to_string();
                 let (role, admin) = account.role.stored();
@@ -344,6 +359,16 @@ impl Store for SqliteStore {
                     created,
                     admin
                 ])?;
+                entries.push(
+                    crate::audit::AccountRow {
+                        id: &id,
+                        name: &account.name,
+                        role: account.role.as_str(),
+                        region: account.region.as_deref(),
+                        token_hash: &account.token_hash,
+                    }
+                    .entry(crate::audit::OPERATOR),
+                );
                 out.push(Account {
                     id,
                     name: account.name,
@@ -352,6 +377,8 @@ impl Store for SqliteStore {
                     created_at,
                 });
             }
+            drop(stmt);
+            audit::append(tx, created_at, entries)?;
             Ok(out)
         })
     }
@@ -413,7 +440,22 @@ impl Store for SqliteStore {
             )?;
             // A revoked coordinator is signed out of the dashboard too.
             tx.execute("DELETE FROM sessions WHERE account_id = ?1", [account_id])?;
+            let entry = audit::account_entry(tx, account_id, crate::audit::OPERATOR)?;
+            audit::append(tx, Utc::now(), entry.into_iter().collect())?;
             Ok(changed == 1)
+        })
+    }
+
+    fn read_audit(
+        &self,
+        entries: &mut dyn FnMut(crate::audit::AuditEntry) -> Result<(), StoreError>,
+        rows: &mut dyn FnMut(String, String) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute_batch("BEGIN")?;
+            let result = audit::entries(c, entries).and_then(|()| audit::rows(c, rows));
+            c.execute_batch("COMMIT")?;
+            result
         })
     }
 
@@ -476,6 +518,9 @@ impl Store for SqliteStore {
                 "UPDATE accounts SET token_hash = ?2 WHERE id = ?1",
                 params![account_id, token_hash],
             )?;
+            // The observer's own laptop took the new token.
+            let entry = audit::account_entry(tx, &account_id, &account_id)?;
+            audit::append(tx, Utc::now(), entry.into_iter().collect())?;
             tx.query_row(
                 "SELECT * FROM accounts WHERE id = ?1",
                 [&account_id],
@@ -510,6 +555,15 @@ impl Store for SqliteStore {
                 tx.execute(
                     "INSERT INTO forms (id, version, stage, definition, seq, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![form.id.as_str(), form.version, form.stage.as_str(), definition, seq, time_text(Utc::now())],
+                )?;
+                audit::append(
+                    tx,
+                    Utc::now(),
+                    vec![crate::audit::document(
+                        "forms",
+                        format!("form:{}:{}", form.id, form.version),
+                        &definition,
+                    )],
                 )?;
                 added += 1;
             }
@@ -579,6 +633,9 @@ impl Store for SqliteStore {
                     seq
                 ])?;
             }
+            if let Some(seq) = seq {
+                audit::append(tx, Utc::now(), vec![stations_entry(seq, stations)?])?;
+            }
             Ok(summary)
         })
     }
@@ -637,13 +694,21 @@ impl Store for SqliteStore {
         let received = time_text(received_at);
         self.write(|tx| {
             let mut deltas = TallyDelta::default();
+            let mut entries = Vec::new();
             let mut decisions = Vec::with_capacity(batches.len());
             for batch in batches {
                 let decided = batch
                     .items
                     .iter()
                     .map(|item| {
-                        ingest::ingest_one(tx, &batch.observer_id, received_at, item, &mut deltas)
+                        ingest::ingest_one(
+                            tx,
+                            &batch.observer_id,
+                            received_at,
+                            item,
+                            &mut deltas,
+                            &mut entries,
+                        )
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 tx.prepare_cached("UPDATE accounts SET last_received_at = ?2 WHERE id = ?1")?
@@ -651,6 +716,7 @@ impl Store for SqliteStore {
                 decisions.push(decided);
             }
             ingest::write_deltas(tx, &deltas)?;
+            audit::append(tx, received_at, entries)?;
             Ok(decisions)
         })
     }

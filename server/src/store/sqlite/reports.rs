@@ -285,6 +285,7 @@ pub(super) fn review(
         params![id, review.status.as_str(), revision],
     )?;
     let seq = next_seq(tx)?;
+    let at = crate::audit::now_millis();
     tx.execute(
         "INSERT INTO reviews (submission_id, revision, status, comment, reviewer_id, created_at, seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -294,10 +295,21 @@ pub(super) fn review(
             review.status.as_str(),
             review.comment,
             review.reviewer_id,
-            time_text(chrono::Utc::now()),
+            time_text(at),
             seq
         ],
     )?;
+    let entry = crate::audit::ReviewRow {
+        seq,
+        submission_id: &id,
+        revision,
+        status: review.status.as_str(),
+        comment: &review.comment,
+        reviewer_id: &review.reviewer_id,
+        at,
+    }
+    .entry();
+    super::audit::append(tx, at, vec![entry])?;
     Ok(Some(reviews_of(tx, &id)?))
 }
 

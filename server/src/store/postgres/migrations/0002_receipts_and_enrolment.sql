@@ -18,3 +18,16 @@ CREATE TABLE enrolment_codes (
 
 -- Administrators: coordinators who also manage accounts (through the API and the dashboard).
 ALTER TABLE accounts ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false;
+
+-- The tamper-evident audit log (see server/src/audit.rs): one entry per write, each hash
+-- covering the previous one.
+CREATE TABLE audit_log (
+    seq      BIGINT PRIMARY KEY,
+    at       TIMESTAMPTZ NOT NULL,
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    digest   TEXT NOT NULL,
+    prev     TEXT NOT NULL,
+    hash     TEXT NOT NULL
+);
