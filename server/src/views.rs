@@ -16,7 +16,7 @@ use crate::store::{
     SubmissionSummary,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubmissionView {
     pub id: SubmissionId,
     pub revision: u32,
@@ -55,7 +55,7 @@ impl From<SubmissionSummary> for SubmissionView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubmissionPageView {
     pub items: Vec<SubmissionView>,
     pub page: u32,
@@ -74,7 +74,7 @@ impl From<SubmissionPage> for SubmissionPageView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     pub revision: u32,
     pub content_hash: ContentHash,
@@ -83,6 +83,7 @@ pub struct RevisionView {
     pub station: StationCode,
     #[serde(serialize_with = "timefmt::millis")]
     pub observed_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
     pub notes: String,
     pub warnings: Vec<Issue>,
@@ -107,11 +108,12 @@ impl From<RevisionRecord> for RevisionView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConflictView {
     pub revision: u32,
     pub content_hash: ContentHash,
     pub observer_id: String,
+    #[schema(value_type = Object)]
     pub payload: Value,
     #[serde(serialize_with = "timefmt::millis")]
     pub received_at: DateTime<Utc>,
@@ -129,7 +131,7 @@ impl From<ConflictRecord> for ConflictView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub status: ReviewStatus,
     pub comment: String,
@@ -156,7 +158,7 @@ pub fn all<T, V: From<T>>(rows: Vec<T>) -> Vec<V> {
     rows.into_iter().map(V::from).collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubmissionDetailView {
     #[serde(flatten)]
     pub summary: SubmissionView,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{"error": "unauthorized", "message": "...", "hint": "...", "retryable": false}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A stable, machine-readable code such as `unauthorized` or `overloaded`.
     pub error: String,

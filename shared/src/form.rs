@@ -9,6 +9,7 @@ use serde_json::Value;
 /// A form's identifier, such as `counting`: lower-case letters, digits, `_` and `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct FormId(String);
 
 impl FormId {
@@ -54,6 +55,7 @@ impl fmt::Display for FormId {
 /// The stage of the election day a form observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Stage {
     Opening,
     Voting,
@@ -158,6 +160,7 @@ impl Labels {
 /// The four-step overall assessment. `Bad` and `VeryBad` together are a negative assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Assessment {
     VeryGood,
     Good,

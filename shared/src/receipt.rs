@@ -14,6 +14,7 @@ use crate::submission::{ContentHash, SubmissionId};
 
 /// `GET /api/v1/receipts/key`: the public key receipts are signed with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiptKey {
     /// Always `ed25519`.
     pub algorithm: String,
@@ -23,6 +24,7 @@ pub struct ReceiptKey {
 
 /// One receipt, as it travels in a push answer and as the laptop keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub id: SubmissionId,
     pub revision: u32,

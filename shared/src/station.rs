@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A station or commission code as the election administration writes it, e.g. `PEC-0412`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct StationCode(String);
 
 impl StationCode {
@@ -62,6 +63,7 @@ impl fmt::Display for StationCode {
 /// commission where results are tabulated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StationLevel {
     Pec,
     Tec,
@@ -90,6 +92,7 @@ impl StationLevel {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Station {
     pub code: StationCode,
     pub name: String,

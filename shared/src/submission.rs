@@ -15,6 +15,7 @@ use crate::station::StationCode;
 /// The nil UUID is refused: no laptop makes it, and it would stand for "no id" in many tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "Uuid", into = "Uuid")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
 pub struct SubmissionId(pub Uuid);
 
 impl TryFrom<Uuid> for SubmissionId {
@@ -62,6 +63,7 @@ impl fmt::Display for SubmissionId {
 /// Lower-case hex SHA-256 of the canonical JSON of a [`SubmissionContent`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct ContentHash(pub String);
 
 impl fmt::Display for ContentHash {
@@ -73,12 +75,14 @@ impl fmt::Display for ContentHash {
 /// What the observer wrote. The author is not part of it: the server takes the author from the
 /// token the submission arrived with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionContent {
     pub form_id: FormId,
     pub form_version: u32,
     pub station: StationCode,
     /// When the observer saw it, by the laptop's clock (which may be wrong).
     pub observed_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: Map<String, Value>,
     #[serde(default)]
     pub notes: String,
@@ -138,6 +142,7 @@ impl SubmissionContent {
 
 /// One submission as it travels in a push batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionPayload {
     pub id: SubmissionId,
     /// Starts at 1 and goes up by one with each edit made on the laptop.

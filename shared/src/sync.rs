@@ -18,6 +18,7 @@ pub const MAX_ITEM_BYTES: usize = 256 * 1024;
 
 /// `POST /api/v1/sync/push` as the client sends it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub submissions: Vec<SubmissionPayload>,
 }
@@ -94,6 +95,7 @@ fn at_most_a_batch<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Value>,
 /// What became of one pushed submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PushOutcome {
     /// Stored: a new id, or a higher revision than the stored one.
     Accepted,
@@ -130,6 +132,7 @@ impl PushOutcome {
 
 /// One entry of a push answer, in the order of the request's items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResult {
     /// Absent only when the item was too malformed to carry a readable id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,6 +149,7 @@ pub struct PushResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<PushResult>,
     pub server_time: DateTime<Utc>,
@@ -153,11 +157,13 @@ pub struct PushResponse {
 
 /// `GET /api/v1/sync/pull?since=<cursor>`: what changed since the cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     /// Pass this as `since` next time. Opaque to the client.
     pub cursor: String,
     /// The server's clock, so the client can warn about a wrong laptop clock.
     pub server_time: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub forms: Vec<Form>,
     pub stations: Vec<Station>,
     /// Coordinators' reviews of this observer's own checklists.
@@ -179,6 +185,7 @@ pub fn parse_time_zone(raw: &str) -> Result<chrono_tz::Tz, String> {
 /// `GET /api/v1/sync/mine?page=N`: the observer's own checklists at their latest revision,
 /// with the coordinators' last review, so that a new laptop can take over from a lost one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MineResponse {
     pub items: Vec<MineItem>,
     pub page: u32,
@@ -187,6 +194,7 @@ pub struct MineResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MineItem {
     pub submission: SubmissionPayload,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +204,7 @@ pub struct MineItem {
 /// Where a coordinator's review left a checklist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReviewStatus {
     /// Not reviewed, or the review was withdrawn.
     None,
@@ -230,6 +239,7 @@ impl ReviewStatus {
 
 /// A coordinator's review of one of the observer's checklists, as pulled by the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feedback {
     pub submission_id: SubmissionId,
     /// The revision that was reviewed.
@@ -242,11 +252,13 @@ pub struct Feedback {
 
 /// `POST /api/v1/enrol`: a one-time enrolment code, exchanged for the observer's token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolRequest {
     pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolResponse {
     /// The observer's token: the laptop keeps it as `eom setup --token` would.
     pub token: String,
@@ -258,6 +270,7 @@ pub struct EnrolResponse {
 /// `GET /api/v1/health`. Naming the service lets the client tell the eom server from a hotel
 /// Wi-Fi login page that also answers 200.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     pub service: String,
     pub version: String,

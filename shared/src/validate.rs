@@ -13,6 +13,7 @@ use crate::form::{Assessment, Check, Form, Question, QuestionKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     /// The checklist cannot be saved or accepted until this is fixed.
     Error,
@@ -23,6 +24,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IssueKind {
     UnknownQuestion,
     WrongType,
@@ -37,6 +39,7 @@ pub enum IssueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Issue {
     /// The question the issue is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::service::Service;
 use crate::service::accounts::CreatedView;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: String,
     pub name: String,
@@ -21,6 +21,14 @@ pub struct AccountView {
 }
 
 /// `GET /api/v1/accounts`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Every account (administrators)",
+    responses((status = 200, body = Vec<AccountView>), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(service): State<Service>,
     _admin: Admin,
@@ -40,7 +48,7 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewAccountRequest {
     pub name: String,
     pub role: String,
@@ -50,6 +58,15 @@ pub struct NewAccountRequest {
 
 /// `POST /api/v1/accounts` `{"name": "Team 7", "role": "observer", "region": "North"}`: the
 /// token (and an observer's enrolment code) are in the answer, shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Creates an observer or coordinator account (administrators)",
+    request_body = NewAccountRequest,
+    responses((status = 200, body = crate::service::accounts::CreatedView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(service): State<Service>,
     Admin(admin): Admin,
@@ -62,13 +79,13 @@ pub async fn create(
     Ok(Json(created))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct RevokeRequest {
     #[serde(default)]
     pub new_token: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevokeView {
     pub revoked: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +94,16 @@ pub struct RevokeView {
 
 /// `POST /api/v1/accounts/{id}/revoke` `{"new_token": false}`: the old token stops working
 /// at once (a lost or seized laptop); with `new_token`, the replacement is in the answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/revoke",
+    tag = "accounts",
+    summary = "Revokes an account's token at once (administrators)",
+    params(("id" = String, Path, description = "The account id")),
+    request_body = RevokeRequest,
+    responses((status = 200, body = RevokeView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn revoke(
     State(service): State<Service>,
     Admin(admin): Admin,

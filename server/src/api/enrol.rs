@@ -9,6 +9,14 @@ use crate::service::Service;
 
 /// `POST /api/v1/enrol`: a one-time enrolment code for the observer's token. Attempts are
 /// limited per address like dashboard sign-ins; failures are logged with the address.
+#[utoipa::path(
+    post,
+    path = "/api/v1/enrol",
+    tag = "accounts",
+    summary = "Exchanges a one-time enrolment code for the observer's token",
+    request_body = eom_shared::sync::EnrolRequest,
+    responses((status = 200, body = eom_shared::sync::EnrolResponse), (status = 401, description = "Unknown, used or expired code", body = eom_shared::ErrorBody), (status = 400, description = "The request is not valid", body = eom_shared::ErrorBody), (status = 429, description = "Too many attempts from this address", body = eom_shared::ErrorBody))
+)]
 pub async fn enrol(
     State(service): State<Service>,
     ClientAddr(address): ClientAddr,

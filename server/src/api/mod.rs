@@ -13,37 +13,89 @@ mod sync;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::routing::{get, post};
+use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::service::Service;
 
-/// The API's routes; [`crate::routes::app`] adds them to the dashboard's.
+/// The API's routes, each registered with its OpenAPI description so the document at
+/// `GET /api/v1/openapi.json` lists exactly the routes served; [`crate::http::app`] adds them
+/// to the dashboard's.
 pub fn router() -> Router<Service> {
-    Router::new()
-        .route("/api/v1/health", get(health::health))
-        .route("/api/v1/receipts/key", get(receipts::key))
-        .route("/api/v1/enrol", post(enrol::enrol))
-        .route(
-            "/api/v1/accounts",
-            get(accounts::list).post(accounts::create),
-        )
-        .route("/api/v1/accounts/{id}/revoke", post(accounts::revoke))
-        .route("/api/v1/sync/push", post(sync::push))
-        .route("/api/v1/sync/pull", get(sync::pull))
-        .route("/api/v1/sync/mine", get(sync::mine))
-        .route("/api/v1/submissions", get(submissions::list))
-        .route("/api/v1/submissions/{id}", get(submissions::detail))
-        .route("/api/v1/submissions/{id}/review", post(submissions::review))
-        .route("/api/v1/reports/summary", get(reports::summary))
-        .route("/api/v1/reports/assessments", get(reports::assessments))
-        .route("/api/v1/reports/access", get(reports::access))
-        .route("/api/v1/reports/findings", get(reports::findings))
-        .route("/api/v1/reports/coverage", get(reports::coverage))
-        .route("/api/v1/reports/timeline", get(reports::timeline))
-        .route("/api/v1/reports/statement", get(reports::statement))
-        .route("/api/v1/export", get(export::export))
-        .route("/metrics", get(metrics::metrics))
+    let (router, api) = documented().split_for_parts();
+    let document = std::sync::Arc::new(api);
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { axum::Json(document.as_ref().clone()) }
+        }),
+    )
+}
+
+/// The OpenAPI 3 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "eom-server",
+        description = "The eom coordinators' server: observers push checklists and pull forms; coordinators read checklists, figures and exports. Errors are JSON: {error, message, hint, retryable}."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// `Authorization: Bearer <token>`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token printed by 'eom-server observer add', 'coordinator add' or 'admin add'",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn documented() -> OpenApiRouter<Service> {
+    use utoipa::OpenApi as _;
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = eom_shared::VERSION.to_owned();
+    OpenApiRouter::with_openapi(doc)
+        .routes(routes!(health::health))
+        .routes(routes!(receipts::key))
+        .routes(routes!(enrol::enrol))
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::revoke))
+        .routes(routes!(sync::push))
+        .routes(routes!(sync::pull))
+        .routes(routes!(sync::mine))
+        .routes(routes!(submissions::list))
+        .routes(routes!(submissions::detail))
+        .routes(routes!(submissions::review))
+        .routes(routes!(reports::summary))
+        .routes(routes!(reports::assessments))
+        .routes(routes!(reports::access))
+        .routes(routes!(reports::findings))
+        .routes(routes!(reports::coverage))
+        .routes(routes!(reports::timeline))
+        .routes(routes!(reports::statement))
+        .routes(routes!(export::export))
+        .routes(routes!(metrics::metrics))
 }
 
 /// `axum::Json`, with rejections turned into the API's JSON error body.

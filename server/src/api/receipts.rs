@@ -6,6 +6,13 @@ use crate::service::Service;
 
 /// `GET /api/v1/receipts/key`: the public key push receipts are signed with. Public: anyone
 /// holding a receipt may check it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/receipts/key",
+    tag = "receipts",
+    summary = "The public key push receipts are signed with",
+    responses((status = 200, body = eom_shared::receipt::ReceiptKey), (status = 400, description = "The request is not valid", body = eom_shared::ErrorBody), (status = 429, description = "Too many attempts from this address", body = eom_shared::ErrorBody))
+)]
 pub async fn key(State(service): State<Service>) -> Json<ReceiptKey> {
     Json(ReceiptKey::of(&service.receipts.verifying_key()))
 }

@@ -17,6 +17,14 @@ use crate::service::reports::{DEFAULT_SILENT_MINUTES, Filtered};
 const CRITICAL_LIMIT: u32 = 100;
 
 /// `GET /api/v1/reports/summary`: per form, checklists and negative overall assessments.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/summary",
+    tag = "reports",
+    summary = "Per form: checklists and negative overall assessments",
+    responses((status = 200, description = "The summary", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn summary(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -25,6 +33,15 @@ pub async fn summary(
 }
 
 /// `GET /api/v1/reports/assessments`: negative assessments per stage and region, with 95% CI.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/assessments",
+    tag = "reports",
+    summary = "Negative assessments per stage and region, with 95% intervals",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn assessments(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -41,6 +58,15 @@ pub struct AccessReport {
 }
 
 /// `GET /api/v1/reports/access`: share of observations in which observers were restricted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/access",
+    tag = "reports",
+    summary = "Share of observations in which observers were restricted",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn access(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -52,6 +78,15 @@ pub async fn access(
 }
 
 /// `GET /api/v1/reports/findings`: per question with a concern, and the critical findings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/findings",
+    tag = "reports",
+    summary = "Per question with a concern, and the critical findings",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn findings(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -72,6 +107,15 @@ pub struct CoverageQuery {
 
 /// `GET /api/v1/reports/coverage?region=&form=&from=&to=&silent_minutes=`: stations visited
 /// against the station list, and observers who have sent nothing for a while.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/coverage",
+    tag = "reports",
+    summary = "Stations visited against the station list; silent teams",
+    params(crate::reports::filter::FilterQuery, ("silent_minutes" = Option<u32>, Query, description = "Teams silent longer than this are listed (default 90)")),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn coverage(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -90,6 +134,15 @@ pub struct Timeline {
 
 /// `GET /api/v1/reports/timeline?region=&form=&from=&to=`: checklists received per hour, by
 /// stage; the window selects hours of receipt.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/timeline",
+    tag = "reports",
+    summary = "Checklists received per hour, by stage",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn timeline(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -106,6 +159,15 @@ pub struct Statement {
 }
 
 /// `GET /api/v1/reports/statement`: the figures as sentences ready to quote.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/statement",
+    tag = "reports",
+    summary = "The figures as sentences ready to quote",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn statement(
     State(service): State<Service>,
     coordinator: Coordinator,

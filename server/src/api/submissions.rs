@@ -21,6 +21,15 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/submissions`: latest revisions, newest first, filtered and paginated.
+#[utoipa::path(
+    get,
+    path = "/api/v1/submissions",
+    tag = "submissions",
+    summary = "Latest revision of each checklist, newest first",
+    params(crate::reports::filter::SubmissionQuery, ("page" = Option<u32>, Query, description = "From 1"), ("per_page" = Option<u32>, Query, description = "1 to 500, default 50")),
+    responses((status = 200, body = crate::views::SubmissionPageView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -38,6 +47,15 @@ pub async fn list(
 }
 
 /// `GET /api/v1/submissions/{id}`: every revision of one checklist, conflicts and reviews.
+#[utoipa::path(
+    get,
+    path = "/api/v1/submissions/{id}",
+    tag = "submissions",
+    summary = "One checklist: every revision, conflicts and reviews",
+    params(("id" = String, Path, description = "The checklist id (a UUID)")),
+    responses((status = 200, body = crate::views::SubmissionDetailView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn detail(
     State(service): State<Service>,
     coordinator: Coordinator,
@@ -49,7 +67,7 @@ pub async fn detail(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReviewRequest {
     pub status: String,
     #[serde(default)]
@@ -57,6 +75,16 @@ pub struct ReviewRequest {
 }
 
 /// `POST /api/v1/submissions/{id}/review` `{"status": "flagged", "comment": "..."}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/submissions/{id}/review",
+    tag = "submissions",
+    summary = "Reviews a checklist; answers the review history",
+    params(("id" = String, Path, description = "The checklist id (a UUID)")),
+    request_body = ReviewRequest,
+    responses((status = 200, body = Vec<crate::views::ReviewView>), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn review(
     State(service): State<Service>,
     coordinator: Coordinator,

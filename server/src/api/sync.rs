@@ -17,6 +17,15 @@ use crate::service::{Service, ServiceError};
 /// The body is decoded on the blocking pool, with the item count and each item's size checked
 /// while decoding: a compressed body that expands to millions of values costs its sender a
 /// 413, not the server's async workers and memory.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/push",
+    tag = "sync",
+    summary = "Pushes checklists: one outcome per item, in order, committed before the answer",
+    request_body = eom_shared::sync::PushRequest,
+    responses((status = 200, body = eom_shared::sync::PushResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody), (status = 413, description = "More than 1000 items, an item over 256 KiB, or a body over 16 MiB", body = eom_shared::ErrorBody), (status = 415, description = "Not JSON", body = eom_shared::ErrorBody), (status = 503, description = "The write queue is full; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn push(
     State(service): State<Service>,
     Observer(observer): Observer,
@@ -75,6 +84,15 @@ pub struct PullQuery {
 }
 
 /// `GET /api/v1/sync/pull?since=<cursor>`: forms and stations changed since the cursor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/pull",
+    tag = "sync",
+    summary = "Forms, stations and reviews changed since the cursor",
+    params(("since" = Option<String>, Query, description = "The cursor of the previous pull")),
+    responses((status = 200, body = eom_shared::sync::PullResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn pull(
     State(service): State<Service>,
     Observer(observer): Observer,
@@ -100,6 +118,15 @@ pub struct MineQuery {
 
 /// `GET /api/v1/sync/mine?page=N`: the observer's own checklists, latest revisions with their
 /// content and the last review, page by page (`eom restore` on a new laptop).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/mine",
+    tag = "sync",
+    summary = "The observer's own checklists, page by page (eom restore)",
+    params(("page" = Option<u32>, Query, description = "From 1")),
+    responses((status = 200, body = eom_shared::sync::MineResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn mine(
     State(service): State<Service>,
     Observer(observer): Observer,

@@ -12,7 +12,8 @@ use crate::store::{ReportFilter, SubmissionFilter};
 /// `?region=&form=&from=&to=`; `from` and `to` are times (RFC 3339, or `YYYY-MM-DDTHH:MM`
 /// in UTC) and select checklists by the hour they were observed: `from` inclusive, `to`
 /// exclusive.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     pub region: Option<String>,
     pub form: Option<String>,
@@ -85,7 +86,8 @@ impl FilterQuery {
 }
 
 /// Filters for listing and exporting checklists.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubmissionQuery {
     pub form: Option<String>,
     pub station: Option<String>,

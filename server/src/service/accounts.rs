@@ -59,7 +59,7 @@ impl Service {
 
 /// A new account as the API shows it: its token and (for an observer) a one-time enrolment
 /// code, both shown once.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct CreatedView {
     pub id: String,
     pub name: String,

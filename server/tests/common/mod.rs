@@ -109,6 +109,22 @@ impl TestApp {
         (status, body, version)
     }
 
+    /// Like `send`, for answers that may not be JSON (then the body is `null`).
+    pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, Value, Vec<u8>) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body, bytes.to_vec())
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let request = Request::get(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
