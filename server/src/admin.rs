@@ -26,14 +26,19 @@ pub fn create_account(
             "the name is empty: give the observer team's or coordinator's name".into(),
         ));
     }
+    let region = region.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(bad) = eom_shared::limits::control_character(name)
+        .or_else(|| region.and_then(eom_shared::limits::control_character))
+    {
+        return Err(StoreError::Invalid(format!(
+            "the name or region holds the control character {bad:?}: use plain text"
+        )));
+    }
     let token = generate_token();
     let account = store.create_account(NewAccount {
         name: name.to_owned(),
         role,
-        region: region
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned),
+        region: region.map(str::to_owned),
         token_hash: hash_token(&token),
     })?;
     Ok(CreatedAccount { account, token })

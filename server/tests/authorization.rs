@@ -410,6 +410,20 @@ async fn an_administrator_creates_and_revokes_accounts_through_the_api() {
     assert_eq!(created["enrolment_code"].as_str().map(str::len), Some(11));
     assert_eq!(app.get("/api/v1/sync/pull", &token).await.0, StatusCode::OK);
 
+    // Names with control characters (a terminal escape, a NUL) are refused.
+    let (status, refused, _) = app
+        .send(request(
+            "POST",
+            "/api/v1/accounts",
+            json!({"name": "Team\u{1b}[2J", "role": "observer"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        admin::create_account(app.store.as_ref(), "Team\u{0}9", Role::Observer, None).is_err(),
+        "the command line refuses them too"
+    );
+
     // Administrators are made on the command line only.
     let (status, refused, _) = app
         .send(request(
