@@ -190,13 +190,27 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
         .collect();
     let mut wrong = 0;
     for (id, revision) in &sample {
-        let detail: Value = http
-            .get(format!("{}/api/v1/submissions/{id}", o.url))
-            .bearer_auth(&tokens.coordinator)
-            .send()
-            .await?
-            .json()
-            .await?;
+        // The coordinator's token has a request budget like any other: a 429 is waited out
+        // (its Retry-After), never taken for a missing checklist.
+        let detail: Value = loop {
+            let response = http
+                .get(format!("{}/api/v1/submissions/{id}", o.url))
+                .bearer_auth(&tokens.coordinator)
+                .send()
+                .await?;
+            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let wait = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(1)
+                    .min(10);
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                continue;
+            }
+            break response.json().await?;
+        };
         if detail["revision"].as_u64() != Some(u64::from(**revision)) {
             wrong += 1;
         }
