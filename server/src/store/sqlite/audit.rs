@@ -20,22 +20,28 @@ pub(super) fn append(
         .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let mut insert = tx.prepare_cached(
+    for e in audit::link(last, at, entries) {
+        insert(tx, &e)?;
+    }
+    Ok(())
+}
+
+/// Stores one entry as it is (appended here, or moved by `migrate`).
+pub(super) fn insert(tx: &Connection, e: &AuditEntry) -> Result<(), StoreError> {
+    tx.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor, action, subject, digest, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for e in audit::link(last, at, entries) {
-        insert.execute(params![
-            e.seq,
-            time_text(e.at),
-            e.actor,
-            e.action,
-            e.subject,
-            e.digest,
-            e.prev,
-            e.hash
-        ])?;
-    }
+    )?
+    .execute(params![
+        e.seq,
+        time_text(e.at),
+        e.actor,
+        e.action,
+        e.subject,
+        e.digest,
+        e.prev,
+        e.hash
+    ])?;
     Ok(())
 }
 

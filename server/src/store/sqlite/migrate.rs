@@ -287,22 +287,7 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                     params![purpose, secret, time_text(chrono::Utc::now())],
                 )?;
             }
-            Record::Audit(e) => {
-                tx.prepare_cached(
-                    "INSERT INTO audit_log (seq, at, actor, action, subject, digest, prev, hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    e.seq,
-                    time_text(e.at),
-                    e.actor,
-                    e.action,
-                    e.subject,
-                    e.digest,
-                    e.prev,
-                    e.hash
-                ])?;
-            }
+            Record::Audit(e) => super::audit::insert(tx, e)?,
         }
     }
     Ok(())
