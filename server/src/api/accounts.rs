@@ -26,7 +26,7 @@ pub struct AccountView {
     path = "/api/v1/accounts",
     tag = "accounts",
     summary = "Every account (administrators)",
-    responses((status = 200, body = Vec<AccountView>), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = Vec<AccountView>), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn list(
@@ -64,7 +64,7 @@ pub struct NewAccountRequest {
     tag = "accounts",
     summary = "Creates an observer or coordinator account (administrators)",
     request_body = NewAccountRequest,
-    responses((status = 200, body = crate::service::accounts::CreatedView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = crate::service::accounts::CreatedView), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn create(
@@ -101,7 +101,7 @@ pub struct RevokeView {
     summary = "Revokes an account's token at once (administrators)",
     params(("id" = String, Path, description = "The account id")),
     request_body = RevokeRequest,
-    responses((status = 200, body = RevokeView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = RevokeView), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn revoke(

@@ -15,7 +15,7 @@ use crate::service::Service;
     tag = "accounts",
     summary = "Exchanges a one-time enrolment code for the observer's token",
     request_body = eom_shared::sync::EnrolRequest,
-    responses((status = 200, body = eom_shared::sync::EnrolResponse), (status = 401, description = "Unknown, used or expired code", body = eom_shared::ErrorBody), (status = 400, description = "The request is not valid", body = eom_shared::ErrorBody), (status = 429, description = "Too many attempts from this address", body = eom_shared::ErrorBody))
+    responses((status = 200, body = eom_shared::sync::EnrolResponse), (status = 401, description = "Unknown, used or expired code", body = eom_shared::ErrorBody), super::PublicErrors)
 )]
 pub async fn enrol(
     State(service): State<Service>,

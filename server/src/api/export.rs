@@ -25,7 +25,7 @@ pub struct ExportQuery {
     tag = "export",
     summary = "The latest revision of each matching checklist, streamed",
     params(("format" = Option<String>, Query, description = "csv (default), xlsx or jsonl; csv and xlsx need form="), crate::reports::filter::SubmissionQuery),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn export(

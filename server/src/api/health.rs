@@ -7,7 +7,7 @@ use eom_shared::sync::HealthResponse;
     path = "/api/v1/health",
     tag = "health",
     summary = "Names the service (tells it from a captive portal)",
-    responses((status = 200, body = eom_shared::sync::HealthResponse), (status = 400, description = "The request is not valid", body = eom_shared::ErrorBody), (status = 429, description = "Too many attempts from this address", body = eom_shared::ErrorBody))
+    responses((status = 200, body = eom_shared::sync::HealthResponse), super::PublicErrors)
 )]
 pub async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {

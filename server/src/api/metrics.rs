@@ -13,7 +13,7 @@ use crate::service::Service;
     path = "/metrics",
     tag = "operators",
     summary = "Prometheus metrics (coordinators of the whole mission)",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn metrics(

@@ -50,6 +50,40 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct ApiDoc;
 
+/// The error answers of every route that takes a token, documented once (each is the JSON
+/// error body).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only describes answers for the OpenAPI document.
+enum TokenErrors {
+    /// The request is not valid; the body says what to do
+    #[response(status = 400)]
+    BadRequest(eom_shared::ErrorBody),
+    /// No valid token
+    #[response(status = 401)]
+    Unauthorized(eom_shared::ErrorBody),
+    /// The token's role may not do this
+    #[response(status = 403)]
+    Forbidden(eom_shared::ErrorBody),
+    /// Unknown, or outside a regional coordinator's region
+    #[response(status = 404)]
+    NotFound(eom_shared::ErrorBody),
+    /// Over the token's budget; see Retry-After
+    #[response(status = 429)]
+    TooManyRequests(eom_shared::ErrorBody),
+}
+
+/// The error answers of the routes open to anyone.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only describes answers for the OpenAPI document.
+enum PublicErrors {
+    /// The request is not valid
+    #[response(status = 400)]
+    BadRequest(eom_shared::ErrorBody),
+    /// Too many attempts from this address
+    #[response(status = 429)]
+    TooManyRequests(eom_shared::ErrorBody),
+}
+
 /// `Authorization: Bearer <token>`.
 struct BearerAuth;
 

@@ -11,7 +11,7 @@ use crate::service::Service;
     path = "/api/v1/receipts/key",
     tag = "receipts",
     summary = "The public key push receipts are signed with",
-    responses((status = 200, body = eom_shared::receipt::ReceiptKey), (status = 400, description = "The request is not valid", body = eom_shared::ErrorBody), (status = 429, description = "Too many attempts from this address", body = eom_shared::ErrorBody))
+    responses((status = 200, body = eom_shared::receipt::ReceiptKey), super::PublicErrors)
 )]
 pub async fn key(State(service): State<Service>) -> Json<ReceiptKey> {
     Json(ReceiptKey::of(&service.receipts.verifying_key()))

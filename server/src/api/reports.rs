@@ -22,7 +22,7 @@ const CRITICAL_LIMIT: u32 = 100;
     path = "/api/v1/reports/summary",
     tag = "reports",
     summary = "Per form: checklists and negative overall assessments",
-    responses((status = 200, description = "The summary", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The summary", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn summary(
@@ -39,7 +39,7 @@ pub async fn summary(
     tag = "reports",
     summary = "Negative assessments per stage and region, with 95% intervals",
     params(crate::reports::filter::FilterQuery),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn assessments(
@@ -64,7 +64,7 @@ pub struct AccessReport {
     tag = "reports",
     summary = "Share of observations in which observers were restricted",
     params(crate::reports::filter::FilterQuery),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn access(
@@ -84,7 +84,7 @@ pub async fn access(
     tag = "reports",
     summary = "Per question with a concern, and the critical findings",
     params(crate::reports::filter::FilterQuery),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn findings(
@@ -113,7 +113,7 @@ pub struct CoverageQuery {
     tag = "reports",
     summary = "Stations visited against the station list; silent teams",
     params(crate::reports::filter::FilterQuery, ("silent_minutes" = Option<u32>, Query, description = "Teams silent longer than this are listed (default 90)")),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn coverage(
@@ -140,7 +140,7 @@ pub struct Timeline {
     tag = "reports",
     summary = "Checklists received per hour, by stage",
     params(crate::reports::filter::FilterQuery),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn timeline(
@@ -165,7 +165,7 @@ pub struct Statement {
     tag = "reports",
     summary = "The figures as sentences ready to quote",
     params(crate::reports::filter::FilterQuery),
-    responses((status = 200, description = "The report with the filter it was computed with", body = Object), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn statement(

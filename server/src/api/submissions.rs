@@ -27,7 +27,7 @@ pub struct ListQuery {
     tag = "submissions",
     summary = "Latest revision of each checklist, newest first",
     params(crate::reports::filter::SubmissionQuery, ("page" = Option<u32>, Query, description = "From 1"), ("per_page" = Option<u32>, Query, description = "1 to 500, default 50")),
-    responses((status = 200, body = crate::views::SubmissionPageView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = crate::views::SubmissionPageView), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn list(
@@ -53,7 +53,7 @@ pub async fn list(
     tag = "submissions",
     summary = "One checklist: every revision, conflicts and reviews",
     params(("id" = String, Path, description = "The checklist id (a UUID)")),
-    responses((status = 200, body = crate::views::SubmissionDetailView), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = crate::views::SubmissionDetailView), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn detail(
@@ -82,7 +82,7 @@ pub struct ReviewRequest {
     summary = "Reviews a checklist; answers the review history",
     params(("id" = String, Path, description = "The checklist id (a UUID)")),
     request_body = ReviewRequest,
-    responses((status = 200, body = Vec<crate::views::ReviewView>), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = Vec<crate::views::ReviewView>), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn review(

@@ -23,7 +23,7 @@ use crate::service::{Service, ServiceError};
     tag = "sync",
     summary = "Pushes checklists: one outcome per item, in order, committed before the answer",
     request_body = eom_shared::sync::PushRequest,
-    responses((status = 200, body = eom_shared::sync::PushResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody), (status = 413, description = "More than 1000 items, an item over 256 KiB, or a body over 16 MiB", body = eom_shared::ErrorBody), (status = 415, description = "Not JSON", body = eom_shared::ErrorBody), (status = 503, description = "The write queue is full; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = eom_shared::sync::PushResponse), super::TokenErrors, (status = 413, description = "More than 1000 items, an item over 256 KiB, or a body over 16 MiB", body = eom_shared::ErrorBody), (status = 415, description = "Not JSON", body = eom_shared::ErrorBody), (status = 503, description = "The write queue is full; see Retry-After", body = eom_shared::ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn push(
@@ -90,7 +90,7 @@ pub struct PullQuery {
     tag = "sync",
     summary = "Forms, stations and reviews changed since the cursor",
     params(("since" = Option<String>, Query, description = "The cursor of the previous pull")),
-    responses((status = 200, body = eom_shared::sync::PullResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = eom_shared::sync::PullResponse), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn pull(
@@ -124,7 +124,7 @@ pub struct MineQuery {
     tag = "sync",
     summary = "The observer's own checklists, page by page (eom restore)",
     params(("page" = Option<u32>, Query, description = "From 1")),
-    responses((status = 200, body = eom_shared::sync::MineResponse), (status = 400, description = "The request is not valid; the body says what to do", body = eom_shared::ErrorBody), (status = 401, description = "No valid token", body = eom_shared::ErrorBody), (status = 403, description = "The token's role may not do this", body = eom_shared::ErrorBody), (status = 404, description = "Unknown, or outside a regional coordinator's region", body = eom_shared::ErrorBody), (status = 429, description = "Over the token's budget; see Retry-After", body = eom_shared::ErrorBody)),
+    responses((status = 200, body = eom_shared::sync::MineResponse), super::TokenErrors),
     security(("bearer" = []))
 )]
 pub async fn mine(

@@ -96,16 +96,7 @@ impl Service {
                 ));
             }
         };
-        if let Some(bad) = eom_shared::limits::control_character(&name).or_else(|| {
-            region
-                .as_deref()
-                .and_then(eom_shared::limits::control_character)
-        }) {
-            return Err(ServiceError::invalid(
-                format!("the name or region holds the control character {bad:?}"),
-                "use plain text",
-            ));
-        }
+        // Control characters are refused by `admin::create_account`, for the command line too.
         if name.chars().count() > 200 || region.as_deref().is_some_and(|r| r.chars().count() > 200)
         {
             return Err(ServiceError::invalid(
