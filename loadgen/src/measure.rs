@@ -54,6 +54,7 @@ pub fn prepare(
             let hash = eom_server::auth::hash_token(&token);
             tokens.push(token);
             NewAccount {
+                actor: eom_server::audit::OPERATOR.to_owned(),
                 name: format!("Load team {}", i + 1),
                 role: Role::Observer,
                 region: Some(list[i % list.len()].region.clone()),
@@ -62,8 +63,13 @@ pub fn prepare(
         })
         .collect();
     store.create_accounts(accounts)?;
-    let coordinator =
-        admin::create_account(store.as_ref(), "Load coordinator", Role::Coordinator, None)?;
+    let coordinator = admin::create_account(
+        store.as_ref(),
+        "Load coordinator",
+        Role::Coordinator,
+        &[],
+        eom_server::audit::OPERATOR,
+    )?;
     let file = Tokens {
         coordinator: coordinator.token,
         observers: tokens,
@@ -331,7 +337,13 @@ pub fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> anyhow::Result<()> 
     let mut rng = StdRng::seed_from_u64(5);
     let stations = demo::station_list(2000, &mut rng)?;
     store.import_stations(&stations)?;
-    let observer = admin::create_account(&store, "Raw bound", Role::Observer, None)?;
+    let observer = admin::create_account(
+        &store,
+        "Raw bound",
+        Role::Observer,
+        &[],
+        eom_server::audit::OPERATOR,
+    )?;
     drop(store);
     let mut conn = rusqlite::Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -91,6 +91,17 @@ pub enum Command {
         /// Dashboard sign-in attempts per minute allowed per address.
         #[arg(long, env = "EOM_SIGN_INS_PER_MINUTE", default_value_t = Budgets::default().sign_ins_per_minute)]
         sign_ins_per_minute: u32,
+        /// A reverse proxy in front of the server (its IP address; repeat for several):
+        /// requests from it are taken to come from the address it puts in X-Forwarded-For,
+        /// for sign-in limits and logs. Without it the header is ignored, so it cannot be
+        /// forged.
+        #[arg(
+            long = "trusted-proxy",
+            value_name = "IP",
+            env = "EOM_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Observer accounts (they push checklists and pull forms).
     #[command(subcommand)]
@@ -218,10 +229,11 @@ pub struct AddAccount {
 pub struct AddCoordinator {
     #[arg(long)]
     pub name: String,
-    /// Limit the coordinator to one region: it then sees only that region's checklists,
-    /// figures, exports and dashboard pages (not for administrators).
-    #[arg(long)]
-    pub region: Option<String>,
+    /// Limit the coordinator to a region: it then sees only that region's checklists,
+    /// figures, exports and dashboard pages. Repeat for several regions
+    /// (--region North --region East); leave out for the whole mission.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
     /// Print {"id": ..., "token": ...} instead of text.
     #[arg(long)]
     pub json: bool,
@@ -267,6 +279,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             token_request_burst,
             token_mib_per_hour,
             sign_ins_per_minute,
+            trusted_proxies,
         } => {
             let runtime = tokio::runtime::Runtime::new().context("could not start the server")?;
             runtime.block_on(crate::serve(ServeConfig {
@@ -293,6 +306,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     back: chrono::Duration::days(i64::from(observed_days_back)),
                     ahead: chrono::Duration::minutes(i64::from(observed_minutes_ahead)),
                 },
+                trusted_proxies,
             }))
         }
         Command::Observer(ObserverCommand::Add(a)) => {
@@ -301,7 +315,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 store.as_ref(),
                 Role::Observer,
                 &a.name,
-                a.region.as_deref(),
+                &Vec::from_iter(a.region.clone()),
                 Some(a.code_valid_hours),
                 a.json,
             )
@@ -312,19 +326,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 store.as_ref(),
                 Role::Coordinator,
                 &a.name,
-                a.region.as_deref(),
+                &a.regions,
                 None,
                 a.json,
             )
         }
         Command::Admin(AdminCommand::Add(a)) => {
-            if a.region.is_some() {
+            if !a.regions.is_empty() {
                 anyhow::bail!(
                     "an administrator sees the whole mission: leave --region out (or make a regional coordinator with 'eom-server coordinator add --region')"
                 );
             }
             let store = open_database(&cli.db)?;
-            add_account(store.as_ref(), Role::Admin, &a.name, None, None, a.json)
+            add_account(store.as_ref(), Role::Admin, &a.name, &[], None, a.json)
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_database(&cli.db)?;
@@ -400,7 +414,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Coordinator(CoordinatorCommand::Revoke(r))
         | Command::Admin(AdminCommand::Revoke(r)) => {
             let store = open_database(&cli.db)?;
-            match admin::replace_token(store.as_ref(), &r.id, r.new_token)? {
+            match admin::replace_token(store.as_ref(), &r.id, r.new_token, crate::audit::OPERATOR)?
+            {
                 Some(token) => {
                     println!(
                         "The old token of {} no longer works. New token (shown only now):",
@@ -531,11 +546,11 @@ fn add_account(
     store: &dyn Store,
     role: Role,
     name: &str,
-    region: Option<&str>,
+    regions: &[String],
     code_valid_hours: Option<i64>,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let created = admin::create_account(store, name, role, region)
+    let created = admin::create_account(store, name, role, regions, crate::audit::OPERATOR)
         .with_context(|| format!("could not create the {} account", role.as_str()))?;
     let code = code_valid_hours
         .map(|hours| crate::enrolment::issue(store, &created.account.id, hours))
@@ -546,7 +561,8 @@ fn add_account(
             "id": created.account.id,
             "name": created.account.name,
             "role": role.as_str(),
-            "region": created.account.region,
+            "region": created.account.only_region(),
+            "regions": created.account.regions(),
             "token": created.token,
         });
         if let Some((code, expires)) = &code {
@@ -561,12 +577,11 @@ fn add_account(
         role.as_str(),
         created.account.name,
         created.account.id,
-        created
-            .account
-            .region
-            .as_deref()
-            .map(|r| format!(", region {r}"))
-            .unwrap_or_default()
+        match created.account.regions().as_slice() {
+            [] => String::new(),
+            [one] => format!(", region {one}"),
+            several => format!(", regions {}", several.join(", ")),
+        }
     );
     println!("Token (shown only now; the server keeps only its hash):");
     println!("{}", created.token);
@@ -594,12 +609,13 @@ fn list_accounts(store: &dyn Store, role: Role) -> anyhow::Result<()> {
         println!("No {} accounts yet.", role.as_str());
     }
     for a in accounts {
-        println!(
-            "{}  {}  {}",
-            a.id,
-            a.name,
-            a.region.as_deref().unwrap_or("-")
-        );
+        let regions = a.regions();
+        let shown = if regions.is_empty() {
+            "-".to_owned()
+        } else {
+            regions.join(", ")
+        };
+        println!("{}  {}  {}", a.id, a.name, shown);
     }
     Ok(())
 }

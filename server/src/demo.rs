@@ -91,6 +91,7 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
     // Observer teams, each in one region; their tokens are not kept (it is a demo).
     let accounts: Vec<NewAccount> = (0..config.observers)
         .map(|i| NewAccount {
+            actor: crate::audit::OPERATOR.to_owned(),
             name: format!("Team {}", i + 1),
             role: Role::Observer,
             region: Some(REGIONS[i % REGIONS.len()].0.to_owned()),
@@ -213,7 +214,13 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
         store.ingest(received.min(Utc::now()), &batches)?;
     }
 
-    let coordinator = admin::create_account(store, "Demo coordinator", Role::Coordinator, None)?;
+    let coordinator = admin::create_account(
+        store,
+        "Demo coordinator",
+        Role::Coordinator,
+        &[],
+        crate::audit::OPERATOR,
+    )?;
     Ok(DemoSummary {
         regions: REGIONS.len(),
         stations: stations.len(),

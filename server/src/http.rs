@@ -1,10 +1,12 @@
 //! What the API and the dashboard share at the HTTP level: the composed application, and
 //! streamed downloads.
 
+use std::net::IpAddr;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, map_response};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,11 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Largest request body accepted, after gzip decompression.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Longest request address (path and query) answered; no route or filter needs a tenth of it.
+/// hyper itself refuses addresses over 64 KiB, before the application, with a bare 414;
+/// this limit answers everything between with the JSON error body.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// The whole HTTP application, routers composed in this one place; tests drive it with
 /// `tower::ServiceExt::oneshot`.
@@ -41,6 +48,7 @@ pub fn app(service: Service) -> Router {
         ))
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::from_fn(refuse_long_uri))
         .layer(map_response(json_error_bodies))
         .layer(map_response(add_headers))
         .layer(axum::middleware::from_fn(crate::telemetry::track))
@@ -79,6 +87,18 @@ async fn add_headers(mut response: Response) -> Response {
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+/// An address longer than [`MAX_URI_BYTES`] gets 414 (with the JSON body added below).
+async fn refuse_long_uri(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length > MAX_URI_BYTES {
+        return StatusCode::URI_TOO_LONG.into_response();
+    }
+    next.run(request).await
 }
 
 /// A body declared larger than the limit is refused at once from its `Content-Length`,
@@ -132,7 +152,7 @@ async fn json_error_bodies(response: Response) -> Response {
         StatusCode::URI_TOO_LONG => (
             "uri_too_long",
             "the address is too long",
-            "shorten the query",
+            "shorten the query: at most 8 KiB",
         ),
         _ => (
             "error",
@@ -183,21 +203,93 @@ pub fn parse_id(raw: &str) -> Result<eom_shared::SubmissionId, ApiError> {
 }
 
 /// The address a request came from (absent when the app is driven without a socket, in
-/// tests).
-pub struct ClientAddr(pub Option<std::net::IpAddr>);
+/// tests): the peer, or behind a trusted reverse proxy the client it names.
+pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr
+where
+    Service: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &S,
     ) -> Result<Self, Self::Rejection> {
+        let service = Service::from_ref(state);
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         Ok(ClientAddr(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
+                .map(|c| client_address(c.0.ip(), &forwarded, &service.trusted_proxies)),
         ))
+    }
+}
+
+/// The client behind `peer`: the peer itself unless it is a trusted proxy; then, reading
+/// `X-Forwarded-For` from the right (each proxy appends the address it saw), the first
+/// address that is not a trusted proxy. Everything left of that was written by the client
+/// and may be forged, so it is never read; an entry that is not an address stops the walk.
+pub fn client_address(peer: IpAddr, forwarded: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    let entries = forwarded
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for entry in entries.into_iter().rev() {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match entry.parse::<IpAddr>() {
+            Ok(address) => client = address,
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy];
+        // No trusted proxy: the header is the client's to forge, and ignored.
+        assert_eq!(
+            client_address(ip("203.0.113.9"), &["198.51.100.1"], &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(proxy, &["198.51.100.1"], &[]),
+            proxy,
+            "no proxy is trusted unless configured"
+        );
+        // Behind the proxy: the address it appended, not what the client wrote before it.
+        assert_eq!(
+            client_address(proxy, &["6.6.6.6, 198.51.100.1"], &trusted),
+            ip("198.51.100.1")
+        );
+        // Two proxies in a row, the header split over two lines.
+        let two = [proxy, ip("10.0.0.3")];
+        assert_eq!(
+            client_address(proxy, &["198.51.100.1", "10.0.0.3"], &two),
+            ip("198.51.100.1")
+        );
+        // Garbage stops the walk at the last address known good.
+        assert_eq!(client_address(proxy, &["not-an-ip"], &trusted), proxy);
+        assert_eq!(client_address(proxy, &[], &trusted), proxy);
     }
 }

@@ -96,6 +96,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     service.time_zone = config.time_zone.map(Into::into);
     service.https = tls.is_some();
     service.window = config.window;
+    service.trusted_proxies = config.trusted_proxies.into();
     service.limits = Arc::new(limits::Limiters::new(config.budgets));
     // Buckets of tokens that stopped sending are dropped every few minutes.
     let limiters = service.limits.clone();

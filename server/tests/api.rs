@@ -474,7 +474,14 @@ fn accepted_data_is_on_disk_for_the_next_process() {
         let csv = dir.path().join("stations.csv");
         std::fs::write(&csv, STATIONS).expect("write");
         admin::import_stations_csv(&store, &csv).expect("import");
-        let observer = admin::create_account(&store, "T", Role::Observer, None).expect("account");
+        let observer = admin::create_account(
+            &store,
+            "T",
+            Role::Observer,
+            &[],
+            eom_server::audit::OPERATOR,
+        )
+        .expect("account");
         let results = eom_server::ingest::push(
             &store,
             &Default::default(),

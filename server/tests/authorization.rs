@@ -109,15 +109,32 @@ async fn every_route_answers_every_caller_as_it_must() {
     assert_eq!(common::outcomes(&body), ["accepted", "accepted"]);
 
     let revoked = {
-        let created =
-            admin::create_account(app.store.as_ref(), "Lost laptop", Role::Observer, None)
-                .expect("account");
-        admin::replace_token(app.store.as_ref(), &created.account.id, false).expect("revoke");
+        let created = admin::create_account(
+            app.store.as_ref(),
+            "Lost laptop",
+            Role::Observer,
+            &[],
+            eom_server::audit::OPERATOR,
+        )
+        .expect("account");
+        admin::replace_token(
+            app.store.as_ref(),
+            &created.account.id,
+            false,
+            eom_server::audit::OPERATOR,
+        )
+        .expect("revoke");
         created.token
     };
     let expired_code = {
-        let created = admin::create_account(app.store.as_ref(), "Late team", Role::Observer, None)
-            .expect("account");
+        let created = admin::create_account(
+            app.store.as_ref(),
+            "Late team",
+            Role::Observer,
+            &[],
+            eom_server::audit::OPERATOR,
+        )
+        .expect("account");
         let code = "ABC-DEF-GHJ";
         let hash = eom_server::auth::hash_token("enrolment:ABCDEFGHJ");
         app.store
@@ -125,10 +142,16 @@ async fn every_route_answers_every_caller_as_it_must() {
             .expect("code");
         code.to_owned()
     };
-    let target = admin::create_account(app.store.as_ref(), "To revoke", Role::Observer, None)
-        .expect("account")
-        .account
-        .id;
+    let target = admin::create_account(
+        app.store.as_ref(),
+        "To revoke",
+        Role::Observer,
+        &[],
+        eom_server::audit::OPERATOR,
+    )
+    .expect("account")
+    .account
+    .id;
     let token = |who: Who| -> Option<String> {
         match who {
             Who::Nobody => None,
@@ -387,6 +410,102 @@ async fn a_regional_coordinators_figures_count_only_its_region() {
 }
 
 #[tokio::test]
+async fn a_coordinator_of_several_regions_sees_those_and_no_other() {
+    let app = TestApp::new();
+    let csv = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        csv.path(),
+        "code,name,region,district,level,registered_voters\nPEC-9,Steppe school,East,D9,pec,700\n",
+    )
+    .expect("write csv");
+    admin::import_stations_csv(app.store.as_ref(), csv.path()).expect("import");
+
+    let (status, created, _) = app
+        .send(
+            Request::builder()
+                .method("POST")
+                .uri("/api/v1/accounts")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"name": "South and East desk", "role": "coordinator",
+                           "regions": ["South", " East ", "South"]})
+                    .to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["regions"], json!(["South", "East"]), "{created}");
+    let desk = created["token"].as_str().expect("token").to_owned();
+
+    let north_id = SubmissionId::new();
+    let items = vec![
+        payload(north_id, 1, voting("PEC-1", "bad")),
+        payload(SubmissionId::new(), 1, voting("PEC-3", "bad")),
+        payload(SubmissionId::new(), 1, voting("PEC-9", "good")),
+        payload(SubmissionId::new(), 1, voting("PEC-9", "good")),
+    ];
+    assert_eq!(app.push(&items).await.len(), 4);
+
+    let (_, summary) = app.get("/api/v1/reports/summary", &desk).await;
+    assert_eq!(summary["total"], 3, "{summary}");
+    let voting_form = summary["forms"]
+        .as_array()
+        .expect("forms")
+        .iter()
+        .find(|f| f["form_id"] == "voting")
+        .cloned()
+        .expect("voting");
+    assert_eq!(voting_form["negative"], 1, "{summary}");
+
+    let (_, list) = app.get("/api/v1/submissions", &desk).await;
+    assert_eq!(list["total"], 3, "{list}");
+    let regions: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["region"].as_str())
+        .collect();
+    assert!(
+        regions.iter().all(|r| *r == "South" || *r == "East"),
+        "{list}"
+    );
+
+    let (status, east) = app.get("/api/v1/submissions?region=East", &desk).await;
+    assert_eq!((status, east["total"].clone()), (StatusCode::OK, json!(2)));
+    let (status, _) = app.get("/api/v1/submissions?region=North", &desk).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get(&format!("/api/v1/submissions/{north_id}"), &desk)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, assessments) = app.get("/api/v1/reports/assessments", &desk).await;
+    assert_eq!(assessments["filter"]["region"], "South, East");
+    let (_, coverage) = app.get("/api/v1/reports/coverage", &desk).await;
+    let covered: Vec<&str> = coverage["regions"]
+        .as_array()
+        .expect("coverage regions")
+        .iter()
+        .filter_map(|r| r["region"].as_str())
+        .collect();
+    assert!(!covered.is_empty(), "{coverage}");
+    assert!(covered.iter().all(|r| *r != "North"), "{coverage}");
+
+    let (_, accounts) = app.get("/api/v1/accounts", &app.admin).await;
+    let listed = accounts
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["name"] == "South and East desk")
+        .cloned()
+        .expect("listed");
+    assert_eq!(listed["regions"], json!(["South", "East"]));
+    assert!(listed.get("region").is_none(), "{listed}");
+}
+
+#[tokio::test]
 async fn an_administrator_creates_and_revokes_accounts_through_the_api() {
     let app = TestApp::new();
     let request = |method: &str, path: &str, body: Value| {
@@ -420,7 +539,14 @@ async fn an_administrator_creates_and_revokes_accounts_through_the_api() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(
-        admin::create_account(app.store.as_ref(), "Team\u{0}9", Role::Observer, None).is_err(),
+        admin::create_account(
+            app.store.as_ref(),
+            "Team\u{0}9",
+            Role::Observer,
+            &[],
+            eom_server::audit::OPERATOR
+        )
+        .is_err(),
         "the command line refuses them too"
     );
 
@@ -459,4 +585,25 @@ async fn an_administrator_creates_and_revokes_accounts_through_the_api() {
             .iter()
             .any(|a| a["name"] == "Team 40" && a["region"] == "South")
     );
+
+    // The audit log names the administrator, not the command line, for both changes.
+    let admin_id = app
+        .store
+        .account_by_token_hash(&eom_server::auth::hash_token(&app.admin))
+        .expect("read")
+        .expect("the administrator")
+        .id;
+    let mut actors = Vec::new();
+    app.store
+        .read_audit(
+            &mut |e| {
+                if e.subject == format!("account:{id}") {
+                    actors.push(e.actor);
+                }
+                Ok(())
+            },
+            &mut |_, _| Ok(()),
+        )
+        .expect("audit");
+    assert_eq!(actors, [admin_id.clone(), admin_id], "made, then revoked");
 }

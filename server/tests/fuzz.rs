@@ -89,7 +89,8 @@ fn fixture() -> Fixture {
         store.as_ref(),
         "Team F",
         eom_server::store::Role::Observer,
-        None,
+        &[],
+        eom_server::audit::OPERATOR,
     )
     .expect("account")
     .account

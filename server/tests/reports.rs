@@ -275,7 +275,8 @@ async fn coverage_silent_teams_and_timeline() {
         day.app.store.as_ref(),
         "Team silent",
         Role::Observer,
-        Some("South"),
+        &["South".to_owned()],
+        eom_server::audit::OPERATOR,
     )
     .expect("account");
     let (_, coverage) = day

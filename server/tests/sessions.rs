@@ -176,7 +176,13 @@ async fn revoking_the_token_ends_its_sessions() {
         .into_iter()
         .find(|a| a.role == Role::Coordinator)
         .expect("the coordinator");
-    admin::replace_token(app.store.as_ref(), &account.id, false).expect("revoke");
+    admin::replace_token(
+        app.store.as_ref(),
+        &account.id,
+        false,
+        eom_server::audit::OPERATOR,
+    )
+    .expect("revoke");
     assert!(is_sign_in_redirect(&overview(&app, &cookie).await));
 }
 

@@ -52,6 +52,7 @@ pub fn stations() -> Vec<Station> {
 
 fn account(name: &str, role: Role, token_hash: &str) -> NewAccount {
     NewAccount {
+        actor: "operator".into(),
         name: name.into(),
         role,
         region: Some("North".into()),
@@ -483,11 +484,46 @@ pub fn reports_on_known_data(store: &dyn Store) {
     let rows = store.assessment_rows(&morning).expect("rows");
     assert_eq!(rows.iter().map(|r| r.checklists).sum::<u64>(), 3);
     let south_only = ReportFilter {
-        region: Some("South".into()),
+        regions: Some(vec!["South".into()]),
         ..ReportFilter::default()
     };
     let rows = store.assessment_rows(&south_only).expect("rows");
     assert_eq!(rows.iter().map(|r| r.checklists).sum::<u64>(), 2);
+    // A coordinator of several regions: each of them, no other.
+    let regions = |names: &[&str]| ReportFilter {
+        regions: Some(names.iter().map(|n| (*n).to_owned()).collect()),
+        ..ReportFilter::default()
+    };
+    let checklists = |f: &ReportFilter| {
+        store
+            .assessment_rows(f)
+            .expect("rows")
+            .iter()
+            .map(|r| r.checklists)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        checklists(&regions(&["South", "North"])),
+        checklists(&ReportFilter::default())
+    );
+    assert_eq!(checklists(&regions(&["South", "Atlantis"])), 2);
+    assert_eq!(checklists(&regions(&["Atlantis"])), 0);
+    let stations_in = |f: &ReportFilter| {
+        store
+            .coverage(f)
+            .expect("coverage")
+            .stations
+            .iter()
+            .map(|s| s.stations)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (
+            stations_in(&regions(&["North"])),
+            stations_in(&regions(&["North", "South"]))
+        ),
+        (3, 4)
+    );
 
     let findings = store
         .finding_rows(&ReportFilter::default())
@@ -511,7 +547,7 @@ pub fn reports_on_known_data(store: &dyn Store) {
         store
             .critical_findings(
                 &ReportFilter {
-                    region: Some("North".into()),
+                    regions: Some(vec!["North".into()]),
                     ..ReportFilter::default()
                 },
                 10
@@ -562,6 +598,17 @@ pub fn reports_on_known_data(store: &dyn Store) {
         (silent.len(), total),
         (1, 2),
         "the limit caps the list, not the total"
+    );
+    let in_regions = |names: &[&str]| {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        store
+            .silent_observers(at(12, 0), Some(&names), 10)
+            .expect("silent")
+            .1
+    };
+    assert_eq!(
+        (in_regions(&["South", "North"]), in_regions(&["South"])),
+        (2, 0)
     );
     assert_eq!(
         silent[0].last_received_at,
@@ -697,7 +744,7 @@ pub fn rebuild_matches_running_totals(store: &dyn Store) {
     let filters = [
         ReportFilter::default(),
         ReportFilter {
-            region: Some("North".into()),
+            regions: Some(vec!["North".into()]),
             from_hour: Some(at(9, 0)),
             ..ReportFilter::default()
         },
@@ -756,7 +803,7 @@ pub fn export_streams_latest_revisions(store: &dyn Store) {
     store
         .export(
             &SubmissionFilter {
-                region: Some("South".into()),
+                regions: Some(vec!["South".into()]),
                 ..SubmissionFilter::default()
             },
             &mut |r| {
@@ -877,7 +924,7 @@ pub fn accounts_and_sessions(store: &dyn Store) {
         .expect("session");
     assert!(
         store
-            .set_token_hash(&w.coordinator.id, "hash-new")
+            .set_token_hash(&w.coordinator.id, "hash-new", "operator")
             .expect("set")
     );
     assert_eq!(store.session_account("session-2").expect("read"), None);
@@ -887,7 +934,11 @@ pub fn accounts_and_sessions(store: &dyn Store) {
             .expect("lookup")
             .is_none()
     );
-    assert!(!store.set_token_hash("no-such-account", "x").expect("set"));
+    assert!(
+        !store
+            .set_token_hash("no-such-account", "x", "operator")
+            .expect("set")
+    );
 }
 
 /// The receipt key is made once: whoever stores first wins, and every later caller (another
@@ -1045,7 +1096,7 @@ pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
     for filter in [
         ReportFilter::default(),
         ReportFilter {
-            region: Some("South".into()),
+            regions: Some(vec!["South".into()]),
             from_hour: Some(at(10, 0)),
             ..ReportFilter::default()
         },

@@ -221,34 +221,74 @@ fn the_database_is_readable_by_its_owner_only_and_failed_sign_ins_are_logged() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 
     let secret = "eom_secret_guess_0123456789";
-    let mut stream = TcpStream::connect(server.addr).expect("connect");
-    let body = format!("token={secret}");
-    write!(
-        stream,
-        "POST /login HTTP/1.1\r\nHost: eom\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
+    // Without --trusted-proxy a forwarded address is the client's to forge: ignored.
+    let answer = sign_in(server.addr, secret, Some("198.51.100.7"));
     assert!(answer.contains("failed=1"), "{answer}");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut log = Vec::new();
-    while Instant::now() < deadline
-        && !log
-            .iter()
-            .any(|l: &String| l.contains("failed dashboard sign-in"))
-    {
-        log.extend(server.log_lines());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let log = server.log_until("failed dashboard sign-in");
     let line = log
         .iter()
         .find(|l| l.contains("failed dashboard sign-in"))
         .unwrap_or_else(|| panic!("no log line: {}", log.join("\n")));
     assert!(line.contains("127.0.0.1"), "{line}");
+    assert!(!line.contains("198.51.100.7"), "{line}");
     assert!(
         !log.iter().any(|l| l.contains(secret)),
         "the token reached the log"
     );
+}
+
+/// One dashboard sign-in with a wrong token, optionally through a proxy naming `forwarded`;
+/// the raw answer.
+fn sign_in(addr: SocketAddr, token: &str, forwarded: Option<&str>) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let body = format!("token={token}");
+    let forwarded = forwarded.map_or_else(String::new, |f| format!("X-Forwarded-For: {f}\r\n"));
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: eom\r\n{forwarded}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+impl Served {
+    /// Log lines until one holds `needle` (or five seconds pass).
+    fn log_until(&self, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut log = Vec::new();
+        while Instant::now() < deadline && !log.iter().any(|l: &String| l.contains(needle)) {
+            log.extend(self.log_lines());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        log
+    }
+}
+
+#[test]
+fn behind_a_trusted_proxy_sign_ins_are_limited_and_logged_per_client() {
+    let server = Served::start(
+        4096,
+        &["--trusted-proxy", "127.0.0.1", "--sign-ins-per-minute", "2"],
+    );
+    for _ in 0..2 {
+        let answer = sign_in(server.addr, "wrong", Some("6.6.6.6, 198.51.100.7"));
+        assert!(answer.contains("failed=1"), "{answer}");
+    }
+    let log = server.log_until("failed dashboard sign-in");
+    let line = log
+        .iter()
+        .find(|l| l.contains("failed dashboard sign-in"))
+        .unwrap_or_else(|| panic!("no log line: {}", log.join("\n")));
+    assert!(
+        line.contains("198.51.100.7") && !line.contains("6.6.6.6"),
+        "the proxy's entry, not what the client wrote: {line}"
+    );
+    let third = sign_in(server.addr, "wrong", Some("198.51.100.7"));
+    assert!(third.starts_with("HTTP/1.1 429"), "{third}");
+    // Another client behind the same proxy has its own allowance.
+    let other = sign_in(server.addr, "wrong", Some("198.51.100.8"));
+    assert!(other.contains("failed=1"), "{other}");
 }

@@ -133,3 +133,57 @@ fn audit_verify_catches_a_revision_edited_behind_the_servers_back() {
     );
     assert!(run.stderr.contains("entry "), "{}", run.stderr);
 }
+
+#[test]
+fn a_coordinator_of_several_regions_is_made_on_the_command_line_and_sees_them() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team R", "North"));
+    laptop.fill_voting(2, &["PEC-001", "PEC-003"]);
+    laptop.eom(&["sync"]).ok();
+
+    let made = mission
+        .admin(&[
+            "coordinator",
+            "add",
+            "--name",
+            "Two-region desk",
+            "--region",
+            "South",
+            "--region",
+            "North",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(made["regions"], serde_json::json!(["South", "North"]));
+    let both = made["token"].as_str().expect("token").to_owned();
+    let south = mission
+        .admin(&[
+            "coordinator",
+            "add",
+            "--name",
+            "South desk",
+            "--region",
+            "South",
+        ])
+        .ok();
+    assert!(south.stdout.contains("region South"), "{}", south.stdout);
+    let listed = mission.admin(&["coordinator", "list"]).ok();
+    assert!(
+        listed.stdout.contains("Two-region desk  South, North"),
+        "{}",
+        listed.stdout
+    );
+
+    let (status, summary) = mission.get("/api/v1/reports/summary", &both);
+    assert_eq!(
+        (status, summary["total"].clone()),
+        (200, serde_json::json!(2))
+    );
+    let (status, _) = mission.get("/api/v1/submissions?region=East", &both);
+    assert_eq!(status, 404);
+    let admin_with_region = mission.admin(&["admin", "add", "--name", "Op", "--region", "North"]);
+    assert!(!admin_with_region.success());
+}

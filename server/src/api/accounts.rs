@@ -15,8 +15,12 @@ pub struct AccountView {
     pub id: String,
     pub name: String,
     pub role: &'static str,
+    /// The account's region when it has exactly one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Every region of the account (a coordinator sees only these; none: the whole mission).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -38,10 +42,11 @@ pub async fn list(
         accounts
             .into_iter()
             .map(|a| AccountView {
+                region: a.only_region(),
+                regions: a.regions(),
                 id: a.id,
                 name: a.name,
                 role: a.role.as_str(),
-                region: a.region,
                 created_at: a.created_at,
             })
             .collect(),
@@ -52,12 +57,17 @@ pub async fn list(
 pub struct NewAccountRequest {
     pub name: String,
     pub role: String,
+    /// An observer team's region, or a coordinator's one region.
     #[serde(default)]
     pub region: Option<String>,
+    /// A coordinator's regions (with `region`, if both are given).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
-/// `POST /api/v1/accounts` `{"name": "Team 7", "role": "observer", "region": "North"}`: the
-/// token (and an observer's enrolment code) are in the answer, shown once.
+/// `POST /api/v1/accounts` `{"name": "Team 7", "role": "observer", "region": "North"}` or
+/// `{"name": "East desk", "role": "coordinator", "regions": ["East", "North"]}`: the token
+/// (and an observer's enrolment code) are in the answer, shown once.
 #[utoipa::path(
     post,
     path = "/api/v1/accounts",
@@ -73,7 +83,12 @@ pub async fn create(
     ApiJson(request): ApiJson<NewAccountRequest>,
 ) -> Result<Json<CreatedView>, ApiError> {
     let created = service
-        .add_account(request.name, &request.role, request.region)
+        .add_account(
+            admin.id.clone(),
+            request.name,
+            &request.role,
+            request.region.into_iter().chain(request.regions).collect(),
+        )
         .await?;
     tracing::info!(by = %admin.id, account = %created.id, role = created.role, "account created");
     Ok(Json(created))
@@ -110,7 +125,9 @@ pub async fn revoke(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<RevokeRequest>,
 ) -> Result<Json<RevokeView>, ApiError> {
-    let token = service.revoke(id.clone(), request.new_token).await?;
+    let token = service
+        .revoke(admin.id.clone(), id.clone(), request.new_token)
+        .await?;
     tracing::info!(by = %admin.id, account = %id, "token revoked");
     Ok(Json(RevokeView { revoked: id, token }))
 }

@@ -35,9 +35,9 @@ pub async fn enrol(
         Some((account, token)) => {
             tracing::info!(account = %account.id, "an observer enrolled with a code");
             Ok(Json(EnrolResponse {
+                region: account.only_region(),
                 token,
                 name: account.name,
-                region: account.region,
             }))
         }
         None => {

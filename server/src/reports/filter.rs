@@ -77,7 +77,7 @@ fn hour(v: &Option<String>, name: &str) -> Result<Option<DateTime<Utc>>, Service
 impl FilterQuery {
     pub fn to_filter(&self) -> Result<ReportFilter, ServiceError> {
         Ok(ReportFilter {
-            region: text(&self.region, "region")?,
+            regions: text(&self.region, "region")?.map(|r| vec![r]),
             form: text(&self.form, "form")?,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,
@@ -125,7 +125,7 @@ impl SubmissionQuery {
                         })
                 })
                 .transpose()?,
-            region: text(&self.region, "region")?,
+            regions: text(&self.region, "region")?.map(|r| vec![r]),
             observer: text(&self.observer, "observer")?,
             review,
             from_hour: hour(&self.from, "from")?,

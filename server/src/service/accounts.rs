@@ -64,8 +64,12 @@ pub struct CreatedView {
     pub id: String,
     pub name: String,
     pub role: &'static str,
+    /// The account's region when it has exactly one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Every region of the account (a coordinator sees only these; none: the whole mission).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     pub token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrolment_code: Option<String>,
@@ -79,13 +83,15 @@ impl Service {
         self.store_call(|s| Ok(s.list_accounts()?)).await
     }
 
-    /// Creates an observer or coordinator account. Administrators are made only on the
-    /// command line, so a stolen administrator token cannot make more of them.
+    /// Creates an observer or coordinator account; `by` is the administrator's account id,
+    /// for the audit log. Administrators are made only on the command line, so a stolen
+    /// administrator token cannot make more of them.
     pub async fn add_account(
         &self,
+        by: String,
         name: String,
         role: &str,
-        region: Option<String>,
+        regions: Vec<String>,
     ) -> Result<CreatedView, ServiceError> {
         let role = match crate::store::Role::parse(role.trim()) {
             Some(r @ (crate::store::Role::Observer | crate::store::Role::Coordinator)) => r,
@@ -96,16 +102,9 @@ impl Service {
                 ));
             }
         };
-        // Control characters are refused by `admin::create_account`, for the command line too.
-        if name.chars().count() > 200 || region.as_deref().is_some_and(|r| r.chars().count() > 200)
-        {
-            return Err(ServiceError::invalid(
-                "the name or region is longer than 200 characters",
-                "shorten it",
-            ));
-        }
+        // Names and regions are checked by `admin::create_account`, for the command line too.
         self.store_call(move |s| {
-            let created = crate::admin::create_account(s, &name, role, region.as_deref())?;
+            let created = crate::admin::create_account(s, &name, role, &regions, &by)?;
             let code = if role == crate::store::Role::Observer {
                 Some(crate::enrolment::issue(
                     s,
@@ -116,10 +115,11 @@ impl Service {
                 None
             };
             Ok(CreatedView {
+                region: created.account.only_region(),
+                regions: created.account.regions(),
                 id: created.account.id,
                 name: created.account.name,
                 role: role.as_str(),
-                region: created.account.region,
                 token: created.token,
                 enrolment_code: code.as_ref().map(|(c, _)| c.clone()),
                 enrolment_code_expires_at: code.map(|(_, e)| e),
@@ -128,14 +128,16 @@ impl Service {
         .await
     }
 
-    /// Revokes an account's token at once; with `new_token`, returns its replacement.
+    /// Revokes an account's token at once; with `new_token`, returns its replacement. `by`:
+    /// the administrator's account id, for the audit log.
     pub async fn revoke(
         &self,
+        by: String,
         id: String,
         new_token: bool,
     ) -> Result<Option<String>, ServiceError> {
         self.store_call(
-            move |s| match crate::admin::replace_token(s, &id, new_token) {
+            move |s| match crate::admin::replace_token(s, &id, new_token, &by) {
                 Ok(token) => Ok(token),
                 Err(crate::store::StoreError::Invalid(_)) => Err(ServiceError::NotFound(format!(
                     "there is no account with id '{id}'"

@@ -37,6 +37,9 @@ pub struct Service {
     pub limits: Arc<crate::limits::Limiters>,
     /// Signs push receipts; the same key on every instance (it lives in the database).
     pub receipts: Arc<SigningKey>,
+    /// Reverse proxies in front of the server: a request from one of them is taken to come
+    /// from the address it names in `X-Forwarded-For` (for sign-in limits and logs).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 /// Why a service call did not do what was asked.
@@ -110,6 +113,7 @@ impl Service {
             https: false,
             limits: Arc::new(crate::limits::Limiters::default()),
             receipts: Arc::new(receipts),
+            trusted_proxies: Arc::new([]),
         })
     }
 

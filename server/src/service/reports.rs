@@ -19,6 +19,7 @@ pub const DEFAULT_SILENT_MINUTES: u32 = 90;
 /// The filter a report was computed with, echoed so an export or quote says what it covers.
 #[derive(Debug, Serialize)]
 pub struct FilterEcho {
+    /// The region, or the regions joined by ", " (none: every region).
     pub region: Option<String>,
     pub form: Option<String>,
     pub from_hour: Option<String>,
@@ -28,7 +29,7 @@ pub struct FilterEcho {
 impl From<&ReportFilter> for FilterEcho {
     fn from(f: &ReportFilter) -> Self {
         Self {
-            region: f.region.clone(),
+            region: f.regions.as_ref().map(|r| r.join(", ")),
             form: f.form.clone(),
             from_hour: f.from_hour.map(timefmt::hour),
             to_hour: f.to_hour.map(timefmt::hour),
@@ -59,10 +60,10 @@ impl Service {
         let regional = scope.reports(ReportFilter::default())?;
         let tallies = self
             .store_call(move |s| {
-                if regional.region.is_none() {
+                if regional.regions.is_none() {
                     return Ok(s.form_tallies()?);
                 }
-                // One region's totals: the running totals of that region, summed per form.
+                // The regions' totals: their running totals, summed per form.
                 let rows = s.assessment_rows(&regional)?;
                 let mut counts: Vec<(String, u64, u64, u64)> = Vec::new();
                 for row in rows {
@@ -133,7 +134,7 @@ impl Service {
             .store_call(move |s| {
                 Ok((
                     s.coverage(&f)?,
-                    s.silent_observers(before, f.region.as_deref(), SILENT_LIMIT)?,
+                    s.silent_observers(before, f.regions.as_deref(), SILENT_LIMIT)?,
                 ))
             })
             .await?;

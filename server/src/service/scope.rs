@@ -1,4 +1,4 @@
-//! What a coordinator may see. A coordinator account with a region sees only that region's
+//! What a coordinator may see. A coordinator account with regions sees only those regions'
 //! checklists, figures, exports and dashboard pages; asking for anything else is answered as
 //! if it did not exist (404), so a regional account learns nothing about other regions.
 //! Administrators and coordinators without a region see the whole mission.
@@ -11,14 +11,17 @@ use crate::store::{Account, ReportFilter, Role, SubmissionFilter};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
-    Region(String),
+    /// Never empty.
+    Regions(Vec<String>),
 }
 
 impl Scope {
     pub fn of(account: &Account) -> Self {
-        match (&account.role, &account.region) {
-            (Role::Coordinator, Some(region)) => Scope::Region(region.clone()),
-            _ => Scope::All,
+        let regions = account.regions();
+        if account.role == Role::Coordinator && !regions.is_empty() {
+            Scope::Regions(regions)
+        } else {
+            Scope::All
         }
     }
 
@@ -30,30 +33,33 @@ impl Scope {
     pub fn sees(&self, region: &str) -> bool {
         match self {
             Scope::All => true,
-            Scope::Region(own) => own == region,
+            Scope::Regions(own) => own.iter().any(|r| r == region),
         }
     }
 
-    /// The region a filter may name: none (then the scope's own) or one in view.
-    fn region(&self, asked: Option<String>) -> Result<Option<String>, ServiceError> {
+    /// The regions a filter may select: those asked for if all are in view, else the scope's
+    /// own (none: every region).
+    fn regions(&self, asked: Option<Vec<String>>) -> Result<Option<Vec<String>>, ServiceError> {
         match (self, asked) {
             (Scope::All, asked) => Ok(asked),
-            (Scope::Region(own), None) => Ok(Some(own.clone())),
-            (Scope::Region(own), Some(asked)) if &asked == own => Ok(Some(asked)),
-            (Scope::Region(_), Some(asked)) => Err(not_found_region(&asked)),
+            (Scope::Regions(own), None) => Ok(Some(own.clone())),
+            (Scope::Regions(_), Some(asked)) => match asked.iter().find(|r| !self.sees(r)) {
+                None => Ok(Some(asked)),
+                Some(hidden) => Err(not_found_region(hidden)),
+            },
         }
     }
 
     pub fn reports(&self, filter: ReportFilter) -> Result<ReportFilter, ServiceError> {
         Ok(ReportFilter {
-            region: self.region(filter.region)?,
+            regions: self.regions(filter.regions)?,
             ..filter
         })
     }
 
     pub fn submissions(&self, filter: SubmissionFilter) -> Result<SubmissionFilter, ServiceError> {
         Ok(SubmissionFilter {
-            region: self.region(filter.region)?,
+            regions: self.regions(filter.regions)?,
             ..filter
         })
     }
@@ -82,34 +88,51 @@ fn not_found_region(asked: &str) -> ServiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::regions_column;
 
-    fn account(role: Role, region: Option<&str>) -> Account {
+    fn account(role: Role, regions: &[&str]) -> Account {
+        let regions: Vec<String> = regions.iter().map(|r| (*r).to_owned()).collect();
         Account {
             id: "a".into(),
             name: "A".into(),
             role,
-            region: region.map(str::to_owned),
+            region: regions_column(&regions),
             created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn asking(region: &str) -> ReportFilter {
+        ReportFilter {
+            regions: Some(vec![region.to_owned()]),
+            ..ReportFilter::default()
         }
     }
 
     #[test]
     fn a_regional_coordinator_is_held_to_its_region() {
-        let north = Scope::of(&account(Role::Coordinator, Some("North")));
-        assert_eq!(north, Scope::Region("North".into()));
+        let north = Scope::of(&account(Role::Coordinator, &["North"]));
+        assert_eq!(north, Scope::Regions(vec!["North".into()]));
         let f = north.reports(ReportFilter::default()).expect("own region");
-        assert_eq!(f.region.as_deref(), Some("North"));
-        assert!(
-            north
-                .reports(ReportFilter {
-                    region: Some("South".into()),
-                    ..ReportFilter::default()
-                })
-                .is_err()
-        );
+        assert_eq!(f.regions, Some(vec!["North".to_owned()]));
+        assert!(north.reports(asking("South")).is_err());
         assert!(north.sees("North") && !north.sees("South"));
         assert!(north.require_all().is_err());
-        assert_eq!(Scope::of(&account(Role::Coordinator, None)), Scope::All);
-        assert_eq!(Scope::of(&account(Role::Admin, Some("North"))), Scope::All);
+        assert_eq!(Scope::of(&account(Role::Coordinator, &[])), Scope::All);
+        assert_eq!(Scope::of(&account(Role::Admin, &["North"])), Scope::All);
+    }
+
+    #[test]
+    fn a_coordinator_of_several_regions_sees_each_and_no_other() {
+        let two = Scope::of(&account(Role::Coordinator, &["North", "East"]));
+        let all_of_them = two.reports(ReportFilter::default()).expect("own regions");
+        assert_eq!(
+            all_of_them.regions,
+            Some(vec!["North".to_owned(), "East".to_owned()])
+        );
+        let east = two.reports(asking("East")).expect("one of its regions");
+        assert_eq!(east.regions, Some(vec!["East".to_owned()]));
+        assert!(two.reports(asking("South")).is_err());
+        assert!(two.sees("East") && two.sees("North") && !two.sees("South"));
+        assert!(!two.sees("North\nEast"), "the stored list is not a region");
     }
 }

@@ -64,8 +64,8 @@ impl StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Observer,
-    /// Reads checklists and figures, reviews; with a region on the account, only that
-    /// region's.
+    /// Reads checklists and figures, reviews; with regions on the account, only those
+    /// regions'.
     Coordinator,
     /// A coordinator of every region who also manages accounts.
     Admin,
@@ -117,11 +117,55 @@ pub struct Account {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// As stored: an observer's deployment region, or the regions a coordinator is limited
+    /// to, one per line (see [`Account::regions`]).
     pub region: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
+/// Between the regions of one account in its `region` column. A region name cannot hold a
+/// line break (control characters are refused in names), so the list reads back exactly;
+/// an account of one region stores just its name, as before several were possible, and the
+/// audit log's account digests and `migrate` carry the column unchanged.
+pub const REGION_SEPARATOR: char = '\n';
+
+impl Account {
+    /// The account's regions (none: the whole mission).
+    pub fn regions(&self) -> Vec<String> {
+        stored_regions(self.region.as_deref())
+    }
+
+    /// The region, when the account has exactly one (an observer team's, or a coordinator's
+    /// of one region).
+    pub fn only_region(&self) -> Option<String> {
+        match self.regions().as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The regions of a stored `region` column.
+pub fn stored_regions(column: Option<&str>) -> Vec<String> {
+    column
+        .map(|c| {
+            c.split(REGION_SEPARATOR)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `region` column for a list of regions (none for an empty list).
+pub fn regions_column(regions: &[String]) -> Option<String> {
+    (!regions.is_empty()).then(|| regions.join(&REGION_SEPARATOR.to_string()))
+}
+
 pub struct NewAccount {
+    /// Who makes it, for the audit log: an administrator's account id, or
+    /// [`crate::audit::OPERATOR`] on the command line.
+    pub actor: String,
     pub name: String,
     pub role: Role,
     pub region: Option<String>,
@@ -175,7 +219,8 @@ pub struct CatalogChanges {
 pub struct SubmissionFilter {
     pub form: Option<String>,
     pub station: Option<String>,
-    pub region: Option<String>,
+    /// Only checklists from these regions (none: every region).
+    pub regions: Option<Vec<String>>,
     pub observer: Option<String>,
     pub review: Option<ReviewStatus>,
     /// Observed at or after the start of this hour.
@@ -187,7 +232,8 @@ pub struct SubmissionFilter {
 /// The filters every report takes: region, form, and a window of observation hours.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReportFilter {
-    pub region: Option<String>,
+    /// Only these regions (none: every region).
+    pub regions: Option<Vec<String>>,
     pub form: Option<String>,
     /// Observed at or after the start of this hour.
     pub from_hour: Option<DateTime<Utc>>,
@@ -504,7 +550,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces an account's token hash (a new token, or none that can match: revoked).
     /// Returns false when there is no such account.
-    fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError>;
+    fn set_token_hash(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        actor: &str,
+    ) -> Result<bool, StoreError>;
     fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
 
     /// Adds forms whose (id, version) is not stored yet; returns how many were added.
@@ -558,7 +609,7 @@ pub trait Store: Send + Sync + 'static {
     fn silent_observers(
         &self,
         before: DateTime<Utc>,
-        region: Option<&str>,
+        regions: Option<&[String]>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError>;
     /// First arrivals per hour of receipt and stage, within the filter (its window applies to

@@ -60,9 +60,16 @@ impl TestApp {
         std::fs::write(&csv, STATIONS).expect("write csv");
         admin::import_stations_csv(store.as_ref(), &csv).expect("stations import");
         let token = |role, name: &str, region: Option<&str>| {
-            admin::create_account(store.as_ref(), name, role, region)
-                .expect("account")
-                .token
+            let regions: Vec<String> = region.into_iter().map(str::to_owned).collect();
+            admin::create_account(
+                store.as_ref(),
+                name,
+                role,
+                &regions,
+                eom_server::audit::OPERATOR,
+            )
+            .expect("account")
+            .token
         };
         let observer = token(Role::Observer, "Team 1", Some("North"));
         let other_observer = token(Role::Observer, "Team 2", Some("North"));

@@ -507,7 +507,7 @@ impl Store for PostgresStore {
                         region: a.region.as_deref(),
                         token_hash: &a.token_hash,
                     }
-                    .entry(crate::audit::OPERATOR),
+                    .entry(&a.actor),
                 );
                 out.push(account_from_row(&row)?);
             }
@@ -575,7 +575,12 @@ impl Store for PostgresStore {
         })
     }
 
-    fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+    fn set_token_hash(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
         self.write(async |tx| {
             let changed = tx
                 .execute(
@@ -586,7 +591,7 @@ impl Store for PostgresStore {
             // A revoked coordinator is signed out of the dashboard too.
             tx.execute("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
                 .await?;
-            let entry = audit::account_entry(tx, account_id, crate::audit::OPERATOR).await?;
+            let entry = audit::account_entry(tx, account_id, actor).await?;
             audit::append(tx, Utc::now(), entry.into_iter().collect()).await?;
             Ok(changed == 1)
         })
@@ -973,10 +978,10 @@ impl Store for PostgresStore {
     fn silent_observers(
         &self,
         before: DateTime<Utc>,
-        region: Option<&str>,
+        regions: Option<&[String]>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
-        self.read(async |tx| reports::silent_observers(tx, before, region, limit).await)
+        self.read(async |tx| reports::silent_observers(tx, before, regions, limit).await)
     }
 
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError> {

@@ -48,7 +48,7 @@ fn tally_where(filter: &ReportFilter) -> (String, Params) {
     where_clause(
         &[],
         vec![
-            ("region = ?", boxed(filter.region.clone())),
+            ("region = ANY(?)", boxed(filter.regions.clone())),
             ("form_id = ?", boxed(filter.form.clone())),
             ("hour >= ?", boxed(filter.from_hour)),
             ("hour < ?", boxed(filter.to_hour)),
@@ -129,7 +129,7 @@ pub(super) async fn critical_findings(
                 "s.review_status <> ?",
                 boxed(Some(ReviewStatus::Rejected.as_str().to_owned())),
             ),
-            ("c.region = ?", boxed(filter.region.clone())),
+            ("c.region = ANY(?)", boxed(filter.regions.clone())),
             ("c.form_id = ?", boxed(filter.form.clone())),
             ("c.observed_at >= ?", boxed(filter.from_hour)),
             ("c.observed_at < ?", boxed(filter.to_hour)),
@@ -171,8 +171,8 @@ pub(super) async fn coverage(
     let found = c
         .query(
             "SELECT region, level, count(*)::bigint AS stations FROM stations
-             WHERE $1::text IS NULL OR region = $1 GROUP BY region, level",
-            &[&filter.region],
+             WHERE $1::text[] IS NULL OR region = ANY($1) GROUP BY region, level",
+            &[&filter.regions],
         )
         .await?;
     let stations = rows(found, |r| {
@@ -192,7 +192,7 @@ pub(super) async fn coverage(
         0,
     );
     let region_param = params.len() + 1;
-    params.push(Box::new(filter.region.clone()));
+    params.push(Box::new(filter.regions.clone()));
     // Two forms of one stage at the same station still count it once.
     let found = c
         .query(
@@ -201,7 +201,7 @@ pub(super) async fn coverage(
                  FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
                        {filter_sql} GROUP BY station_code, form_id) v
                  JOIN stations st ON st.code = v.station_code
-                 WHERE ${region_param}::text IS NULL OR st.region = ${region_param}
+                 WHERE ${region_param}::text[] IS NULL OR st.region = ANY(${region_param})
                  GROUP BY st.region, v.stage, st.level"
             ),
             &param_refs(&params),
@@ -222,15 +222,15 @@ pub(super) async fn coverage(
 pub(super) async fn silent_observers(
     c: &impl GenericClient,
     before: DateTime<Utc>,
-    region: Option<&str>,
+    regions: Option<&[String]>,
     limit: u32,
 ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
     let condition = "role = 'observer' AND (last_received_at IS NULL OR last_received_at < $1)
-           AND ($2::text IS NULL OR region = $2)";
+           AND ($2::text[] IS NULL OR region = ANY($2))";
     let row = c
         .query_one(
             &format!("SELECT count(*)::bigint AS total FROM accounts WHERE {condition}"),
-            &[&before, &region],
+            &[&before, &regions],
         )
         .await?;
     let total = count(&row, "total")?;
@@ -240,7 +240,7 @@ pub(super) async fn silent_observers(
                 "SELECT id, name, region, last_received_at FROM accounts WHERE {condition}
                  ORDER BY last_received_at NULLS FIRST, id LIMIT {limit}"
             ),
-            &[&before, &region],
+            &[&before, &regions],
         )
         .await?;
     let silent = rows(found, |r| {
@@ -389,7 +389,7 @@ pub(super) fn submission_where(filter: &SubmissionFilter, after: usize) -> (Stri
         vec![
             ("s.form_id = ?", boxed(filter.form.clone())),
             ("s.station_code = ?", boxed(filter.station.clone())),
-            ("s.region = ?", boxed(filter.region.clone())),
+            ("s.region = ANY(?)", boxed(filter.regions.clone())),
             ("s.observer_id = ?", boxed(filter.observer.clone())),
             (
                 "s.review_status = ?",

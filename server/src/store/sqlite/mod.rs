@@ -367,7 +367,7 @@ impl Store for SqliteStore {
                         region: account.region.as_deref(),
                         token_hash: &account.token_hash,
                     }
-                    .entry(crate::audit::OPERATOR),
+                    .entry(&account.actor),
                 );
                 out.push(Account {
                     id,
@@ -432,7 +432,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_token_hash(&self, account_id: &str, token_hash: &str) -> Result<bool, StoreError> {
+    fn set_token_hash(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE accounts SET token_hash = ?2 WHERE id = ?1",
@@ -440,7 +445,7 @@ impl Store for SqliteStore {
             )?;
             // A revoked coordinator is signed out of the dashboard too.
             tx.execute("DELETE FROM sessions WHERE account_id = ?1", [account_id])?;
-            let entry = audit::account_entry(tx, account_id, crate::audit::OPERATOR)?;
+            let entry = audit::account_entry(tx, account_id, actor)?;
             audit::append(tx, Utc::now(), entry.into_iter().collect())?;
             Ok(changed == 1)
         })
@@ -821,10 +826,10 @@ impl Store for SqliteStore {
     fn silent_observers(
         &self,
         before: DateTime<Utc>,
-        region: Option<&str>,
+        regions: Option<&[String]>,
         limit: u32,
     ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
-        self.read(|c| reports::silent_observers(c, &time_text(before), region, limit))
+        self.read(|c| reports::silent_observers(c, &time_text(before), regions, limit))
     }
 
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError> {

@@ -37,12 +37,21 @@ fn where_clause(fixed: &[&str], conditions: &[(&str, Option<String>)]) -> (Strin
     (sql, values)
 }
 
+/// A region list as one parameter, a JSON array, for `region IN (SELECT value FROM
+/// json_each(?))`: one prepared statement serves any number of regions.
+fn regions_json(regions: Option<&[String]>) -> Option<String> {
+    regions.map(|r| serde_json::Value::from(r.to_vec()).to_string())
+}
+
 /// `WHERE` clauses and their values for the tallies' columns.
 fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
     where_clause(
         &[],
         &[
-            ("region = ?", filter.region.clone()),
+            (
+                "region IN (SELECT value FROM json_each(?))",
+                regions_json(filter.regions.as_deref()),
+            ),
             ("form_id = ?", filter.form.clone()),
             ("hour >= ?", filter.from_hour.map(hour_text)),
             ("hour < ?", filter.to_hour.map(hour_text)),
@@ -110,7 +119,10 @@ pub(super) fn critical_findings(
                 "s.review_status != ?",
                 Some(ReviewStatus::Rejected.as_str().to_owned()),
             ),
-            ("c.region = ?", filter.region.clone()),
+            (
+                "c.region IN (SELECT value FROM json_each(?))",
+                regions_json(filter.regions.as_deref()),
+            ),
             ("c.form_id = ?", filter.form.clone()),
             ("c.observed_at >= ?", filter.from_hour.map(time_text)),
             ("c.observed_at < ?", filter.to_hour.map(time_text)),
@@ -146,9 +158,11 @@ pub(super) fn coverage(
 ) -> Result<CoverageCounts, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT region, level, count(*) AS stations FROM stations
-         WHERE ?1 IS NULL OR region = ?1 GROUP BY region, level",
+         WHERE ?1 IS NULL OR region IN (SELECT value FROM json_each(?1))
+         GROUP BY region, level",
     )?;
-    let stations = collect(stmt.query([filter.region.as_deref()])?, |r| {
+    let regions = regions_json(filter.regions.as_deref());
+    let stations = collect(stmt.query([regions.as_deref()])?, |r| {
         Ok(StationCount {
             region: get(r, "region")?,
             level: parsed(r, "level", StationLevel::parse)?,
@@ -173,11 +187,12 @@ pub(super) fn coverage(
          FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
                {filter_sql} GROUP BY station_code, form_id) v
          JOIN stations st ON st.code = v.station_code
-         WHERE ?{region_param} IS NULL OR st.region = ?{region_param}
+         WHERE ?{region_param} IS NULL
+               OR st.region IN (SELECT value FROM json_each(?{region_param}))
          GROUP BY st.region, v.stage, st.level"
     ))?;
     let mut values: Vec<Option<String>> = values.into_iter().map(Some).collect();
-    values.push(filter.region.clone());
+    values.push(regions);
     let visits = collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(VisitCount {
             region: get(r, "region")?,
@@ -195,24 +210,25 @@ pub(super) fn coverage(
 pub(super) fn silent_observers(
     c: &Connection,
     before: &str,
-    region: Option<&str>,
+    regions: Option<&[String]>,
     limit: u32,
 ) -> Result<(Vec<SilentObserver>, u64), StoreError> {
+    let regions = regions_json(regions);
     let total: u64 = c.query_row(
         "SELECT count(*) FROM accounts
          WHERE role = 'observer' AND (last_received_at IS NULL OR last_received_at < ?1)
-           AND (?2 IS NULL OR region = ?2)",
-        params![before, region],
+           AND (?2 IS NULL OR region IN (SELECT value FROM json_each(?2)))",
+        params![before, regions],
         |r| r.get(0),
     )?;
     let mut stmt = c.prepare_cached(&format!(
         "SELECT id, name, region, last_received_at FROM accounts
          WHERE role = 'observer' AND (last_received_at IS NULL OR last_received_at < ?1)
-           AND (?2 IS NULL OR region = ?2)
+           AND (?2 IS NULL OR region IN (SELECT value FROM json_each(?2)))
          ORDER BY last_received_at, id
          LIMIT {limit}"
     ))?;
-    let silent = collect(stmt.query(params![before, region])?, |r| {
+    let silent = collect(stmt.query(params![before, regions])?, |r| {
         Ok(SilentObserver {
             id: get(r, "id")?,
             name: get(r, "name")?,
@@ -344,7 +360,10 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
         &[
             ("s.form_id = ?", filter.form.clone()),
             ("s.station_code = ?", filter.station.clone()),
-            ("s.region = ?", filter.region.clone()),
+            (
+                "s.region IN (SELECT value FROM json_each(?))",
+                regions_json(filter.regions.as_deref()),
+            ),
             ("s.observer_id = ?", filter.observer.clone()),
             (
                 "s.review_status = ?",
