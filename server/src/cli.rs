@@ -119,6 +119,9 @@ pub enum Command {
     /// The list of polling stations and commissions.
     #[command(subcommand)]
     Stations(StationsCommand),
+    /// The mission's checklist forms: install a new form or version, list, export.
+    #[command(subcommand)]
+    Forms(FormsCommand),
     /// Report maintenance.
     #[command(subcommand)]
     Reports(ReportsCommand),
@@ -244,6 +247,34 @@ pub enum ReportsCommand {
     /// Recompute every running total behind the reports from the stored checklists (safe
     /// to run while the server runs; pushes wait for it).
     Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormsCommand {
+    /// Check a form definition (JSON: one form, a list, or {"forms": [...]}) and publish it
+    /// as a new form or a new version of one; laptops receive it on their next sync.
+    /// Checklists filled on earlier versions stay valid. All or nothing.
+    Install {
+        /// The definition file, e.g. one written by 'forms export' and edited.
+        file: PathBuf,
+    },
+    /// The newest version of every form.
+    List {
+        /// One JSON object per form.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a form's definition as JSON (the newest version unless --version), to edit
+    /// and install as the next version.
+    Export {
+        /// The form id, as 'forms list' shows it.
+        id: String,
+        #[arg(long)]
+        version: Option<u32>,
+        /// Write to FILE instead of standard output (an existing file is not overwritten).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -527,6 +558,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Forms(command) => {
+            let store = open_database(&cli.db)?;
+            forms_command(store.as_ref(), command)
+        }
         Command::Stations(StationsCommand::Import { file }) => {
             let store = open_database(&cli.db)?;
             let summary = admin::import_stations_csv(store.as_ref(), &file)?;
@@ -537,6 +572,105 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.updated,
                 summary.unchanged
             );
+            Ok(())
+        }
+    }
+}
+
+fn forms_command(store: &dyn Store, command: FormsCommand) -> anyhow::Result<()> {
+    match command {
+        FormsCommand::Install { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            let definitions = crate::forms::read_definitions(&text)
+                .with_context(|| format!("{} was not installed", file.display()))?;
+            let outcomes = crate::forms::install(store, &definitions)
+                .with_context(|| format!("{} was not installed", file.display()))?;
+            for (id, version, published) in outcomes {
+                match published {
+                    crate::forms::Published::New => {
+                        println!("Installed form '{id}', version {version}.")
+                    }
+                    crate::forms::Published::NewVersion { previous } => println!(
+                        "Published version {version} of form '{id}' (was {previous}); laptops receive it on their next sync, and checklists filled on version {previous} are still accepted."
+                    ),
+                    crate::forms::Published::AlreadyInstalled => {
+                        println!(
+                            "Form '{id}' version {version} is installed already; nothing changed."
+                        )
+                    }
+                }
+            }
+            Ok(())
+        }
+        FormsCommand::List { json: as_json } => {
+            let forms = store.latest_forms()?;
+            for form in forms {
+                if as_json {
+                    println!(
+                        "{}",
+                        json!({
+                            "id": form.id.as_str(),
+                            "version": form.version,
+                            "stage": form.stage.as_str(),
+                            "title": form.title,
+                            "questions": form.questions.len(),
+                            "checks": form.checks.len(),
+                        })
+                    );
+                } else {
+                    println!(
+                        "{}  version {}  {}  {} questions  {}",
+                        form.id,
+                        form.version,
+                        form.stage.as_str(),
+                        form.questions.len(),
+                        form.title.get("en")
+                    );
+                }
+            }
+            Ok(())
+        }
+        FormsCommand::Export {
+            id,
+            version,
+            output,
+        } => {
+            let form_id = eom_shared::form::FormId::parse(id.trim())
+                .map_err(|m| anyhow::anyhow!("{m}; 'eom-server forms list' shows the ids"))?;
+            let form = match version {
+                Some(v) => store.form(&form_id, v)?,
+                None => store.latest_forms()?.into_iter().find(|f| f.id == form_id),
+            };
+            let Some(form) = form else {
+                anyhow::bail!(
+                    "there is no form '{id}'{}; 'eom-server forms list' shows them",
+                    version.map(|v| format!(" version {v}")).unwrap_or_default()
+                );
+            };
+            let text = serde_json::to_string_pretty(&form)? + "\n";
+            match output {
+                Some(path) => {
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&path)
+                        .with_context(|| {
+                            format!(
+                                "could not create {} (it must not exist yet)",
+                                path.display()
+                            )
+                        })?;
+                    std::io::Write::write_all(&mut file, text.as_bytes())?;
+                    println!(
+                        "Wrote form '{}' version {} to {}.",
+                        form.id,
+                        form.version,
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
             Ok(())
         }
     }

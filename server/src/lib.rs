@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod enrolment;
 pub mod error;
+pub mod forms;
 pub mod http;
 pub mod ingest;
 pub mod limits;

@@ -393,10 +393,19 @@ impl CheckOp {
 }
 
 impl Form {
-    /// Parses a form definition from JSON and checks that it is internally consistent.
+    /// Parses a form definition from JSON and checks that it is internally consistent. A
+    /// field of the wrong shape is named by its path (`questions[3].choices[0].label`).
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let form: Form =
-            serde_json::from_str(text).map_err(|e| format!("not a valid form definition: {e}"))?;
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let form: Form = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                format!("not a valid form definition: {inner}")
+            } else {
+                format!("not a valid form definition: at {path}: {inner}")
+            }
+        })?;
         form.check_definition()?;
         Ok(form)
     }
@@ -414,6 +423,12 @@ impl Form {
     /// Catches mistakes in a definition before it reaches an observer: duplicate ids,
     /// references to unknown or later questions, checks over non-number questions.
     pub fn check_definition(&self) -> Result<(), String> {
+        if self.version == 0 {
+            return Err(format!(
+                "form '{}': 'version' starts at 1 and rises with every change",
+                self.id
+            ));
+        }
         let mut seen = HashSet::new();
         for q in &self.questions {
             if q.id.is_empty() {

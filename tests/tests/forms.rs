@@ -1,0 +1,92 @@
+//! A mission adapts a form: exported, edited, installed as version 2 with the real binary,
+//! received by a laptop on its next sync while a checklist filled on version 1 is still
+//! queued; both are accepted and counted under one form.
+
+use eom_tests::{Laptop, Mission, voting_answers};
+use serde_json::{Value, json};
+
+#[test]
+fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team V", "North"));
+    let on_v1 = laptop.file("voting", "PEC-001", &voting_answers("good"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let exported = dir.path().join("voting.json");
+    mission
+        .admin(&[
+            "forms",
+            "export",
+            "voting",
+            "--output",
+            exported.to_str().expect("utf-8"),
+        ])
+        .ok();
+    let mut form: Value =
+        serde_json::from_str(&std::fs::read_to_string(&exported).expect("read")).expect("json");
+    assert_eq!(form["version"], 1);
+
+    // Editing version 1 in place is refused: it is released.
+    form["questions"][0]["label"]["en"] = json!("Time of arrival at the station");
+    std::fs::write(&exported, form.to_string()).expect("write");
+    let refused = mission.admin(&["forms", "install", exported.to_str().expect("utf-8")]);
+    assert!(!refused.success());
+    assert!(
+        refused.stderr.contains("publish the change as version 2"),
+        "{}",
+        refused.stderr
+    );
+
+    form["version"] = json!(2);
+    form["questions"]
+        .as_array_mut()
+        .expect("questions")
+        .insert(
+            3,
+            json!({"id": "carousel_voting", "type": "yes_no",
+                   "label": {"en": "Did you see carousel voting?", "ru": "Видели ли вы «карусель»?"},
+                   "concern": {"answers": [true], "critical": true}}),
+        );
+    std::fs::write(&exported, form.to_string()).expect("write");
+    let installed = mission
+        .admin(&["forms", "install", exported.to_str().expect("utf-8")])
+        .ok();
+    assert!(
+        installed
+            .stdout
+            .contains("Published version 2 of form 'voting'"),
+        "{}",
+        installed.stdout
+    );
+    let listed = mission.admin(&["forms", "list", "--json"]).ok();
+    let voting: Value = listed
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|f| f["id"] == "voting")
+        .expect("voting listed");
+    assert_eq!(voting["version"], 2);
+
+    // The queued version-1 checklist is delivered and accepted; version 2 arrives.
+    laptop.eom(&["sync"]).ok();
+    let mut answers = voting_answers("bad");
+    answers["carousel_voting"] = json!(true);
+    let on_v2 = laptop.file("voting", "PEC-002", &answers);
+    laptop.eom(&["sync"]).ok();
+
+    let stored = mission.all_submissions();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    for (id, version) in [(&on_v1, 1), (&on_v2, 2)] {
+        let (status, detail) = mission.get(
+            &format!("/api/v1/submissions/{id}"),
+            mission.coordinator_token(),
+        );
+        assert_eq!(status, 200, "{detail}");
+        assert_eq!(detail["revisions"][0]["form_version"], version, "{detail}");
+    }
+    let summary = mission.summary_of("voting");
+    assert_eq!(summary["checklists"], 2, "{summary}");
+    assert_eq!(summary["negative"], 1, "{summary}");
+}
