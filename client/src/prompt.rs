@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 
-use eom_shared::form::{Form, Question, QuestionKind};
+use eom_shared::form::{Form, NOT_OBSERVED, Question, QuestionKind};
 use eom_shared::validate::{answer_issue, is_relevant, parse_time};
 use eom_shared::{Assessment, Labels};
 use rust_i18n::t;
@@ -32,6 +32,8 @@ pub type SaveAnswers<'a> = dyn FnMut(&Map<String, Value>) -> Result<(), String> 
 pub const BACK: &str = "<";
 /// What the observer types to clear an optional answer.
 pub const CLEAR: &str = "-";
+/// Typed for "not observed", where a question allows it.
+pub const NOT_SEEN: &str = "?";
 
 /// Asks every relevant question of `form` and returns the answers (no draft kept).
 pub fn ask_all(
@@ -164,13 +166,8 @@ fn ask_one(
     }
     loop {
         match current {
-            Some(value) => write!(
-                out,
-                "{} [{}] > ",
-                hint(&q.kind, lang),
-                shown(q, value, lang)
-            )?,
-            None => write!(out, "{} > ", hint(&q.kind, lang))?,
+            Some(value) => write!(out, "{} [{}] > ", hint(q, lang), shown(q, value, lang))?,
+            None => write!(out, "{} > ", hint(q, lang))?,
         }
         out.flush()?;
         let mut line = String::new();
@@ -222,6 +219,9 @@ pub fn shown(q: &Question, value: &Value, lang: &str) -> String {
             .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
     };
     match (value, &q.kind) {
+        (Value::String(s), _) if q.not_observed && s == NOT_OBSERVED => {
+            t!("form.not_observed", locale = lang).into_owned()
+        }
         (Value::Bool(true), _) => "yes".into(),
         (Value::Bool(false), _) => "no".into(),
         (Value::String(s), QuestionKind::SingleChoice { .. }) => label(s),
@@ -239,8 +239,8 @@ pub fn shown(q: &Question, value: &Value, lang: &str) -> String {
     }
 }
 
-fn hint(kind: &QuestionKind, lang: &str) -> String {
-    let key = match kind {
+fn hint(q: &Question, lang: &str) -> String {
+    let key = match &q.kind {
         QuestionKind::YesNo => "wizard.hint.yes_no",
         QuestionKind::SingleChoice { .. } => "wizard.hint.choice",
         QuestionKind::MultiChoice { .. } => "wizard.hint.choices",
@@ -249,7 +249,12 @@ fn hint(kind: &QuestionKind, lang: &str) -> String {
         QuestionKind::Time => "wizard.hint.time",
         QuestionKind::Assessment => "wizard.hint.assessment",
     };
-    t!(key, locale = lang).into_owned()
+    let hint = t!(key, locale = lang).into_owned();
+    if q.not_observed {
+        format!("{hint}, {}", t!("wizard.hint.not_observed", locale = lang))
+    } else {
+        hint
+    }
 }
 
 /// An assessment in the observer's language.
@@ -260,6 +265,16 @@ pub fn assessment_label(a: Assessment, lang: &str) -> String {
 /// Turns what the observer typed into the answer value the form expects.
 pub fn parse_answer(q: &Question, text: &str, lang: &str) -> Result<Value, String> {
     let lower = text.to_lowercase();
+    if q.not_observed
+        && (text.trim() == NOT_SEEN
+            || lower.trim() == NOT_OBSERVED
+            || ["en", "ru", "kk"].iter().any(|l| {
+                crate::search::fold(&t!("form.not_observed", locale = l))
+                    == crate::search::fold(text.trim())
+            }))
+    {
+        return Ok(Value::from(NOT_OBSERVED));
+    }
     match &q.kind {
         QuestionKind::YesNo => match lower.as_str() {
             "y" | "yes" | "д" | "да" | "и" | "иә" | "true" => Ok(Value::Bool(true)),
@@ -402,6 +417,30 @@ mod tests {
         );
         let err = parse_answer(&q("boxes_sealed"), "может быть", "ru").expect_err("no");
         assert_eq!(err, "Ответьте да или нет (д/н).");
+    }
+
+    #[test]
+    fn not_observed_is_typed_as_a_question_mark_or_in_words_where_allowed() {
+        let f = form("opening");
+        let mut q = f.question("boxes_sealed").expect("question").clone();
+        assert!(
+            parse_answer_en(&q, "?").is_err(),
+            "not allowed on this question"
+        );
+        q.not_observed = true;
+        for typed in ["?", "not observed", "Not_Observed"] {
+            assert_eq!(parse_answer_en(&q, typed), Ok(Value::from(NOT_OBSERVED)));
+        }
+        assert_eq!(
+            parse_answer(&q, "не наблюдал(а)", "ru"),
+            Ok(Value::from(NOT_OBSERVED))
+        );
+        assert_eq!(parse_answer_en(&q, "yes"), Ok(Value::Bool(true)));
+        assert_eq!(
+            shown(&q, &Value::from(NOT_OBSERVED), "ru"),
+            "Не наблюдал(а)"
+        );
+        assert!(hint(&q, "en").contains("? = not observed"));
     }
 
     #[test]

@@ -819,3 +819,32 @@ async fn running_totals_always_equal_a_count_from_scratch() {
         assert_eq!(after, expected, "{path} after the rebuild");
     }
 }
+
+#[tokio::test]
+async fn not_observed_answers_leave_the_denominator() {
+    let app = TestApp::new();
+    let items: Vec<_> = ["no", "no", "no", "no", "yes", "yes"]
+        .into_iter()
+        .chain(["not_observed"; 4])
+        .map(|answer| {
+            let mut c = voting_at("PEC-1", "good", 9);
+            c.answers
+                .insert("mobile_box_procedure".into(), Value::from(answer));
+            payload(SubmissionId::new(), 1, c)
+        })
+        .collect();
+    assert_eq!(app.push(&items).await.len(), 10);
+    let (_, findings) = app.get("/api/v1/reports/findings", &app.coordinator).await;
+    let mobile = findings["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .find(|q| q["question_id"] == "mobile_box_procedure")
+        .cloned()
+        .expect("mobile box question");
+    assert_eq!(
+        share(&mobile["concern"]),
+        (4, 6),
+        "four not observed are in neither count: {mobile}"
+    );
+}

@@ -237,6 +237,20 @@ pub struct Question {
     /// Which answer signals a problem, and whether that problem is critical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concern: Option<Concern>,
+    /// The observer may answer [`NOT_OBSERVED`] (they could not see it): a valid answer,
+    /// that satisfies `required`, and that leaves the question out of every figure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_observed: bool,
+}
+
+/// The answer of an observer who could not see what a question asks about.
+pub const NOT_OBSERVED: &str = "not_observed";
+
+/// Whether `answer` says the observer could not see it: the [`NOT_OBSERVED`] answer, or a
+/// choice with that id (forms made before `not_observed` existed offer it as a choice). Such
+/// an answer is in no numerator and no denominator.
+pub fn is_not_observed(answer: &Value) -> bool {
+    answer.as_str() == Some(NOT_OBSERVED)
 }
 
 /// The type of a question and what its answer may be.
@@ -446,6 +460,12 @@ impl Form {
                 return Err(format!(
                     "form '{}': question '{}' depends on '{}', which is not an earlier question",
                     self.id, q.id, rel.question
+                ));
+            }
+            if q.not_observed && q.id == OVERALL_QUESTION {
+                return Err(format!(
+                    "form '{}': the overall assessment must be given: it cannot allow '{NOT_OBSERVED}'",
+                    self.id
                 ));
             }
             let choices = q.kind.choices();

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::form::{Assessment, Check, Form, Question, QuestionKind};
+use crate::form::{Assessment, Check, Form, NOT_OBSERVED, Question, QuestionKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,7 +209,14 @@ fn wrong_type(q: &Question, expected: &str, got: &Value) -> Issue {
     Issue::error(
         Some(&q.id),
         IssueKind::WrongType,
-        format!("{}: the answer must be {expected}, not {got}", describe(q)),
+        if q.not_observed {
+            format!(
+                "{}: the answer must be {expected} (or \"{NOT_OBSERVED}\" if you could not see it), not {got}",
+                describe(q)
+            )
+        } else {
+            format!("{}: the answer must be {expected}, not {got}", describe(q))
+        },
     )
 }
 
@@ -221,6 +228,10 @@ pub fn answer_issue(q: &Question, value: &Value) -> Option<Issue> {
 
 /// Checks one answer's type and bounds; returns the integer for number questions.
 fn check_answer(q: &Question, value: &Value) -> Result<Option<i64>, Issue> {
+    if q.not_observed && value.as_str() == Some(NOT_OBSERVED) {
+        // Valid, and no number for the checks: a check over it is not evaluated.
+        return Ok(None);
+    }
     match &q.kind {
         QuestionKind::YesNo => match value {
             Value::Bool(_) => Ok(None),

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use eom_shared::form::{Form, Question, QuestionKind, Stage};
+use eom_shared::form::{Form, NOT_OBSERVED, Question, QuestionKind, Stage};
 use eom_shared::station::StationLevel;
 use eom_shared::submission::{SubmissionContent, SubmissionId};
 use eom_shared::sync::ReviewStatus;
@@ -417,20 +417,32 @@ fn input_for(q: &Question, current: Option<&Value>, lang: &str) -> Markup {
     let optional_clear = |any_checked: bool| {
         html! { @if !q.required { label.muted { input type="radio" name=(name) value="" checked[!any_checked]; "—" } } }
     };
-    match &q.kind {
+    let not_seen = current.and_then(Value::as_str) == Some(NOT_OBSERVED);
+    // Radios get a "not observed" radio; other inputs a box ticked instead of answering.
+    let not_observed_radio = html! { @if q.not_observed {
+        (radio(NOT_OBSERVED, t!("form.not_observed", locale = lang).into_owned(), not_seen))
+    } };
+    let not_observed_box = html! { @if q.not_observed {
+        label.muted { input type="checkbox" name=(name) value=(NOT_OBSERVED) checked[not_seen]; (t!("form.not_observed", locale = lang)) }
+    } };
+    let current = current.filter(|_| !not_seen);
+    let inputs = match &q.kind {
         QuestionKind::YesNo => html! {
             (radio("true", t!("form.yes", locale = lang).into_owned(), current == Some(&Value::Bool(true))))
             (radio("false", t!("form.no", locale = lang).into_owned(), current == Some(&Value::Bool(false))))
-            (optional_clear(current.is_some()))
+            (not_observed_radio)
+            (optional_clear(current.is_some() || not_seen))
         },
         QuestionKind::SingleChoice { choices } => html! {
             @for c in choices { (radio(&c.id, c.label.get(lang).to_owned(), current.and_then(Value::as_str) == Some(c.id.as_str()))) }
-            (optional_clear(current.is_some()))
+            (not_observed_radio)
+            (optional_clear(current.is_some() || not_seen))
         },
         QuestionKind::Assessment => html! {
             @for a in Assessment::ALL {
                 (radio(a.as_str(), t!(format!("assessment.{}", a.as_str()), locale = lang).into_owned(), current.and_then(Value::as_str) == Some(a.as_str())))
             }
+            (not_observed_radio)
         },
         QuestionKind::MultiChoice { choices } => {
             let picked: Vec<&str> = current
@@ -455,6 +467,13 @@ fn input_for(q: &Question, current: Option<&Value>, lang: &str) -> Markup {
             let value = current.and_then(Value::as_str).unwrap_or_default();
             html! { input type="text" inputmode="numeric" name=(name) id=(format!("in-{name}")) value=(value) placeholder=(t!("form.time_hint", locale = lang)) autocomplete="off"; }
         }
+    };
+    match &q.kind {
+        QuestionKind::MultiChoice { .. }
+        | QuestionKind::Number { .. }
+        | QuestionKind::Text { .. }
+        | QuestionKind::Time => html! { (inputs) (not_observed_box) },
+        _ => inputs,
     }
 }
 
@@ -472,6 +491,10 @@ fn parse_posted(form: &Form, fields: &[(String, String)]) -> Map<String, Value> 
         let Some(first) = values.first().copied() else {
             continue;
         };
+        if q.not_observed && values.contains(&NOT_OBSERVED) {
+            answers.insert(q.id.clone(), Value::from(NOT_OBSERVED));
+            continue;
+        }
         let value = match &q.kind {
             QuestionKind::YesNo => Value::Bool(first == "true"),
             QuestionKind::MultiChoice { .. } => Value::from(values.clone()),
@@ -751,4 +774,55 @@ async fn sync_now(State(ui): State<Ui>) -> Result<Redirect, UiError> {
     drop(store);
     set_flash(&ui, message).await;
     Ok(Redirect::to("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticked_not_observed_wins_over_what_else_was_posted() {
+        let mut form = eom_shared::default_forms::default_forms()
+            .expect("forms")
+            .into_iter()
+            .find(|f| f.id.as_str() == "opening")
+            .expect("opening");
+        for q in &mut form.questions {
+            if q.id == "boxes_sealed" || q.id == "commission_members_present" {
+                q.not_observed = true;
+            }
+        }
+        let posted = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let answers = parse_posted(
+            &form,
+            &posted(&[
+                ("boxes_sealed", NOT_OBSERVED),
+                ("commission_members_present", "9"),
+                ("commission_members_present", NOT_OBSERVED),
+                ("booths_secret", NOT_OBSERVED),
+            ]),
+        );
+        assert_eq!(answers["boxes_sealed"], Value::from(NOT_OBSERVED));
+        assert_eq!(
+            answers["commission_members_present"],
+            Value::from(NOT_OBSERVED)
+        );
+        // Where the form does not allow it, it is not an answer of that kind.
+        assert_eq!(answers["booths_secret"], Value::Bool(false));
+        let markup = input_for(
+            form.question("boxes_sealed").expect("question"),
+            Some(&Value::from(NOT_OBSERVED)),
+            "en",
+        )
+        .into_string();
+        assert!(
+            markup.contains("value=\"not_observed\" checked"),
+            "{markup}"
+        );
+    }
 }

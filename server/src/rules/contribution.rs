@@ -2,7 +2,7 @@
 //! the store can keep running totals without knowing anything about forms.
 
 use eom_shared::Assessment;
-use eom_shared::form::{ACCESS_QUESTION, Form, OVERALL_QUESTION};
+use eom_shared::form::{ACCESS_QUESTION, Form, OVERALL_QUESTION, is_not_observed};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -37,7 +37,10 @@ pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
         .iter()
         .filter_map(|q| {
             let concern = q.concern.as_ref()?;
-            let answer = answers.get(&q.id).filter(|v| !v.is_null())?;
+            // Not observed: in no numerator and no denominator.
+            let answer = answers
+                .get(&q.id)
+                .filter(|v| !v.is_null() && !is_not_observed(v))?;
             let seen = concern.is_seen_in(answer);
             Some(Finding {
                 question: q.id.clone(),
@@ -90,5 +93,40 @@ mod tests {
                 ("overall", true, false),
             ]
         );
+    }
+
+    #[test]
+    fn not_observed_answers_leave_every_denominator() {
+        let mut form = default_forms()
+            .expect("forms")
+            .into_iter()
+            .find(|f| f.id.as_str() == "voting")
+            .expect("voting");
+        form.version = 2;
+        for q in &mut form.questions {
+            if q.id == "box_stuffing" || q.id == ACCESS_QUESTION {
+                q.not_observed = true;
+            }
+        }
+        let answers = json!({
+            "observers_unrestricted": "not_observed",
+            "box_stuffing": "not_observed",
+            "group_voting": true,
+            // A choice with that id in a form made before the flag existed.
+            "mobile_box_procedure": "not_observed",
+            "overall": "good"
+        });
+        let answers = answers.as_object().expect("object");
+        assert!(
+            eom_shared::validate::validate(&form, answers)
+                .issues
+                .iter()
+                .all(|i| i.question.as_deref() != Some("box_stuffing")),
+            "not observed is a valid answer"
+        );
+        let c = contribution(&form, answers);
+        assert_eq!(c.restricted, None, "access not observed is not answered");
+        let questions: Vec<&str> = c.findings.iter().map(|f| f.question.as_str()).collect();
+        assert_eq!(questions, ["group_voting", "overall"]);
     }
 }
