@@ -284,6 +284,18 @@ async fn every_route_answers_every_caller_as_it_must() {
         ),
         row(
             get.clone(),
+            "/api/v1/reports/protocols?region=North",
+            None,
+            [403, 404, 200, 200],
+        ),
+        row(
+            get.clone(),
+            "/api/v1/reports/protocols",
+            None,
+            [403, 200, 200, 200],
+        ),
+        row(
+            get.clone(),
             "/api/v1/export?format=jsonl",
             None,
             [403, 200, 200, 200],

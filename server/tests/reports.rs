@@ -848,3 +848,93 @@ async fn not_observed_answers_leave_the_denominator() {
         "four not observed are in neither count: {mobile}"
     );
 }
+
+/// A counting checklist with the protocol copied; `received` is the protocol's ballots
+/// received (1,100 adds up).
+fn counting_with_protocol(station: &str, received: i64) -> SubmissionContent {
+    let mut c = counting_at(station, "good", 20);
+    let figures = json!({
+        "protocol_copied": true, "voters_main_list": 1000, "voters_additional_list": 20,
+        "ballots_received": received, "ballots_issued_station": 600, "ballots_issued_mobile": 20,
+        "ballots_issued_early": 0, "ballots_cancelled": 480, "ballots_in_stationary_boxes": 600,
+        "ballots_in_mobile_boxes": 20, "invalid_ballots": 10, "valid_ballots": 610,
+        "votes_1": 400, "votes_2": 210
+    });
+    for (k, v) in figures.as_object().expect("object") {
+        c.answers.insert(k.clone(), v.clone());
+    }
+    c
+}
+
+#[tokio::test]
+async fn protocol_checks_are_counted_over_the_copied_protocols() {
+    let app = TestApp::new();
+    let mut items: Vec<_> = (0..10)
+        .map(|i| {
+            let received = if i < 3 { 1150 } else { 1100 };
+            payload(
+                SubmissionId::new(),
+                1,
+                counting_with_protocol("PEC-1", received),
+            )
+        })
+        .collect();
+    // Two counts where the protocol was not copied: in no denominator.
+    items.extend((0..2).map(|_| payload(SubmissionId::new(), 1, counting_at("PEC-2", "good", 20))));
+    let results = app.push(&items).await;
+    assert!(results.iter().all(|r| r == "accepted"), "{results:?}");
+
+    let (status, report) = app.get("/api/v1/reports/protocols", &app.coordinator).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["check_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {report}"))
+    };
+    assert_eq!(share(&check("received_accounted_for")["failed"]), (3, 10));
+    assert_eq!(
+        share(&check("found_equals_valid_plus_invalid")["failed"]),
+        (0, 10)
+    );
+    assert_eq!(share(&check("valid_equals_votes")["failed"]), (0, 10));
+
+    let (_, statement) = app.get("/api/v1/reports/statement", &app.coordinator).await;
+    let lines: Vec<&str> = statement["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        lines.contains(
+            &"Ballots received do not equal ballots issued plus cancelled in 3 of 10 counts observed where observers copied the figures."
+        ),
+        "{lines:?}"
+    );
+    // A rejected checklist leaves the count.
+    let rejected = items[0].id;
+    let (status, _, _) = app
+        .send(
+            Request::post(format!("/api/v1/submissions/{rejected}/review"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.coordinator))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"status": "rejected", "comment": "duplicate"}).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, report) = app.get("/api/v1/reports/protocols", &app.coordinator).await;
+    let failed = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check_id"] == "received_accounted_for")
+        .map(|c| share(&c["failed"]));
+    assert_eq!(failed, Some((2, 9)));
+}

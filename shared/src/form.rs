@@ -243,6 +243,16 @@ pub struct Question {
     pub not_observed: bool,
 }
 
+/// A question or check id: what XLSForm allows in a name, so ids survive spreadsheets, CSV
+/// headers and the tally keys that prefix them.
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 /// The answer of an observer who could not see what a question asks about.
 pub const NOT_OBSERVED: &str = "not_observed";
 
@@ -448,6 +458,12 @@ impl Form {
             if q.id.is_empty() {
                 return Err(format!("form '{}': a question has an empty id", self.id));
             }
+            if !is_plain_id(&q.id) {
+                return Err(format!(
+                    "form '{}': question id '{}' may hold only letters, digits, '_', '-' and '.'",
+                    self.id, q.id
+                ));
+            }
             if !seen.insert(q.id.as_str()) {
                 return Err(format!(
                     "form '{}': question id '{}' is used twice",
@@ -489,7 +505,14 @@ impl Form {
                 ));
             }
         }
+        let mut check_ids = HashSet::new();
         for check in &self.checks {
+            if !is_plain_id(&check.id) || !check_ids.insert(check.id.as_str()) {
+                return Err(format!(
+                    "form '{}': check id '{}' is used twice or holds more than letters, digits, '_', '-' and '.'",
+                    self.id, check.id
+                ));
+            }
             for term in check.left.iter().chain(&check.right) {
                 match self.question(term) {
                     Some(q) if matches!(q.kind, QuestionKind::Number { .. }) => {}

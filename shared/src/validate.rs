@@ -367,7 +367,15 @@ pub fn parse_time(text: &str) -> Option<u32> {
     (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
-fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option<Issue> {
+/// A check's two sums and whether the relation holds; `None` when a term it needs is not
+/// answered (or not observed), so the check cannot be evaluated. With `missing_as_zero`,
+/// each side still needs one answered term: a protocol not copied at all is not a protocol
+/// that fails to add up.
+fn evaluate(check: &Check, numbers: &HashMap<&str, i64>) -> Option<(i128, i128, bool)> {
+    let answered = |terms: &[String]| terms.iter().any(|t| numbers.contains_key(t.as_str()));
+    if check.missing_as_zero && !(answered(&check.left) && answered(&check.right)) {
+        return None;
+    }
     let sum = |terms: &[String]| -> Option<i128> {
         terms
             .iter()
@@ -379,10 +387,34 @@ fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option
     };
     let left = sum(&check.left)?;
     let right = sum(&check.right)?;
-    if check
+    let holds = check
         .op
-        .holds(left * 100, right * i128::from(check.right_percent))
-    {
+        .holds(left * 100, right * i128::from(check.right_percent));
+    Some((left, right, holds))
+}
+
+/// For a stored checklist: each of the form's checks that its answers let be evaluated, and
+/// whether it held. A check over figures not copied is left out, so "failed in N of M" counts
+/// only the protocols that were copied.
+pub fn check_outcomes<'f>(form: &'f Form, answers: &Map<String, Value>) -> Vec<(&'f str, bool)> {
+    let numbers: HashMap<&str, i64> = form
+        .questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Number { .. }))
+        .filter_map(|q| Some((q.id.as_str(), answers.get(&q.id)?.as_i64()?)))
+        .collect();
+    form.checks
+        .iter()
+        .filter_map(|check| {
+            let (_, _, holds) = evaluate(check, &numbers)?;
+            Some((check.id.as_str(), holds))
+        })
+        .collect()
+}
+
+fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option<Issue> {
+    let (left, right, holds) = evaluate(check, numbers)?;
+    if holds {
         return None;
     }
     let label = |terms: &[String]| -> String {

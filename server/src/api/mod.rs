@@ -128,6 +128,7 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(reports::coverage))
         .routes(routes!(reports::timeline))
         .routes(routes!(reports::statement))
+        .routes(routes!(reports::protocols))
         .routes(routes!(export::export))
         .routes(routes!(metrics::metrics))
 }

@@ -7,7 +7,7 @@ use crate::auth::Coordinator;
 use crate::error::ApiError;
 use crate::reports::Summary;
 use crate::reports::figures::{
-    AccessFigure, AssessmentReport, CoverageReport, FindingsReport, TimelineHour,
+    AccessFigure, AssessmentReport, CoverageReport, FindingsReport, ProtocolCheck, TimelineHour,
 };
 use crate::reports::filter::FilterQuery;
 use crate::service::Service;
@@ -151,6 +151,33 @@ pub async fn timeline(
     let filter = coordinator.scope().reports(query.to_filter()?)?;
     let hours = service.timeline(&filter).await?;
     Ok(Json(Filtered::new(&filter, Timeline { hours })))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Protocols {
+    pub checks: Vec<ProtocolCheck>,
+}
+
+/// `GET /api/v1/reports/protocols`: each arithmetic check of the protocols observers copied
+/// (received = issued + cancelled, found = valid + invalid, ...), failed in how many of the
+/// checklists where every figure it needs was copied.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/protocols",
+    tag = "reports",
+    summary = "Protocol checks: failed in N of M copied protocols",
+    params(crate::reports::filter::FilterQuery),
+    responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
+    security(("bearer" = []))
+)]
+pub async fn protocols(
+    State(service): State<Service>,
+    coordinator: Coordinator,
+    ApiQuery(query): ApiQuery<FilterQuery>,
+) -> Result<Json<Filtered<Protocols>>, ApiError> {
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
+    let checks = service.protocols(&filter).await?;
+    Ok(Json(Filtered::new(&filter, Protocols { checks })))
 }
 
 #[derive(Debug, Serialize)]

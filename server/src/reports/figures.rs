@@ -86,6 +86,34 @@ impl Share {
     }
 }
 
+impl Share {
+    /// "18 of 53 polling stations observed", as a statement words it: counts, with the share
+    /// added from 100 on ("31 of 412 observations (8%)"). Intervals stay in the API and the
+    /// analyst's tables: a deployment is not a random sample.
+    pub fn counted(&self, noun: &str) -> String {
+        let noun = if self.whole == 1 {
+            singular(noun)
+        } else {
+            noun.to_owned()
+        };
+        match self.share {
+            Some(p) if self.whole >= 100 => {
+                format!("{} of {} {noun} ({}%)", self.part, self.whole, percent(p))
+            }
+            _ => format!("{} of {} {noun}", self.part, self.whole),
+        }
+    }
+}
+
+/// "polling stations observed" → "polling station observed": the first word ending in s.
+fn singular(noun: &str) -> String {
+    let mut words: Vec<String> = noun.split(' ').map(str::to_owned).collect();
+    if let Some(w) = words.iter_mut().find(|w| w.ends_with('s')) {
+        w.pop();
+    }
+    words.join(" ")
+}
+
 fn percent(x: f64) -> i64 {
     // A share is in [0, 1]: the rounded percentage fits any integer type.
     (x * 100.0).round() as i64
@@ -275,6 +303,67 @@ pub fn findings(
     }
 }
 
+/// One arithmetic check of a form's protocol: in how many of the checklists where every
+/// figure it needs was copied it failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProtocolCheck {
+    pub form_id: String,
+    pub stage: Stage,
+    pub check_id: String,
+    /// What a failure means, in English (the form's message).
+    pub label: String,
+    /// The relation as the form states it, by question id.
+    pub relation: String,
+    /// Failed, of the checklists where it could be evaluated.
+    pub failed: Share,
+}
+
+/// Every check of the forms, in the forms' order, that could be evaluated at least once.
+pub fn protocols(rows: &[FindingRow], forms: &[Form]) -> Vec<ProtocolCheck> {
+    let mut checks = Vec::new();
+    for form in forms {
+        for check in &form.checks {
+            let key = crate::rules::contribution::check_key(&check.id);
+            let Some(row) = rows
+                .iter()
+                .find(|r| r.form_id == form.id.as_str() && r.question_id == key)
+                .filter(|r| r.answered > 0)
+            else {
+                continue;
+            };
+            let percent = if check.right_percent == 100 {
+                String::new()
+            } else {
+                format!("{}% of ", check.right_percent)
+            };
+            checks.push(ProtocolCheck {
+                form_id: form.id.to_string(),
+                stage: form.stage,
+                check_id: check.id.clone(),
+                label: check.message.get("en").to_owned(),
+                relation: format!(
+                    "{} {} {percent}{}",
+                    check.left.join(" + "),
+                    check.op.symbol(),
+                    check.right.join(" + ")
+                ),
+                failed: Share::of(row.concern, row.answered),
+            });
+        }
+    }
+    checks
+}
+
+/// What one checklist of a stage is, in a statement's words.
+pub fn observed_noun(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Counting => "counts observed",
+        Stage::Tabulation => "commissions observed",
+        Stage::Opening | Stage::Voting => "polling stations observed",
+        Stage::Incident => "reports",
+    }
+}
+
 /// Stations of a stage's levels visited in one region, against the station list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageRow {
@@ -434,7 +523,11 @@ pub fn stage_name(stage: Stage) -> &'static str {
 }
 
 /// The figures as sentences ready to quote.
-pub fn statement(assessment: &AssessmentReport, access: &[AccessFigure]) -> Vec<String> {
+pub fn statement(
+    assessment: &AssessmentReport,
+    access: &[AccessFigure],
+    protocols: &[ProtocolCheck],
+) -> Vec<String> {
     let mut lines = Vec::new();
     for s in &assessment.stages {
         if s.negative.whole > 0 {
@@ -460,6 +553,13 @@ pub fn statement(assessment: &AssessmentReport, access: &[AccessFigure]) -> Vec<
                 a.restricted.phrase("observations")
             )),
         }
+    }
+    for p in protocols.iter().filter(|p| p.failed.part > 0) {
+        let noun = format!(
+            "{} where observers copied the figures",
+            observed_noun(p.stage)
+        );
+        lines.push(format!("{} in {}.", p.label, p.failed.counted(&noun)));
     }
     lines
 }
@@ -547,7 +647,7 @@ mod tests {
             (counting.restricted.part, counting.restricted.whole),
             (5, 10)
         );
-        let lines = statement(&report, &access);
+        let lines = statement(&report, &access, &[]);
         assert_eq!(
             lines[0],
             "Voting was assessed negatively in 4% of 100 observations (95% CI 2-10%)."

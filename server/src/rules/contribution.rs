@@ -23,6 +23,21 @@ pub struct Contribution {
     pub findings: Vec<Finding>,
 }
 
+/// Before a check's id in the tally of findings, where checks are kept beside questions: a
+/// question id cannot hold ':', so the two never meet.
+const CHECK_KEY_PREFIX: &str = "check:";
+
+/// The tally key of a form's arithmetic check: `concern` is "failed", `answered` is "could be
+/// evaluated" (every figure it needs was copied).
+pub fn check_key(check_id: &str) -> String {
+    format!("{CHECK_KEY_PREFIX}{check_id}")
+}
+
+/// The check id of a tally key, if it is a check's.
+pub fn check_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix(CHECK_KEY_PREFIX)
+}
+
 pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
     let overall = answers
         .get(OVERALL_QUESTION)
@@ -48,6 +63,15 @@ pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
                 critical: seen && concern.critical,
             })
         })
+        .chain(
+            eom_shared::validate::check_outcomes(form, answers)
+                .into_iter()
+                .map(|(id, holds)| Finding {
+                    question: check_key(id),
+                    concern: !holds,
+                    critical: false,
+                }),
+        )
         .collect();
     Contribution {
         overall,
@@ -92,6 +116,35 @@ mod tests {
                 ("box_stuffing", true, true),
                 ("overall", true, false),
             ]
+        );
+    }
+
+    #[test]
+    fn protocol_checks_count_where_the_figures_were_copied() {
+        let forms = default_forms().expect("forms");
+        let counting = forms
+            .iter()
+            .find(|f| f.id.as_str() == "counting")
+            .expect("counting");
+        let checks = |answers: Value| -> Vec<(String, bool)> {
+            contribution(counting, answers.as_object().expect("object"))
+                .findings
+                .into_iter()
+                .filter_map(|f| check_of_key(&f.question).map(|c| (c.to_owned(), f.concern)))
+                .collect()
+        };
+        assert!(
+            checks(json!({"overall": "good"})).is_empty(),
+            "no protocol copied"
+        );
+        let copied = checks(json!({
+            "ballots_received": 1000, "ballots_issued_station": 600, "ballots_issued_mobile": 20,
+            "ballots_issued_early": 0, "ballots_cancelled": 300, "overall": "bad"
+        }));
+        assert_eq!(
+            copied,
+            [("received_accounted_for".to_owned(), true)],
+            "1000 received, 920 accounted for"
         );
     }
 

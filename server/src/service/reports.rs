@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::scope::Scope;
 use super::{Service, ServiceError};
 use crate::reports::figures::{
-    self, AccessFigure, AssessmentReport, CoverageReport, FindingsReport, TimelineHour,
+    self, AccessFigure, AssessmentReport, CoverageReport, FindingsReport, ProtocolCheck,
+    TimelineHour,
 };
 use crate::reports::{self, Summary, timefmt};
 use crate::store::{FormTally, ReportFilter};
@@ -148,10 +149,24 @@ impl Service {
         Ok(figures::timeline(&rows))
     }
 
+    /// Each arithmetic check of the forms' protocols: failed in how many of the checklists
+    /// where every figure it needs was copied.
+    pub async fn protocols(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<Vec<ProtocolCheck>, ServiceError> {
+        let f = filter.clone();
+        let (rows, forms) = self
+            .store_call(move |s| Ok((s.finding_rows(&f)?, s.latest_forms()?)))
+            .await?;
+        Ok(figures::protocols(&rows, &forms))
+    }
+
     /// The figures as sentences ready to quote.
     pub async fn statement(&self, filter: &ReportFilter) -> Result<Vec<String>, ServiceError> {
         let (assessment, access) = self.assessment_and_access(filter).await?;
-        Ok(figures::statement(&assessment, &access))
+        let protocols = self.protocols(filter).await?;
+        Ok(figures::statement(&assessment, &access, &protocols))
     }
 
     /// The regions of the station list and the ids of the current forms, for filter menus.

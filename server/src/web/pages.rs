@@ -89,7 +89,8 @@ async fn overview_body(
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = service.findings(&filter, 10).await?;
-    let lines = figures::statement(&assessment, &access);
+    let protocols = service.protocols(&filter).await?;
+    let lines = figures::statement(&assessment, &access, &protocols);
     Ok(html! {
         (filter_form("/", q, &regions, &forms))
         section id="statement" {
@@ -228,8 +229,25 @@ pub async fn findings(
         let filter = user.scope().reports(q.to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let report = service.findings(&filter, 100).await?;
+        let protocols = service.protocols(&filter).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/findings", &q, &regions, &forms))
+            section #protocols {
+                h2 { "Protocol checks: failed, of the protocols whose figures were copied" }
+                @if protocols.is_empty() { p class="muted" { "No copied protocol figures yet." } }
+                table {
+                    thead { tr { th { "Form" } th { "Check" } (share_headers("failed")) } }
+                    tbody {
+                        @for p in &protocols {
+                            tr data-check=(format!("{}.{}", p.form_id, p.check_id)) {
+                                td { (p.form_id) }
+                                td { (p.label) br; span class="muted" { (p.relation) } }
+                                (share_cells(&p.failed))
+                            }
+                        }
+                    }
+                }
+            }
             section {
                 h2 { "Per question: share of observations where the problem was seen" }
                 table {
