@@ -24,6 +24,9 @@ pub mod transfer;
 pub mod views;
 pub mod web;
 
+// The message catalogues (`server/locales/*.yml`): the statement lines in each language.
+rust_i18n::i18n!("locales", fallback = "en");
+
 use std::path::Path;
 use std::sync::Arc;
 

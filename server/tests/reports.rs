@@ -253,18 +253,25 @@ async fn access_findings_and_statement_lines() {
         .iter()
         .map(|l| l.as_str().expect("line"))
         .collect();
+    // Counts in a statement's words; intervals stay in the other reports.
     assert_eq!(
-        lines[..2],
+        lines[..4],
         [
-            "Voting was assessed negatively in 16% of 50 observations (95% CI 8-29%).",
-            "Counting was assessed negatively in 60% of 10 observations (95% CI 31-83%).",
+            "Voting was assessed negatively in 8 of 50 observations.",
+            "Counting was assessed negatively in 6 of 10 counts observed.",
+            "Voting was observed in 3 of the 3 polling stations on the list.",
+            "Counts were observed in 1 of the 3 polling stations on the list.",
         ]
     );
     assert!(
-        lines.contains(
-            &"During voting, observers were restricted in 8% of 50 observations (95% CI 3-19%)."
-        ),
+        lines.contains(&"During voting, observers were restricted in 4 of 50 observations."),
         "{lines:?}"
+    );
+    let (_, russian) = day.app.get("/api/v1/reports/statement?lang=ru-KZ", c).await;
+    assert_eq!(russian["lang"], "ru");
+    assert_eq!(
+        russian["lines"][1],
+        "Подсчёт голосов был оценён негативно в 6 из 10 наблюдавшихся подсчётов."
     );
 }
 
@@ -937,4 +944,42 @@ async fn protocol_checks_are_counted_over_the_copied_protocols() {
         .find(|c| c["check_id"] == "received_accounted_for")
         .map(|c| share(&c["failed"]));
     assert_eq!(failed, Some((2, 9)));
+}
+
+#[tokio::test]
+async fn kinds_of_restriction_are_tallied_and_quoted() {
+    let app = TestApp::new();
+    let restricted = |kinds: Value| {
+        let mut c = voting_at("PEC-1", "bad", 10);
+        c.answers
+            .insert("observers_unrestricted".into(), Value::Bool(false));
+        c.answers.insert("access_restriction".into(), kinds);
+        payload(SubmissionId::new(), 1, c)
+    };
+    let items = vec![
+        restricted(json!(["kept_far"])),
+        restricted(json!(["kept_far", "asked_to_leave"])),
+        restricted(json!(["denied_entry"])),
+        payload(SubmissionId::new(), 1, voting_at("PEC-2", "good", 10)),
+    ];
+    assert_eq!(app.push(&items).await, ["accepted"; 4]);
+    let (_, access) = app.get("/api/v1/reports/access", &app.coordinator).await;
+    let kind = |id: &str| {
+        access["kinds"]
+            .as_array()
+            .expect("kinds")
+            .iter()
+            .find(|k| k["kind"] == id)
+            .map(|k| share(&k["seen"]))
+    };
+    assert_eq!(kind("kept_far"), Some((2, 3)), "{access}");
+    assert_eq!(kind("asked_to_leave"), Some((1, 3)));
+    assert_eq!(kind("no_documents"), Some((0, 3)));
+    let (_, statement) = app.get("/api/v1/reports/statement", &app.coordinator).await;
+    assert!(
+        statement["lines"].as_array().expect("lines").contains(&json!(
+            "In the 3 restricted observations that said how: kept too far away to see (2), asked to leave (1), denied entry (1)."
+        )),
+        "{statement}"
+    );
 }

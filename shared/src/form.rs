@@ -210,6 +210,10 @@ pub const OVERALL_QUESTION: &str = "overall";
 /// restriction. A `false` answer counts as a restriction of observer access.
 pub const ACCESS_QUESTION: &str = "observers_unrestricted";
 
+/// The id of the question, asked after a restriction, of how observers were restricted (a
+/// multi-choice: kept too far, asked to leave, denied entry...). Its kinds are tallied.
+pub const ACCESS_KINDS_QUESTION: &str = "access_restriction";
+
 /// A checklist definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Form {

@@ -7,7 +7,8 @@ use crate::auth::Coordinator;
 use crate::error::ApiError;
 use crate::reports::Summary;
 use crate::reports::figures::{
-    AccessFigure, AssessmentReport, CoverageReport, FindingsReport, ProtocolCheck, TimelineHour,
+    AccessFigure, AssessmentReport, CoverageReport, FindingsReport, ProtocolCheck, RestrictionKind,
+    TimelineHour,
 };
 use crate::reports::filter::FilterQuery;
 use crate::service::Service;
@@ -55,6 +56,8 @@ pub async fn assessments(
 #[derive(Debug, Serialize)]
 pub struct AccessReport {
     pub figures: Vec<AccessFigure>,
+    /// How observers were restricted: each kind, of the restricted observations that said how.
+    pub kinds: Vec<RestrictionKind>,
 }
 
 /// `GET /api/v1/reports/access`: share of observations in which observers were restricted.
@@ -74,7 +77,11 @@ pub async fn access(
 ) -> Result<Json<Filtered<AccessReport>>, ApiError> {
     let filter = coordinator.scope().reports(query.to_filter()?)?;
     let (_, figures) = service.assessment_and_access(&filter).await?;
-    Ok(Json(Filtered::new(&filter, AccessReport { figures })))
+    let (_, kinds) = service.protocols_and_restrictions(&filter).await?;
+    Ok(Json(Filtered::new(
+        &filter,
+        AccessReport { figures, kinds },
+    )))
 }
 
 /// `GET /api/v1/reports/findings`: per question with a concern, and the critical findings.
@@ -176,13 +183,23 @@ pub async fn protocols(
     ApiQuery(query): ApiQuery<FilterQuery>,
 ) -> Result<Json<Filtered<Protocols>>, ApiError> {
     let filter = coordinator.scope().reports(query.to_filter()?)?;
-    let checks = service.protocols(&filter).await?;
+    let (checks, _) = service.protocols_and_restrictions(&filter).await?;
     Ok(Json(Filtered::new(&filter, Protocols { checks })))
 }
 
 #[derive(Debug, Serialize)]
 pub struct Statement {
+    /// The language the lines are written in.
+    pub lang: &'static str,
     pub lines: Vec<String>,
+}
+
+/// `?lang=ru`: the statement's language (en, ru or kk; a regional tag such as `ru-KZ` is
+/// read by its language; anything else gets English).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    pub lang: Option<String>,
 }
 
 /// `GET /api/v1/reports/statement`: the figures as sentences ready to quote.
@@ -191,7 +208,7 @@ pub struct Statement {
     path = "/api/v1/reports/statement",
     tag = "reports",
     summary = "The figures as sentences ready to quote",
-    params(crate::reports::filter::FilterQuery),
+    params(crate::reports::filter::FilterQuery, LangQuery),
     responses((status = 200, description = "The report with the filter it was computed with", body = Object), super::TokenErrors),
     security(("bearer" = []))
 )]
@@ -199,8 +216,10 @@ pub async fn statement(
     State(service): State<Service>,
     coordinator: Coordinator,
     ApiQuery(query): ApiQuery<FilterQuery>,
+    ApiQuery(lang): ApiQuery<LangQuery>,
 ) -> Result<Json<Filtered<Statement>>, ApiError> {
     let filter = coordinator.scope().reports(query.to_filter()?)?;
-    let lines = service.statement(&filter).await?;
-    Ok(Json(Filtered::new(&filter, Statement { lines })))
+    let lang = crate::reports::statement::language(lang.lang.as_deref());
+    let lines = service.statement(&filter, lang).await?;
+    Ok(Json(Filtered::new(&filter, Statement { lang, lines })))
 }

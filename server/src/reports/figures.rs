@@ -86,35 +86,7 @@ impl Share {
     }
 }
 
-impl Share {
-    /// "18 of 53 polling stations observed", as a statement words it: counts, with the share
-    /// added from 100 on ("31 of 412 observations (8%)"). Intervals stay in the API and the
-    /// analyst's tables: a deployment is not a random sample.
-    pub fn counted(&self, noun: &str) -> String {
-        let noun = if self.whole == 1 {
-            singular(noun)
-        } else {
-            noun.to_owned()
-        };
-        match self.share {
-            Some(p) if self.whole >= 100 => {
-                format!("{} of {} {noun} ({}%)", self.part, self.whole, percent(p))
-            }
-            _ => format!("{} of {} {noun}", self.part, self.whole),
-        }
-    }
-}
-
-/// "polling stations observed" → "polling station observed": the first word ending in s.
-fn singular(noun: &str) -> String {
-    let mut words: Vec<String> = noun.split(' ').map(str::to_owned).collect();
-    if let Some(w) = words.iter_mut().find(|w| w.ends_with('s')) {
-        w.pop();
-    }
-    words.join(" ")
-}
-
-fn percent(x: f64) -> i64 {
+pub(crate) fn percent(x: f64) -> i64 {
     // A share is in [0, 1]: the rounded percentage fits any integer type.
     (x * 100.0).round() as i64
 }
@@ -312,6 +284,9 @@ pub struct ProtocolCheck {
     pub check_id: String,
     /// What a failure means, in English (the form's message).
     pub label: String,
+    /// The same in every language the form gives.
+    #[serde(skip)]
+    pub labels: eom_shared::Labels,
     /// The relation as the form states it, by question id.
     pub relation: String,
     /// Failed, of the checklists where it could be evaluated.
@@ -341,6 +316,7 @@ pub fn protocols(rows: &[FindingRow], forms: &[Form]) -> Vec<ProtocolCheck> {
                 stage: form.stage,
                 check_id: check.id.clone(),
                 label: check.message.get("en").to_owned(),
+                labels: check.message.clone(),
                 relation: format!(
                     "{} {} {percent}{}",
                     check.left.join(" + "),
@@ -354,14 +330,50 @@ pub fn protocols(rows: &[FindingRow], forms: &[Form]) -> Vec<ProtocolCheck> {
     checks
 }
 
-/// What one checklist of a stage is, in a statement's words.
-pub fn observed_noun(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Counting => "counts observed",
-        Stage::Tabulation => "commissions observed",
-        Stage::Opening | Stage::Voting => "polling stations observed",
-        Stage::Incident => "reports",
+/// How observers were restricted: of the restricted observations that said how, in how many
+/// this kind was named (one observation can name several).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestrictionKind {
+    pub kind: String,
+    /// The choice's text in every language the forms give.
+    pub label: eom_shared::Labels,
+    pub seen: Share,
+}
+
+/// Every kind of restriction the forms offer, in the first form's order, summed over forms.
+pub fn restriction_kinds(rows: &[FindingRow], forms: &[Form]) -> Vec<RestrictionKind> {
+    let mut kinds: Vec<RestrictionKind> = Vec::new();
+    let mut counts: Vec<(u64, u64)> = Vec::new();
+    for form in forms {
+        let Some(question) = form.question(eom_shared::form::ACCESS_KINDS_QUESTION) else {
+            continue;
+        };
+        for choice in question.kind.choices() {
+            let key = crate::rules::contribution::restriction_key(&choice.id);
+            let (seen, answered) = rows
+                .iter()
+                .filter(|r| r.form_id == form.id.as_str() && r.question_id == key)
+                .fold((0, 0), |(s, a), r| (s + r.concern, a + r.answered));
+            match kinds.iter().position(|k| k.kind == choice.id) {
+                Some(i) => {
+                    counts[i].0 += seen;
+                    counts[i].1 += answered;
+                }
+                None => {
+                    kinds.push(RestrictionKind {
+                        kind: choice.id.clone(),
+                        label: choice.label.clone(),
+                        seen: Share::of(0, 0),
+                    });
+                    counts.push((seen, answered));
+                }
+            }
+        }
     }
+    for (kind, (seen, answered)) in kinds.iter_mut().zip(counts) {
+        kind.seen = Share::of(seen, answered);
+    }
+    kinds
 }
 
 /// Stations of a stage's levels visited in one region, against the station list.
@@ -522,48 +534,6 @@ pub fn stage_name(stage: Stage) -> &'static str {
     }
 }
 
-/// The figures as sentences ready to quote.
-pub fn statement(
-    assessment: &AssessmentReport,
-    access: &[AccessFigure],
-    protocols: &[ProtocolCheck],
-) -> Vec<String> {
-    let mut lines = Vec::new();
-    for s in &assessment.stages {
-        if s.negative.whole > 0 {
-            lines.push(format!(
-                "{} was assessed negatively in {}.",
-                stage_name(s.stage),
-                s.negative.phrase("observations")
-            ));
-        }
-    }
-    for a in access.iter().filter(|a| a.region.is_none()) {
-        if a.restricted.whole == 0 {
-            continue;
-        }
-        match a.stage {
-            None => lines.push(format!(
-                "Observers were restricted in {}.",
-                a.restricted.phrase("observations")
-            )),
-            Some(stage) => lines.push(format!(
-                "During {}, observers were restricted in {}.",
-                stage_name(stage).to_lowercase(),
-                a.restricted.phrase("observations")
-            )),
-        }
-    }
-    for p in protocols.iter().filter(|p| p.failed.part > 0) {
-        let noun = format!(
-            "{} where observers copied the figures",
-            observed_noun(p.stage)
-        );
-        lines.push(format!("{} in {}.", p.label, p.failed.counted(&noun)));
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,16 +617,6 @@ mod tests {
             (counting.restricted.part, counting.restricted.whole),
             (5, 10)
         );
-        let lines = statement(&report, &access, &[]);
-        assert_eq!(
-            lines[0],
-            "Voting was assessed negatively in 4% of 100 observations (95% CI 2-10%)."
-        );
-        assert_eq!(
-            lines[1],
-            "Counting was assessed negatively in 60% of 10 observations (95% CI 31-83%)."
-        );
-        assert!(lines[2].starts_with("Observers were restricted in 11% of 113 observations"));
     }
 
     fn at(hour: u32) -> DateTime<Utc> {

@@ -3,6 +3,7 @@
 pub mod export;
 pub mod figures;
 pub mod filter;
+pub mod statement;
 pub mod timefmt;
 
 use eom_shared::Stage;

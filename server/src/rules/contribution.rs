@@ -2,7 +2,9 @@
 //! the store can keep running totals without knowing anything about forms.
 
 use eom_shared::Assessment;
-use eom_shared::form::{ACCESS_QUESTION, Form, OVERALL_QUESTION, is_not_observed};
+use eom_shared::form::{
+    ACCESS_KINDS_QUESTION, ACCESS_QUESTION, Form, OVERALL_QUESTION, is_not_observed,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -38,6 +40,20 @@ pub fn check_of_key(key: &str) -> Option<&str> {
     key.strip_prefix(CHECK_KEY_PREFIX)
 }
 
+/// Before a kind of restriction (a choice of [`ACCESS_KINDS_QUESTION`]) in the tally of
+/// findings: `answered` counts the restricted observations that said how, `concern` those
+/// that named this kind.
+const RESTRICTION_KEY_PREFIX: &str = "restriction:";
+
+pub fn restriction_key(choice_id: &str) -> String {
+    format!("{RESTRICTION_KEY_PREFIX}{choice_id}")
+}
+
+/// The kind of restriction of a tally key, if it is one.
+pub fn restriction_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix(RESTRICTION_KEY_PREFIX)
+}
+
 pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
     let overall = answers
         .get(OVERALL_QUESTION)
@@ -63,6 +79,7 @@ pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
                 critical: seen && concern.critical,
             })
         })
+        .chain(restriction_kinds(form, answers))
         .chain(
             eom_shared::validate::check_outcomes(form, answers)
                 .into_iter()
@@ -78,6 +95,29 @@ pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
         restricted,
         findings,
     }
+}
+
+/// One finding per kind of restriction the form offers, when the observer said how they
+/// were restricted: seen if they ticked it.
+fn restriction_kinds(form: &Form, answers: &Map<String, Value>) -> Vec<Finding> {
+    let Some(question) = form.question(ACCESS_KINDS_QUESTION) else {
+        return Vec::new();
+    };
+    let Some(ticked) = answers.get(ACCESS_KINDS_QUESTION).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    question
+        .kind
+        .choices()
+        .iter()
+        .map(|choice| Finding {
+            question: restriction_key(&choice.id),
+            concern: ticked
+                .iter()
+                .any(|t| t.as_str() == Some(choice.id.as_str())),
+            critical: false,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -117,6 +157,35 @@ mod tests {
                 ("overall", true, false),
             ]
         );
+    }
+
+    #[test]
+    fn kinds_of_restriction_are_counted_when_the_observer_said_how() {
+        let forms = default_forms().expect("forms");
+        let voting = forms
+            .iter()
+            .find(|f| f.id.as_str() == "voting")
+            .expect("voting");
+        let kinds = |answers: Value| -> Vec<(String, bool)> {
+            contribution(voting, answers.as_object().expect("object"))
+                .findings
+                .into_iter()
+                .filter_map(|f| restriction_of_key(&f.question).map(|k| (k.to_owned(), f.concern)))
+                .collect()
+        };
+        assert!(kinds(json!({"observers_unrestricted": true, "overall": "good"})).is_empty());
+        let seen = kinds(json!({
+            "observers_unrestricted": false,
+            "access_restriction": ["kept_far", "asked_to_leave"],
+            "overall": "bad"
+        }));
+        assert_eq!(seen.len(), 5, "one per kind offered: {seen:?}");
+        let ticked: Vec<&str> = seen
+            .iter()
+            .filter(|(_, t)| *t)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(ticked, ["kept_far", "asked_to_leave"]);
     }
 
     #[test]

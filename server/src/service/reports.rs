@@ -7,8 +7,9 @@ use super::scope::Scope;
 use super::{Service, ServiceError};
 use crate::reports::figures::{
     self, AccessFigure, AssessmentReport, CoverageReport, FindingsReport, ProtocolCheck,
-    TimelineHour,
+    RestrictionKind, TimelineHour,
 };
+use crate::reports::statement;
 use crate::reports::{self, Summary, timefmt};
 use crate::store::{FormTally, ReportFilter};
 
@@ -149,24 +150,41 @@ impl Service {
         Ok(figures::timeline(&rows))
     }
 
-    /// Each arithmetic check of the forms' protocols: failed in how many of the checklists
-    /// where every figure it needs was copied.
-    pub async fn protocols(
+    /// Each arithmetic check of the forms' protocols (failed in how many of the checklists
+    /// where every figure it needs was copied), and the kinds of restriction observers met.
+    pub async fn protocols_and_restrictions(
         &self,
         filter: &ReportFilter,
-    ) -> Result<Vec<ProtocolCheck>, ServiceError> {
+    ) -> Result<(Vec<ProtocolCheck>, Vec<RestrictionKind>), ServiceError> {
         let f = filter.clone();
         let (rows, forms) = self
             .store_call(move |s| Ok((s.finding_rows(&f)?, s.latest_forms()?)))
             .await?;
-        Ok(figures::protocols(&rows, &forms))
+        Ok((
+            figures::protocols(&rows, &forms),
+            figures::restriction_kinds(&rows, &forms),
+        ))
     }
 
-    /// The figures as sentences ready to quote.
-    pub async fn statement(&self, filter: &ReportFilter) -> Result<Vec<String>, ServiceError> {
+    /// The figures as sentences ready to quote, in `lang` (see [`statement::language`]).
+    pub async fn statement(
+        &self,
+        filter: &ReportFilter,
+        lang: &str,
+    ) -> Result<Vec<String>, ServiceError> {
         let (assessment, access) = self.assessment_and_access(filter).await?;
-        let protocols = self.protocols(filter).await?;
-        Ok(figures::statement(&assessment, &access, &protocols))
+        let (protocols, restrictions) = self.protocols_and_restrictions(filter).await?;
+        let coverage = self.coverage(filter, DEFAULT_SILENT_MINUTES).await?;
+        Ok(statement::lines(
+            &statement::Figures {
+                assessment: &assessment,
+                access: &access,
+                coverage: &coverage.totals,
+                protocols: &protocols,
+                restrictions: &restrictions,
+            },
+            lang,
+        ))
     }
 
     /// The regions of the station list and the ids of the current forms, for filter menus.

@@ -13,7 +13,7 @@ use super::{Session, Viewer};
 use crate::error::{ApiError, chain};
 use crate::http::{download, parse_id};
 use crate::reports::export::ExportFormat;
-use crate::reports::figures::{self, stage_name};
+use crate::reports::figures::stage_name;
 use crate::reports::filter::{FilterQuery, SubmissionQuery};
 use crate::reports::timefmt;
 use crate::service::Service;
@@ -89,8 +89,7 @@ async fn overview_body(
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = service.findings(&filter, 10).await?;
-    let protocols = service.protocols(&filter).await?;
-    let lines = figures::statement(&assessment, &access, &protocols);
+    let lines = service.statement(&filter, "en").await?;
     Ok(html! {
         (filter_form("/", q, &regions, &forms))
         section id="statement" {
@@ -229,7 +228,7 @@ pub async fn findings(
         let filter = user.scope().reports(q.to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let report = service.findings(&filter, 100).await?;
-        let protocols = service.protocols(&filter).await?;
+        let (protocols, _) = service.protocols_and_restrictions(&filter).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/findings", &q, &regions, &forms))
             section #protocols {
