@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use eom_shared::form::Form;
+use eom_shared::form::{Form, Stage};
 use eom_shared::station_list::read_station_csv;
 use eom_shared::submission::SubmissionContent;
 use eom_shared::sync::ReviewStatus;
@@ -649,9 +649,22 @@ fn cached_form(store: &LocalStore, id: &str, version: Option<u32>) -> anyhow::Re
     )
 }
 
-fn check_station(store: &LocalStore, raw: &str) -> anyhow::Result<StationCode> {
+/// The station a checklist of `stage` is filed at: on this laptop's list, and of a level the
+/// stage is observed at (a voting checklist at a polling station, not at a commission).
+fn check_station(store: &LocalStore, raw: &str, stage: Stage) -> anyhow::Result<StationCode> {
     let code = StationCode::parse(raw).map_err(|e| anyhow!(e))?;
-    if store.station(code.as_str())?.is_some() {
+    if let Some(station) = store.station(code.as_str())? {
+        if !eom_shared::form::filed_at(stage, station.level) {
+            bail!(
+                "{}",
+                t!(
+                    "cli.wrong_station_level",
+                    station = code,
+                    stage = stage.as_str(),
+                    locale = &lang(store)?
+                )
+            );
+        }
         return Ok(code);
     }
     let stations = store.stations(None)?;
@@ -780,7 +793,7 @@ fn new(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let form = cached_form(store, form_id, None)?;
-    let station = check_station(store, station)?;
+    let station = check_station(store, station, form.stage)?;
     let observed_at = match observed_at {
         Some(raw) => parse_observed_at(&raw, crate::clock::mission_zone(store), Utc::now())?,
         None => Utc::now(),
@@ -877,7 +890,7 @@ fn edit(
         Some(entry.content.form_version),
     )?;
     let station = match station {
-        Some(raw) => check_station(store, raw)?,
+        Some(raw) => check_station(store, raw, form.stage)?,
         None => entry.content.station.clone(),
     };
     let Some(path) = answers_file else {

@@ -47,6 +47,8 @@ pub fn answer_issue_text(issue: &Issue, question: Option<&Question>, lang: &str)
         IssueKind::WrongType if number => "error.invalid_number",
         IssueKind::WrongType => "issue.wrong_type",
         IssueKind::OutOfRange => "issue.out_of_range",
+        IssueKind::ExclusiveChoice => "issue.exclusive_choice",
+        IssueKind::WrongStationLevel => "issue.wrong_station_level",
         _ => "issue.other",
     };
     t!(key, locale = lang).into_owned()

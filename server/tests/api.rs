@@ -508,3 +508,41 @@ fn every_connection_commits_durably() {
         assert_eq!(synchronous, 2, "synchronous must be FULL (2)");
     }
 }
+
+#[tokio::test]
+async fn a_checklist_must_be_filed_where_its_stage_is_observed() {
+    let app = TestApp::new();
+    let voting_at_commission = payload(SubmissionId::new(), 1, voting("TEC-N", "good"));
+    let mut incident = voting("TEC-N", "good");
+    incident.form_id = FormId::parse("incident").expect("id");
+    incident.answers = json!({
+        "incident_time": "10:00", "category": "pressure", "gravity": "serious",
+        "critical_flag": false, "description": "Voters told how to vote",
+        "witnessed_directly": true, "observers_unrestricted": true, "injuries": false,
+        "reported_to_commission": false, "ongoing": false
+    })
+    .as_object()
+    .cloned()
+    .expect("object");
+    let incident_at_commission = payload(SubmissionId::new(), 1, incident);
+    let (status, body) = app
+        .push_raw(
+            &app.observer,
+            json!({"submissions": [voting_at_commission, incident_at_commission]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let result = &body["results"][0];
+    assert_eq!(result["outcome"], "invalid", "{body}");
+    assert_eq!(result["issues"][0]["kind"], "wrong_station_level");
+    assert!(
+        result["issues"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("'TEC-N' is a territorial commission")),
+        "{body}"
+    );
+    assert_eq!(
+        body["results"][1]["outcome"], "accepted",
+        "an incident may happen anywhere: {body}"
+    );
+}

@@ -210,6 +210,47 @@ pub const OVERALL_QUESTION: &str = "overall";
 /// restriction. A `false` answer counts as a restriction of observer access.
 pub const ACCESS_QUESTION: &str = "observers_unrestricted";
 
+/// Which stations a stage is observed at: polling stations for the polling-day stages, the
+/// higher commissions for tabulation. Coverage counts a stage's stations of these levels.
+pub fn observed_levels(stage: Stage) -> &'static [crate::station::StationLevel] {
+    use crate::station::StationLevel;
+    match stage {
+        Stage::Opening | Stage::Voting | Stage::Counting => &[StationLevel::Pec],
+        Stage::Tabulation => &[StationLevel::Tec, StationLevel::Dec],
+        Stage::Incident => &[],
+    }
+}
+
+/// Whether a checklist of `stage` is filed at a station of `level`: a voting checklist at a
+/// polling station, a tabulation checklist at a commission; an incident anywhere.
+pub fn filed_at(stage: Stage, level: crate::station::StationLevel) -> bool {
+    stage == Stage::Incident || observed_levels(stage).contains(&level)
+}
+
+/// Why a checklist of `stage` does not belong at a station of `level`, in words.
+pub fn wrong_level_message(
+    stage: Stage,
+    station: &str,
+    level: crate::station::StationLevel,
+) -> String {
+    use crate::station::StationLevel;
+    let what = match level {
+        StationLevel::Pec => "a polling station",
+        StationLevel::Tec => "a territorial commission",
+        StationLevel::Dec => "a district commission",
+    };
+    let instead = match stage {
+        Stage::Tabulation => {
+            "file a tabulation checklist at the territorial or district commission"
+        }
+        _ => "at a commission, file the tabulation checklist (or an incident report)",
+    };
+    format!(
+        "a {} checklist is filed at a polling station, and '{station}' is {what}: {instead}",
+        stage.as_str()
+    )
+}
+
 /// The id of the question, asked after a restriction, of how observers were restricted (a
 /// multi-choice: kept too far, asked to leave, denied entry...). Its kinds are tallied.
 pub const ACCESS_KINDS_QUESTION: &str = "access_restriction";
@@ -322,6 +363,10 @@ impl QuestionKind {
 pub struct Choice {
     pub id: String,
     pub label: Labels,
+    /// In a multi-choice, this choice stands alone ("none of these"): it cannot be ticked
+    /// together with another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
 }
 
 /// `{"question": "opened_on_time", "any_of": [false]}`: the question is asked only when the

@@ -36,6 +36,10 @@ pub enum IssueKind {
     CheckFailed,
     UnknownForm,
     UnknownStation,
+    /// A choice that stands alone ("none") was ticked with others.
+    ExclusiveChoice,
+    /// The form is not filed at this kind of station (a voting checklist at a commission).
+    WrongStationLevel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +270,21 @@ fn check_answer(q: &Question, value: &Value) -> Result<Option<i64>, Issue> {
                         format!("{}: choice '{id}' is listed twice", describe(q)),
                     ));
                 }
+            }
+            if seen.len() > 1
+                && let Some(alone) = choices
+                    .iter()
+                    .find(|c| c.exclusive && seen.contains(c.id.as_str()))
+            {
+                return Err(Issue::error(
+                    Some(&q.id),
+                    IssueKind::ExclusiveChoice,
+                    format!(
+                        "{}: '{}' cannot be ticked together with other choices; untick it or the others",
+                        describe(q),
+                        alone.id
+                    ),
+                ));
             }
             Ok(None)
         }
@@ -606,6 +625,37 @@ mod tests {
             kinds(&validate(&form(), &answers(bad))),
             vec![(Some("seal_note"), IssueKind::NotRelevant, Severity::Error)]
         );
+    }
+
+    #[test]
+    fn a_choice_that_stands_alone_cannot_be_ticked_with_others() {
+        let form = Form::from_json(
+            &json!({
+                "id": "t", "version": 1, "stage": "incident", "title": {"en": "Test"},
+                "questions": [{"id": "missing", "type": "multi_choice", "label": {"en": "Missing"},
+                    "choices": [
+                        {"id": "ballots", "label": {"en": "Ballots"}},
+                        {"id": "seals", "label": {"en": "Seals"}},
+                        {"id": "none", "label": {"en": "Nothing"}, "exclusive": true}
+                    ]}]
+            })
+            .to_string(),
+        )
+        .expect("form");
+        let check = |answer: Value| {
+            validate(
+                &form,
+                json!({ "missing": answer }).as_object().expect("object"),
+            )
+        };
+        assert!(check(json!(["none"])).is_valid());
+        assert!(check(json!(["ballots", "seals"])).is_valid());
+        let both = check(json!(["ballots", "none"]));
+        assert_eq!(
+            both.errors().map(|i| i.kind).collect::<Vec<_>>(),
+            [IssueKind::ExclusiveChoice]
+        );
+        assert!(both.issues[0].message.contains("'none'"), "{both:?}");
     }
 
     #[test]

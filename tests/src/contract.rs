@@ -306,6 +306,16 @@ pub fn ingest_outcomes(store: &dyn Store) {
     );
     assert_eq!(decided, [IngestDecision::UnknownStation]);
 
+    // A voting checklist at a territorial commission: not where voting is observed.
+    let at_commission = voting("TEC-N", "good", at(9, 50));
+    let decided = push(
+        store,
+        &w.observer,
+        at(10, 5),
+        vec![item(store, new_id(), 1, at_commission)],
+    );
+    assert_eq!(decided, [IngestDecision::WrongLevel(StationLevel::Tec)]);
+
     let detail = store.submission(id).expect("read").expect("stored");
     assert_eq!(
         detail.summary.revision, 3,

@@ -254,3 +254,30 @@ fn the_laptop_applies_the_servers_limits_before_queueing() {
         .ok();
     assert_eq!(laptop.status()["queued"], 1);
 }
+
+#[test]
+fn a_voting_checklist_is_refused_at_a_commission_before_it_is_queued() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = laptop_for(&mission);
+    let answers = laptop.answers_file(&voting_answers("good"));
+    let run = laptop.eom(&[
+        "new",
+        "voting",
+        "--station",
+        "TEC-N",
+        "--answers",
+        answers.to_str().expect("utf-8"),
+    ]);
+    assert!(!run.success());
+    assert!(
+        run.stderr
+            .contains("'TEC-N' is not a station where a voting checklist is filed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        laptop.store().list(None).expect("list").is_empty(),
+        "nothing was queued"
+    );
+}

@@ -289,6 +289,12 @@ async fn create_draft(
     let station = store
         .station(new.station.trim())?
         .ok_or_else(|| not_found(&lang(&store)))?;
+    if !eom_shared::form::filed_at(form.stage, station.level) {
+        return Err(UiError(
+            StatusCode::BAD_REQUEST,
+            t!("issue.wrong_station_level", locale = &lang(&store)).into_owned(),
+        ));
+    }
     let draft = drafts::new_checklist(&form, station.code, Utc::now(), String::new());
     store.save_draft(&draft)?;
     Ok(Redirect::to(&format!("/drafts/{}", draft.id)))

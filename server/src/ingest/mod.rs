@@ -274,6 +274,19 @@ pub fn finish(
                     receipt,
                 }
             }
+            IngestDecision::WrongLevel(level) => invalid(
+                Some(item.id),
+                Some(item.revision),
+                vec![Issue::error(
+                    None,
+                    IssueKind::WrongStationLevel,
+                    eom_shared::form::wrong_level_message(
+                        item.stage,
+                        item.content.station.as_str(),
+                        level,
+                    ),
+                )],
+            ),
             IngestDecision::UnknownStation => invalid(
                 Some(item.id),
                 Some(item.revision),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use eom_shared::form::Assessment;
-use eom_shared::station::{StationCode, StationLevel};
+use eom_shared::station::StationCode;
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 
@@ -44,15 +44,7 @@ pub fn review_flip(before: ReviewStatus, after: ReviewStatus) -> Option<i64> {
     }
 }
 
-/// Which stations a stage is observed at: polling stations for the polling-day stages, the
-/// higher commissions for tabulation. Coverage counts a stage's stations of these levels.
-pub fn observed_levels(stage: Stage) -> &'static [StationLevel] {
-    match stage {
-        Stage::Opening | Stage::Voting | Stage::Counting => &[StationLevel::Pec],
-        Stage::Tabulation => &[StationLevel::Tec, StationLevel::Dec],
-        Stage::Incident => &[],
-    }
-}
+pub use eom_shared::form::{filed_at, observed_levels};
 
 /// What one checklist (at its latest revision) adds to the totals. Backends keep it with the
 /// checklist, so that it can be taken back exactly when a newer revision or a rejection comes.
@@ -401,11 +393,16 @@ mod tests {
 
     #[test]
     fn levels_per_stage() {
+        use eom_shared::station::StationLevel;
         assert_eq!(observed_levels(Stage::Voting), &[StationLevel::Pec]);
         assert_eq!(
             observed_levels(Stage::Tabulation),
             &[StationLevel::Tec, StationLevel::Dec]
         );
         assert!(observed_levels(Stage::Incident).is_empty());
+        assert!(filed_at(Stage::Counting, StationLevel::Pec));
+        assert!(!filed_at(Stage::Voting, StationLevel::Tec));
+        assert!(!filed_at(Stage::Tabulation, StationLevel::Pec));
+        assert!(filed_at(Stage::Incident, StationLevel::Dec), "incidents anywhere");
     }
 }

@@ -198,6 +198,8 @@ pub enum IngestDecision {
     /// The rules' verdict, carried out.
     Stored(Verdict),
     UnknownStation,
+    /// The form is not filed at this kind of station ([`crate::rules::filed_at`]).
+    WrongLevel(eom_shared::station::StationLevel),
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use eom_shared::form::{Assessment, Form};
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{FormId, Stage, StationCode};
+use eom_shared::{FormId, Stage, StationCode, StationLevel};
 use serde_json::{Map, Value};
 
 use super::{PAGE, assessment, count, get, json, known, parsed};
@@ -244,18 +244,23 @@ pub(super) async fn ingest(
 
     // What is stored, read in bulk.
     let codes: Vec<&str> = items().map(|i| i.content.station.as_str()).collect();
-    let regions: HashMap<String, String> = tx
+    let stations: HashMap<String, (String, StationLevel)> = tx
         .query(
             // Joined with the unnested list rather than `= ANY($1)`: the planner then walks
             // the index for each id instead of scanning the table (a prepared statement's
             // generic plan cannot tell ten ids from a million).
-            "SELECT s.code, s.region FROM unnest($1::text[]) AS t(code)
+            "SELECT s.code, s.region, s.level FROM unnest($1::text[]) AS t(code)
              JOIN stations s ON s.code = t.code",
             &[&codes],
         )
         .await?
         .iter()
-        .map(|r| Ok((get(r, "code")?, get(r, "region")?)))
+        .map(|r| {
+            Ok((
+                get(r, "code")?,
+                (get(r, "region")?, parsed(r, "level", StationLevel::parse)?),
+            ))
+        })
         .collect::<Result<_, StoreError>>()?;
     let mut current: HashMap<String, Current> = HashMap::new();
     for row in tx
@@ -306,10 +311,14 @@ pub(super) async fn ingest(
     for batch in batches {
         let mut decided = Vec::with_capacity(batch.items.len());
         for item in &batch.items {
-            let Some(region) = regions.get(item.content.station.as_str()) else {
+            let Some((region, level)) = stations.get(item.content.station.as_str()) else {
                 decided.push(IngestDecision::UnknownStation);
                 continue;
             };
+            if !crate::rules::filed_at(item.stage, *level) {
+                decided.push(IngestDecision::WrongLevel(*level));
+                continue;
+            }
             let id = item.id.to_string();
             let existing = current.get(&id).map(|c| Existing {
                 owner: c.owner.clone(),

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use eom_shared::form::Assessment;
-use eom_shared::station::StationCode;
+use eom_shared::station::{StationCode, StationLevel};
 use eom_shared::submission::ContentHash;
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
@@ -180,13 +180,19 @@ pub(super) fn ingest_one(
     deltas: &mut TallyDelta,
     audit: &mut Vec<crate::audit::NewEntry>,
 ) -> Result<IngestDecision, StoreError> {
-    let region: Option<String> = tx
-        .prepare_cached("SELECT region FROM stations WHERE code = ?1")?
-        .query_row([item.content.station.as_str()], |r| r.get(0))
+    let station: Option<(String, String)> = tx
+        .prepare_cached("SELECT region, level FROM stations WHERE code = ?1")?
+        .query_row([item.content.station.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
-    let Some(region) = region else {
+    let Some((region, level)) = station else {
         return Ok(IngestDecision::UnknownStation);
     };
+    let level = StationLevel::parse(&level).map_err(StoreError::corrupt)?;
+    if !crate::rules::filed_at(item.stage, level) {
+        return Ok(IngestDecision::WrongLevel(level));
+    }
     let id = item.id.to_string();
     let received = time_text(received_at);
     let latest: Option<(u32, String)> = tx
