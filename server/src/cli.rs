@@ -258,6 +258,17 @@ pub enum FormsCommand {
         /// The definition file, e.g. one written by 'forms export' and edited.
         file: PathBuf,
     },
+    /// Read an XLSForm spreadsheet (.xlsx: survey, choices and settings sheets, as ODK and
+    /// Kobo use) and publish it like 'install'; unsupported rows are named with their sheet
+    /// and row number, and then nothing is installed.
+    Import {
+        /// The spreadsheet.
+        file: PathBuf,
+        /// The stage, when the settings sheet has no 'stage' column: opening, voting,
+        /// counting, tabulation or incident.
+        #[arg(long, value_parser = parse_stage)]
+        stage: Option<eom_shared::Stage>,
+    },
     /// The newest version of every form.
     List {
         /// One JSON object per form.
@@ -285,6 +296,12 @@ pub enum StationsCommand {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+fn parse_stage(raw: &str) -> Result<eom_shared::Stage, String> {
+    eom_shared::Stage::parse(raw.trim()).ok_or_else(|| {
+        format!("'{raw}' is not a stage: use opening, voting, counting, tabulation or incident")
+    })
 }
 
 fn parse_zone(raw: &str) -> Result<String, String> {
@@ -584,24 +601,23 @@ fn forms_command(store: &dyn Store, command: FormsCommand) -> anyhow::Result<()>
                 .with_context(|| format!("could not read {}", file.display()))?;
             let definitions = crate::forms::read_definitions(&text)
                 .with_context(|| format!("{} was not installed", file.display()))?;
-            let outcomes = crate::forms::install(store, &definitions)
-                .with_context(|| format!("{} was not installed", file.display()))?;
-            for (id, version, published) in outcomes {
-                match published {
-                    crate::forms::Published::New => {
-                        println!("Installed form '{id}', version {version}.")
-                    }
-                    crate::forms::Published::NewVersion { previous } => println!(
-                        "Published version {version} of form '{id}' (was {previous}); laptops receive it on their next sync, and checklists filled on version {previous} are still accepted."
-                    ),
-                    crate::forms::Published::AlreadyInstalled => {
-                        println!(
-                            "Form '{id}' version {version} is installed already; nothing changed."
-                        )
-                    }
-                }
+            report_installed(store, &definitions, &file)
+        }
+        FormsCommand::Import { file, stage } => {
+            let sheets = crate::forms::xlsform::read_file(&file).map_err(anyhow::Error::msg)?;
+            let imported = crate::forms::xlsform::import(&sheets, stage)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            for skipped in &imported.skipped {
+                println!("Left out {skipped}.");
             }
-            Ok(())
+            println!(
+                "Read form '{}' version {} ({} questions) from {}.",
+                imported.form.id,
+                imported.form.version,
+                imported.form.questions.len(),
+                file.display()
+            );
+            report_installed(store, &[imported.form], &file)
         }
         FormsCommand::List { json: as_json } => {
             let forms = store.latest_forms()?;
@@ -674,6 +690,28 @@ fn forms_command(store: &dyn Store, command: FormsCommand) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+/// Installs checked definitions and says what happened to each.
+fn report_installed(
+    store: &dyn Store,
+    definitions: &[eom_shared::form::Form],
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let outcomes = crate::forms::install(store, definitions)
+        .with_context(|| format!("{} was not installed", file.display()))?;
+    for (id, version, published) in outcomes {
+        match published {
+            crate::forms::Published::New => println!("Installed form '{id}', version {version}."),
+            crate::forms::Published::NewVersion { previous } => println!(
+                "Published version {version} of form '{id}' (was {previous}); laptops receive it on their next sync, and checklists filled on version {previous} are still accepted."
+            ),
+            crate::forms::Published::AlreadyInstalled => {
+                println!("Form '{id}' version {version} is installed already; nothing changed.")
+            }
+        }
+    }
+    Ok(())
 }
 
 fn add_account(

@@ -90,3 +90,64 @@ fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
     assert_eq!(summary["checklists"], 2, "{summary}");
     assert_eq!(summary["negative"], 1, "{summary}");
 }
+
+#[test]
+fn an_xlsform_is_imported_with_the_real_binary_and_reaches_a_laptop() {
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team X", "North"));
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../server/tests/data/observation_checklist.xlsx");
+    let run = mission
+        .admin(&["forms", "import", fixture.to_str().expect("utf-8")])
+        .ok();
+    assert!(
+        run.stdout.contains("Left out survey row 4: note 'intro'"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Installed form 'voting_kz', version 2026031901."),
+        "{}",
+        run.stdout
+    );
+    let broken = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../server/tests/data/unsupported.xlsx");
+    let refused = mission.admin(&["forms", "import", broken.to_str().expect("utf-8")]);
+    assert!(!refused.success());
+    assert!(
+        refused.stderr.contains("survey row 2 ('location')"),
+        "{}",
+        refused.stderr
+    );
+
+    laptop.eom(&["sync"]).ok();
+    let mut answers = json!({
+        "arrival_time": "07:40", "observers_unrestricted": true, "ink_checked": true,
+        "carousel_voting": true, "mobile_box_used": false, "overall": "bad"
+    });
+    let id = laptop.file("voting_kz", "PEC-001", &answers);
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(mission.all_submissions().get(&id), Some(&1));
+    let (_, findings) = mission.get("/api/v1/reports/findings", mission.coordinator_token());
+    assert!(
+        findings["critical"]
+            .as_array()
+            .expect("critical")
+            .iter()
+            .any(|f| f["question_id"] == "carousel_voting"),
+        "{findings}"
+    );
+    answers["mobile_requests"] = json!(3);
+    let refused = laptop.eom(&[
+        "new",
+        "voting_kz",
+        "--station",
+        "PEC-002",
+        "--answers",
+        laptop.answers_file(&answers).to_str().expect("utf-8"),
+    ]);
+    assert!(!refused.success(), "a question its group does not ask");
+}

@@ -403,6 +403,9 @@ mod tests {
         assert!(filed_at(Stage::Counting, StationLevel::Pec));
         assert!(!filed_at(Stage::Voting, StationLevel::Tec));
         assert!(!filed_at(Stage::Tabulation, StationLevel::Pec));
-        assert!(filed_at(Stage::Incident, StationLevel::Dec), "incidents anywhere");
+        assert!(
+            filed_at(Stage::Incident, StationLevel::Dec),
+            "incidents anywhere"
+        );
     }
 }

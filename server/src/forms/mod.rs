@@ -8,6 +8,8 @@
 //! yes/no question that became a number would be counted as one thing in one version and
 //! another in the next); such a change needs a new question id.
 
+pub mod xlsform;
+
 use eom_shared::form::{Form, FormId};
 
 use crate::store::{Store, StoreError};
