@@ -1314,14 +1314,27 @@ mod tests {
 
     #[test]
     fn observed_at_takes_a_time_of_day_or_a_full_time() {
-        let now = Utc::now();
+        use chrono::TimeZone;
+        // Fixed moments of the laptop's own day, so the answer does not depend on when the
+        // test runs: 09:30 is today in the afternoon, and yesterday's before 09:30.
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 19).expect("date");
+        let local_at = |h: u32| {
+            Local
+                .from_local_datetime(&day.and_hms_opt(h, 0, 0).expect("time"))
+                .earliest()
+                .expect("a local time")
+                .with_timezone(&Utc)
+        };
+        let now = local_at(15);
         let at = parse_observed_at("09:30", None, now).expect("HH:MM");
         let local = at.with_timezone(&Local);
         assert_eq!(local.format("%H:%M").to_string(), "09:30");
+        assert_eq!(local.date_naive(), day, "today");
+        let early = parse_observed_at("09:30", None, local_at(8)).expect("HH:MM");
         assert_eq!(
-            local.date_naive(),
-            now.with_timezone(&Local).date_naive(),
-            "today"
+            early.with_timezone(&Local).date_naive(),
+            day.pred_opt().expect("the day before"),
+            "the latest 09:30 before 08:00 is yesterday's"
         );
         let almaty = eom_shared::sync::parse_time_zone("Asia/Almaty").expect("zone");
         let at = parse_observed_at("09:30", Some(almaty), now).expect("HH:MM");
