@@ -1,9 +1,9 @@
-//! The forms that ship with the server and load into a new database on first start: five,
-//! one per stage, each in two versions.
+//! The forms that ship with the server: five, one per stage. Version 1 loads into a new
+//! database on first start; version 2 is ready for a mission to publish.
 //!
 //! They are modelled on international observation practice: small factual steps per stage,
 //! observer access in every form, and the overall assessment at the end of each checklist.
-//! Version 1 is released and never changes (checklists were filled on it); version 2
+//! Version 1 is released and never changes (checklists were filled on it). Version 2
 //! (`forms/v2/`, made from version 1 by `forms/make_v2.py`) adds what observers of the region
 //! reported missing (carousel and proxy voting, people recording voters, organised transport,
 //! misuse of supplementary lists, commission members directing voters, following the mobile
@@ -11,16 +11,19 @@
 //! counted separately, votes announced aloud, protocols corrected without a recount or accepted
 //! though they do not add up, the chair's gender), "not observed" where an observer may not
 //! see, the missing protocol checks, and an incident source question that asks for no names.
-//! Laptops fill the newest version.
+//! It is published with `eom-server forms install shared/forms/v2/FORM.json`.
 
 use crate::form::Form;
 
-const SOURCES: [(&str, &str); 10] = [
+const SOURCES: [(&str, &str); 5] = [
     ("opening", include_str!("../forms/opening.json")),
     ("voting", include_str!("../forms/voting.json")),
     ("counting", include_str!("../forms/counting.json")),
     ("tabulation", include_str!("../forms/tabulation.json")),
     ("incident", include_str!("../forms/incident.json")),
+];
+
+const VERSION_TWO: [(&str, &str); 5] = [
     ("opening v2", include_str!("../forms/v2/opening.json")),
     ("voting v2", include_str!("../forms/v2/voting.json")),
     ("counting v2", include_str!("../forms/v2/counting.json")),
@@ -28,15 +31,24 @@ const SOURCES: [(&str, &str); 10] = [
     ("incident v2", include_str!("../forms/v2/incident.json")),
 ];
 
-/// The default forms, every version, parsed and checked (version 1 of each form first).
+fn parse(sources: &[(&str, &str)]) -> Result<Vec<Form>, String> {
+    sources
+        .iter()
+        .map(|(name, text)| Form::from_json(text).map_err(|e| format!("default form {name}: {e}")))
+        .collect()
+}
+
+/// The default forms a new database starts with, parsed and checked.
 ///
 /// The definitions are compiled into the binary and checked by this crate's tests, so a
 /// failure here is a build defect, reported with the form's name rather than a panic.
 pub fn default_forms() -> Result<Vec<Form>, String> {
-    SOURCES
-        .iter()
-        .map(|(name, text)| Form::from_json(text).map_err(|e| format!("default form {name}: {e}")))
-        .collect()
+    parse(&SOURCES)
+}
+
+/// Version 2 of the default forms, parsed and checked.
+pub fn version_two() -> Result<Vec<Form>, String> {
+    parse(&VERSION_TWO)
 }
 
 #[cfg(test)]
@@ -46,8 +58,11 @@ mod tests {
     use crate::validate::validate;
     use serde_json::{Map, Value, json};
 
+    /// Both versions of every form.
     fn forms() -> Vec<Form> {
-        default_forms().expect("default forms parse")
+        let mut forms = default_forms().expect("default forms parse");
+        forms.extend(version_two().expect("version 2 parses"));
+        forms
     }
 
     #[test]
@@ -156,7 +171,8 @@ mod tests {
 
     #[test]
     fn counting_protocol_checks_catch_stuffing_as_a_warning() {
-        let f = forms()
+        let f = default_forms()
+            .expect("forms")
             .into_iter()
             .find(|f| f.id.as_str() == "counting")
             .expect("counting");

@@ -259,6 +259,20 @@ mod tests {
     }
 
     #[test]
+    fn version_two_of_the_default_forms_can_be_published_over_version_one() {
+        let v1 = default_forms().expect("v1");
+        for v2 in eom_shared::default_forms::version_two().expect("v2") {
+            let latest = v1.iter().find(|f| f.id == v2.id);
+            assert_eq!(
+                check_publication(latest, None, &v2),
+                Ok(Published::NewVersion { previous: 1 }),
+                "{}",
+                v2.id
+            );
+        }
+    }
+
+    #[test]
     fn files_hold_one_form_or_several_and_errors_name_the_field() {
         let one = serde_json::to_string(&voting()).expect("json");
         assert_eq!(read_definitions(&one).expect("one").len(), 1);
