@@ -524,8 +524,9 @@ fn parse_posted(form: &Form, fields: &[(String, String)]) -> Map<String, Value> 
     answers
 }
 
-/// The time of the observation the observer typed (`HH:MM`, the mission's time), on the
-/// draft's day; anything else leaves it as it was.
+/// The time of the observation the observer typed (`HH:MM`, the mission's time): the latest
+/// such time that has come, as `eom new --observed-at` takes it, so a count observed at 19:45
+/// and written up after midnight is yesterday's; anything else leaves it as it was.
 fn set_observed_time(draft: &mut Draft, fields: &[(String, String)], zone: Option<chrono_tz::Tz>) {
     let Some(minutes) = fields
         .iter()
@@ -535,7 +536,7 @@ fn set_observed_time(draft: &mut Draft, fields: &[(String, String)], zone: Optio
         return;
     };
     if let Some(time) = chrono::NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
-        && let Some(at) = crate::clock::today_at(time, zone, draft.content.observed_at)
+        && let Some(at) = crate::clock::latest_at(time, zone, Utc::now())
     {
         draft.content.observed_at = at;
     }
