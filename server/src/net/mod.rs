@@ -96,7 +96,14 @@ struct Tracked {
 struct Registry {
     next: AtomicU64,
     open: Mutex<HashMap<u64, Arc<Tracked>>>,
+    /// Signalled whenever a connection has closed (its socket dropped).
+    closed: Notify,
 }
+
+/// Evicted connections still waiting for their task to close them, beyond which the accept
+/// loop waits: their files stay open until then, and a flood accepted faster than they close
+/// would run the process out of files.
+const CLOSING_SLACK: usize = 32;
 
 impl Registry {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Tracked>>> {
@@ -118,6 +125,11 @@ impl Registry {
 
     fn remove(&self, id: u64) {
         self.lock().remove(&id);
+        self.closed.notify_one();
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
     }
 
     /// At the cap: closes the quietest idle connection. False when every open connection
@@ -166,6 +178,14 @@ pub async fn serve(
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
+        // Every connection past the cap has been told to close; until enough have, accepting
+        // more would only open files faster than they are freed.
+        while registry.len() >= cap + CLOSING_SLACK {
+            tokio::select! {
+                () = registry.closed.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
         let (stream, remote) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
