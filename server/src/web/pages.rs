@@ -15,6 +15,7 @@ use crate::http::{download, parse_id};
 use crate::reports::export::ExportFormat;
 use crate::reports::figures::stage_name;
 use crate::reports::filter::{FilterQuery, SubmissionQuery};
+use crate::reports::statement;
 use crate::reports::timefmt;
 use crate::service::Service;
 use crate::service::reports::DEFAULT_SILENT_MINUTES;
@@ -89,7 +90,18 @@ async fn overview_body(
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = service.findings(&filter, 10).await?;
-    let lines = service.statement(&filter, "en").await?;
+    // The statement from the figures this page already read, not a second read of them.
+    let (protocols, restrictions) = service.protocols_and_restrictions(&filter).await?;
+    let lines = statement::lines(
+        &statement::Figures {
+            assessment: &assessment,
+            access: &access,
+            coverage: &coverage.totals,
+            protocols: &protocols,
+            restrictions: &restrictions,
+        },
+        "en",
+    );
     Ok(html! {
         (filter_form("/", q, &regions, &forms))
         section id="statement" {
