@@ -133,6 +133,9 @@ fn a_pull_replaces_the_catalog_and_cursor_together() {
         district: String::new(),
         level: StationLevel::Pec,
         registered_voters: None,
+        area: None,
+        kind: Default::default(),
+        coordinates: None,
     };
     store
         .save_catalog(&default_forms().expect("forms"), &[station], &[], "7")

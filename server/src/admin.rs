@@ -113,12 +113,28 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Reads a station CSV (`code,name,region,district,level,registered_voters`) and imports it
-/// all or nothing: a bad row is reported with its line number and nothing is half-imported.
+/// Reads a station CSV (`code,name,region,district,level,registered_voters`, optionally
+/// `area,kind,latitude,longitude`) and imports it all or nothing: a bad row is reported with
+/// its line number and nothing is half-imported. When it moves stations that already have
+/// checklists to another region, area or kind, the totals are recounted at once.
 pub fn import_stations_csv(store: &dyn Store, path: &Path) -> Result<ImportSummary, ImportError> {
     let stations = read_station_csv(path).map_err(|source| ImportError::File {
         path: path.display().to_string(),
         source,
     })?;
-    Ok(store.import_stations(&stations)?)
+    let summary = store.import_stations(&stations)?;
+    recount_if_pending(store)?;
+    Ok(summary)
+}
+
+/// Recounts every total when the store asks for it (after an upgrade that changed how totals
+/// are kept, or a station list that moved observed stations); returns how many checklists
+/// were counted, `None` when nothing was pending.
+pub fn recount_if_pending(store: &dyn Store) -> Result<Option<u64>, StoreError> {
+    if !store.recount_pending()? {
+        return Ok(None);
+    }
+    let counted = store.rebuild_tallies(&crate::rules::contribution)?;
+    tracing::info!(counted, "recounted the totals");
+    Ok(Some(counted))
 }

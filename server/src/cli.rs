@@ -589,6 +589,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.updated,
                 summary.unchanged
             );
+            if summary.moved > 0 {
+                println!(
+                    "{} stations with checklists changed region, area or kind: the figures were recounted.",
+                    summary.moved
+                );
+            }
             Ok(())
         }
     }

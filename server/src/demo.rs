@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use eom_shared::form::{Form, QuestionKind};
-use eom_shared::station::{Station, StationCode, StationLevel};
+use eom_shared::station::{Area, Coordinates, Station, StationCode, StationKind, StationLevel};
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::validate::is_relevant;
 use eom_shared::{Assessment, Stage};
@@ -49,6 +49,18 @@ const REGIONS: [(&str, f64); 8] = [
     ("Pavlodar", 0.9),
     ("Kostanay", 1.1),
     ("Atyrau", 1.8),
+];
+
+/// Where each demo region's centre lies (latitude, longitude), for stations on the map.
+const CENTRES: [(f64, f64); 8] = [
+    (51.17, 71.45),
+    (43.24, 76.89),
+    (42.32, 69.59),
+    (49.81, 73.09),
+    (50.28, 57.17),
+    (52.29, 76.97),
+    (53.21, 63.62),
+    (47.11, 51.92),
 ];
 
 /// How much more often than average things go wrong in `region` (1.0 when unknown).
@@ -230,11 +242,20 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
     })
 }
 
+/// A number in [-1, 1) that varies with `i` (`step` picks the pattern).
+fn spread(i: usize, step: usize) -> f64 {
+    let n = (i * step) % 200;
+    f64::from(u32::try_from(n).unwrap_or(0)) / 100.0 - 1.0
+}
+
 /// Polling stations spread over the regions, then one territorial commission per region.
 pub fn station_list(count: usize, rng: &mut StdRng) -> anyhow::Result<Vec<Station>> {
     let mut stations = Vec::new();
     for i in 0..count.max(REGIONS.len()) {
         let (region, _) = REGIONS[i % REGIONS.len()];
+        let (latitude, longitude) = CENTRES[i % REGIONS.len()];
+        // Two in five stations rural, one in twenty-five special (a hospital, a prison).
+        let rural = (i / REGIONS.len()) % 5 < 2;
         stations.push(Station {
             code: StationCode::parse(&format!("PEC-{:05}", i + 1)).map_err(anyhow::Error::msg)?,
             name: format!("Polling station no. {}", i + 1),
@@ -242,6 +263,19 @@ pub fn station_list(count: usize, rng: &mut StdRng) -> anyhow::Result<Vec<Statio
             district: format!("{region} district {}", i % 5 + 1),
             level: StationLevel::Pec,
             registered_voters: Some(rng.random_range(400..3000)),
+            area: Some(if rural { Area::Rural } else { Area::Urban }),
+            kind: if i % 25 == 24 {
+                StationKind::Special
+            } else {
+                StationKind::Regular
+            },
+            // Spread around the centre without drawing from `rng`, so the answers drawn
+            // after it stay what they were for a seed.
+            coordinates: Coordinates::new(
+                latitude + spread(i, 37) * 1.2,
+                longitude + spread(i, 61) * 2.0,
+            )
+            .ok(),
         });
     }
     for (i, (region, _)) in REGIONS.iter().enumerate() {
@@ -252,6 +286,9 @@ pub fn station_list(count: usize, rng: &mut StdRng) -> anyhow::Result<Vec<Statio
             district: String::new(),
             level: StationLevel::Tec,
             registered_voters: None,
+            area: Some(Area::Urban),
+            kind: StationKind::Regular,
+            coordinates: Coordinates::new(CENTRES[i].0, CENTRES[i].1).ok(),
         });
     }
     Ok(stations)

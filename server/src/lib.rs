@@ -62,13 +62,15 @@ pub fn open_database(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// Installs the default forms when the database has none yet.
+/// Installs the default forms when the database has none yet, and recounts the totals when
+/// an upgrade changed how they are kept.
 pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
     if store.latest_forms()?.is_empty() {
         let forms = eom_shared::default_forms::default_forms().map_err(anyhow::Error::msg)?;
         let added = store.install_forms(&forms)?;
         tracing::info!(added, "installed the default forms");
     }
+    admin::recount_if_pending(store).context("could not recount the totals")?;
     Ok(())
 }
 

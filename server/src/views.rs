@@ -24,6 +24,10 @@ pub struct SubmissionView {
     pub stage: Stage,
     pub station: StationCode,
     pub region: String,
+    /// Urban or rural, when the station list says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area: Option<eom_shared::Area>,
+    pub kind: eom_shared::StationKind,
     pub observer_id: String,
     pub observer_name: String,
     pub overall: Option<Assessment>,
@@ -44,6 +48,8 @@ impl From<SubmissionSummary> for SubmissionView {
             stage: s.stage,
             station: s.station,
             region: s.region,
+            area: s.area,
+            kind: s.kind,
             observer_id: s.observer_id,
             observer_name: s.observer_name,
             overall: s.overall,

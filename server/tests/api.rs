@@ -363,6 +363,9 @@ async fn pull_returns_only_what_changed_since_the_cursor() {
             district: "D8".into(),
             level: eom_shared::StationLevel::Pec,
             registered_voters: Some(700),
+            area: None,
+            kind: Default::default(),
+            coordinates: None,
         }])
         .expect("import");
     let (_, later) = app

@@ -19,7 +19,7 @@ pub mod validate;
 pub use canonical::{canonical_json, sha256_hex};
 pub use error::ErrorBody;
 pub use form::{Assessment, Form, FormId, Labels, Question, QuestionKind, Stage};
-pub use station::{Station, StationCode, StationLevel};
+pub use station::{Area, Coordinates, Station, StationCode, StationKind, StationLevel};
 pub use submission::{ContentHash, SubmissionContent, SubmissionId, SubmissionPayload};
 pub use validate::{Issue, IssueKind, Severity, Validation, validate, validate_submission};
 

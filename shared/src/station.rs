@@ -91,7 +91,121 @@ impl StationLevel {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether a station serves a town or the countryside: findings often differ between them,
+/// so every report can be split by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Area {
+    Urban,
+    Rural,
+}
+
+impl Area {
+    pub const ALL: [Area; 2] = [Area::Urban, Area::Rural];
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "urban" => Ok(Self::Urban),
+            "rural" => Ok(Self::Rural),
+            other => Err(format!(
+                "area '{other}' is not known: use urban or rural, or leave it empty"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Urban => "urban",
+            Self::Rural => "rural",
+        }
+    }
+
+    /// How an optional area is kept in tally keys: empty when the list does not say.
+    pub fn stored(area: Option<Area>) -> &'static str {
+        area.map_or("", Area::as_str)
+    }
+
+    /// The inverse of [`Area::stored`]; `None` for anything but a known area.
+    pub fn from_stored(raw: &str) -> Option<Area> {
+        Self::parse(raw).ok()
+    }
+}
+
+/// Regular polling stations, special ones (hospitals, prisons, military units, where
+/// observers are often kept out) and stations abroad, reported apart.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum StationKind {
+    #[default]
+    Regular,
+    Special,
+    Abroad,
+}
+
+impl StationKind {
+    pub const ALL: [StationKind; 3] = [
+        StationKind::Regular,
+        StationKind::Special,
+        StationKind::Abroad,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "regular" | "" => Ok(Self::Regular),
+            "special" => Ok(Self::Special),
+            "abroad" => Ok(Self::Abroad),
+            other => Err(format!(
+                "kind '{other}' is not known: use regular, special (hospital, prison, ...) or abroad"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Regular => "regular",
+            Self::Special => "special",
+            Self::Abroad => "abroad",
+        }
+    }
+
+    fn is_regular(&self) -> bool {
+        *self == Self::Regular
+    }
+}
+
+/// Where a station is, in WGS 84 degrees, for the mission's map.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Coordinates {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl Coordinates {
+    /// Checked coordinates: both finite, latitude within ±90, longitude within ±180.
+    pub fn new(latitude: f64, longitude: f64) -> Result<Self, String> {
+        if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
+            return Err(format!(
+                "latitude {latitude} is not between -90 and 90 (give degrees, e.g. 43.2389)"
+            ));
+        }
+        if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
+            return Err(format!(
+                "longitude {longitude} is not between -180 and 180 (give degrees, e.g. 76.8897)"
+            ));
+        }
+        Ok(Self {
+            latitude,
+            longitude,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Station {
     pub code: StationCode,
@@ -102,6 +216,13 @@ pub struct Station {
     pub level: StationLevel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_voters: Option<u32>,
+    /// Urban or rural, when the station list says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<Area>,
+    #[serde(default, skip_serializing_if = "StationKind::is_regular")]
+    pub kind: StationKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Station lists as CSV: `code,name,region,district,level,registered_voters`.
+//! Station lists as CSV: `code,name,region,district,level,registered_voters`, and optionally
+//! `area` (urban, rural), `kind` (regular, special, abroad), `latitude` and `longitude`.
 //!
 //! The server imports them; a mission can also load one onto laptops before election day,
 //! when observers may have no connection. A list is taken whole or not at all.
@@ -7,7 +8,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use crate::station::{Station, StationCode, StationLevel};
+use crate::station::{Area, Coordinates, Station, StationCode, StationKind, StationLevel};
 
 pub const HEADER: &str = "code,name,region,district,level,registered_voters";
 
@@ -19,6 +20,9 @@ const COLUMNS: [&str; 6] = [
     "level",
     "registered_voters",
 ];
+
+/// Columns a list may add; a missing one leaves the attribute unknown (kind: regular).
+const OPTIONAL: [&str; 4] = ["area", "kind", "latitude", "longitude"];
 
 /// Most row problems listed before the rest are summarised.
 const MAX_REPORTED_PROBLEMS: usize = 20;
@@ -60,6 +64,7 @@ pub fn parse_station_csv(input: impl Read) -> Result<Vec<Station>, StationListEr
         return Err(StationListError::Header(missing.join(", ")));
     }
     let index: Vec<usize> = COLUMNS.iter().filter_map(|c| position(c)).collect();
+    let optional: Vec<Option<usize>> = OPTIONAL.iter().map(|c| position(c)).collect();
 
     let mut stations = Vec::new();
     let mut problems = Vec::new();
@@ -75,7 +80,15 @@ pub fn parse_station_csv(input: impl Read) -> Result<Vec<Station>, StationListEr
         };
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(index[i]).unwrap_or("").trim();
-        match parse_row(field(0), field(1), field(2), field(3), field(4), field(5)) {
+        let extra = |i: usize| {
+            optional[i]
+                .and_then(|at| record.get(at))
+                .unwrap_or("")
+                .trim()
+        };
+        let row = parse_row(field(0), field(1), field(2), field(3), field(4), field(5))
+            .and_then(|s| with_attributes(s, extra(0), extra(1), extra(2), extra(3)));
+        match row {
             Ok(station) => {
                 if let Some(first) = seen.insert(station.code.clone(), line) {
                     problems.push(format!(
@@ -133,12 +146,90 @@ fn parse_row(
         district: district.to_owned(),
         level,
         registered_voters,
+        area: None,
+        kind: StationKind::Regular,
+        coordinates: None,
     })
+}
+
+/// Adds the optional columns to a parsed row: empty means unknown.
+fn with_attributes(
+    mut station: Station,
+    area: &str,
+    kind: &str,
+    latitude: &str,
+    longitude: &str,
+) -> Result<Station, String> {
+    let code = &station.code;
+    if !area.is_empty() {
+        station.area = Some(Area::parse(area).map_err(|m| format!("station '{code}': {m}"))?);
+    }
+    station.kind = StationKind::parse(kind).map_err(|m| format!("station '{code}': {m}"))?;
+    station.coordinates = match (latitude.is_empty(), longitude.is_empty()) {
+        (true, true) => None,
+        (false, false) => {
+            let degrees = |raw: &str, name: &str| {
+                // A decimal comma, as spreadsheets in many locales write it, is taken too.
+                raw.replace(',', ".").parse::<f64>().map_err(|_| {
+                    format!("{name} '{raw}' of station '{code}' is not a number of degrees")
+                })
+            };
+            Some(
+                Coordinates::new(
+                    degrees(latitude, "latitude")?,
+                    degrees(longitude, "longitude")?,
+                )
+                .map_err(|m| format!("station '{code}': {m}"))?,
+            )
+        }
+        _ => {
+            return Err(format!(
+                "station '{code}' has only one of latitude and longitude: give both or neither"
+            ));
+        }
+    };
+    Ok(station)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn area_kind_and_coordinates_are_read_when_present() {
+        let text = "code,name,region,district,level,registered_voters,area,kind,latitude,longitude\n\
+                    A-1,School,North,D1,pec,900,Urban,regular,43.2389,76.8897\n\
+                    A-2,Hospital,North,D1,pec,,rural,special,,\n\
+                    A-3,Embassy,Abroad,,pec,,,abroad,\"51,5\",\"-0,12\"\n";
+        let stations = parse_station_csv(text.as_bytes()).expect("parses");
+        assert_eq!(stations[0].area, Some(Area::Urban));
+        assert_eq!(stations[0].kind, StationKind::Regular);
+        let at = stations[0].coordinates.expect("coordinates");
+        assert!((at.latitude - 43.2389).abs() < 1e-9 && (at.longitude - 76.8897).abs() < 1e-9);
+        assert_eq!(stations[1].area, Some(Area::Rural));
+        assert_eq!(stations[1].kind, StationKind::Special);
+        assert_eq!(stations[1].coordinates, None);
+        assert_eq!(stations[2].area, None);
+        assert_eq!(stations[2].kind, StationKind::Abroad);
+        assert!((stations[2].coordinates.expect("comma decimals").latitude - 51.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_attributes_are_named_with_their_line() {
+        let text = "code,name,region,district,level,registered_voters,area,kind,latitude,longitude\n\
+                    A-1,School,North,D1,pec,900,town,regular,,\n\
+                    A-2,School,North,D1,pec,900,urban,prison,,\n\
+                    A-3,School,North,D1,pec,900,urban,regular,95,10\n\
+                    A-4,School,North,D1,pec,900,urban,regular,45,\n";
+        let Err(StationListError::Rows(rows)) = parse_station_csv(text.as_bytes()) else {
+            panic!("refused");
+        };
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows[0].starts_with("line 2:") && rows[0].contains("area 'town'"));
+        assert!(rows[1].starts_with("line 3:") && rows[1].contains("kind 'prison'"));
+        assert!(rows[2].starts_with("line 4:") && rows[2].contains("latitude 95"));
+        assert!(rows[3].starts_with("line 5:") && rows[3].contains("both or neither"));
+    }
 
     #[test]
     fn columns_may_come_in_any_order_and_voters_may_be_blank() {

@@ -14,7 +14,7 @@ use eom_server::store::{
 use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{FormId, Stage, Station, StationCode, StationLevel};
+use eom_shared::{Area, FormId, Stage, Station, StationCode, StationKind, StationLevel};
 use serde_json::{Map, Value, json};
 
 /// Accounts and the station list every check starts from.
@@ -38,14 +38,37 @@ fn station(code: &str, region: &str, level: StationLevel) -> Station {
         district: "D1".into(),
         level,
         registered_voters: None,
+        area: None,
+        kind: StationKind::Regular,
+        coordinates: None,
     }
 }
 
+fn placed(mut s: Station, area: Area, kind: StationKind) -> Station {
+    s.area = Some(area);
+    s.kind = kind;
+    s
+}
+
+/// PEC-1 is urban; PEC-2 and PEC-3 rural, PEC-3 a special station; the commission says
+/// nothing about its area.
 pub fn stations() -> Vec<Station> {
     vec![
-        station("PEC-1", "North", StationLevel::Pec),
-        station("PEC-2", "North", StationLevel::Pec),
-        station("PEC-3", "South", StationLevel::Pec),
+        placed(
+            station("PEC-1", "North", StationLevel::Pec),
+            Area::Urban,
+            StationKind::Regular,
+        ),
+        placed(
+            station("PEC-2", "North", StationLevel::Pec),
+            Area::Rural,
+            StationKind::Regular,
+        ),
+        placed(
+            station("PEC-3", "South", StationLevel::Pec),
+            Area::Rural,
+            StationKind::Special,
+        ),
         station("TEC-N", "North", StationLevel::Tec),
     ]
 }
@@ -176,7 +199,7 @@ pub struct Figures {
     assessments: Vec<AssessmentRow>,
     findings: Vec<(String, String, u64, u64)>,
     critical: Vec<(SubmissionId, String)>,
-    coverage: Vec<(String, Stage, StationLevel, u64)>,
+    coverage: Vec<(String, Stage, StationLevel, u64, u64, u64)>,
     arrivals: Vec<(DateTime<Utc>, Stage, u64)>,
 }
 
@@ -215,7 +238,11 @@ pub fn figures(store: &dyn Store, filter: &ReportFilter) -> Figures {
         .expect("coverage")
         .visits
         .into_iter()
-        .map(|v| (v.region, v.stage, v.level, v.visited))
+        .map(|v| {
+            (
+                v.region, v.stage, v.level, v.visited, v.assessed, v.negative,
+            )
+        })
         .filter(|v| v.3 > 0)
         .collect();
     coverage.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
@@ -765,6 +792,142 @@ pub fn rebuild_matches_running_totals(store: &dyn Store) {
     let recounted: Vec<Figures> = filters.iter().map(|f| figures(store, f)).collect();
     assert_eq!(running, recounted);
     assert_eq!(tally(store, "voting"), (2, 2, 2));
+}
+
+/// Reports filtered by the stations' area and kind, and stations counted once however many
+/// teams assessed them; a station list that moves an observed station recounts the totals.
+pub fn split_by_station_attributes(store: &dyn Store) {
+    let w = World::new(store);
+    assert!(!store.recount_pending().expect("pending"));
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, new_id(), 1, stuffing("PEC-1", at(9, 0))),
+            item(store, new_id(), 1, voting("PEC-2", "good", at(9, 10))),
+            item(store, new_id(), 1, voting("PEC-3", "very_bad", at(9, 20))),
+        ],
+    );
+    // A second team at PEC-2 saw it differently.
+    push(
+        store,
+        &w.other,
+        at(10, 5),
+        vec![item(store, new_id(), 1, voting("PEC-2", "bad", at(9, 40)))],
+    );
+    let within = |area: Option<Area>, kind: Option<StationKind>| ReportFilter {
+        area,
+        kind,
+        ..ReportFilter::default()
+    };
+    let totals = |filter: &ReportFilter| {
+        store
+            .assessment_rows(filter)
+            .expect("rows")
+            .iter()
+            .fold((0, 0, 0), |(c, n, r), row| {
+                (c + row.checklists, n + row.negative, r + row.restricted)
+            })
+    };
+    assert_eq!(totals(&within(Some(Area::Urban), None)), (1, 1, 1));
+    assert_eq!(totals(&within(Some(Area::Rural), None)), (3, 2, 0));
+    assert_eq!(
+        totals(&within(Some(Area::Rural), Some(StationKind::Regular))),
+        (2, 1, 0)
+    );
+    assert_eq!(totals(&within(None, Some(StationKind::Special))), (1, 1, 0));
+    assert_eq!(totals(&within(None, Some(StationKind::Abroad))), (0, 0, 0));
+
+    let voting_visits = |filter: &ReportFilter| {
+        let counts = store.coverage(filter).expect("coverage");
+        let listed: u64 = counts
+            .stations
+            .iter()
+            .filter(|s| s.level == StationLevel::Pec)
+            .map(|s| s.stations)
+            .sum();
+        let (visited, assessed, negative) = counts
+            .visits
+            .iter()
+            .filter(|v| v.stage == Stage::Voting)
+            .fold((0, 0, 0), |(v, a, n), c| {
+                (v + c.visited, a + c.assessed, n + c.negative)
+            });
+        (listed, visited, assessed, negative)
+    };
+    // Four checklists from three stations, three of the stations assessed negatively by
+    // at least one team.
+    assert_eq!(voting_visits(&ReportFilter::default()), (3, 3, 3, 3));
+    assert_eq!(
+        voting_visits(&within(Some(Area::Rural), None)),
+        (2, 2, 2, 2)
+    );
+    assert_eq!(
+        voting_visits(&within(None, Some(StationKind::Regular))),
+        (2, 2, 2, 2)
+    );
+
+    let critical = store
+        .critical_findings(&within(Some(Area::Rural), None), 10)
+        .expect("critical");
+    assert!(critical.is_empty(), "the stuffing was at an urban station");
+    assert_eq!(
+        store
+            .critical_findings(&within(Some(Area::Urban), None), 10)
+            .expect("critical")
+            .len(),
+        1
+    );
+    let arrivals: u64 = store
+        .arrivals(&within(Some(Area::Rural), None))
+        .expect("arrivals")
+        .iter()
+        .map(|a| a.checklists)
+        .sum();
+    assert_eq!(arrivals, 3);
+    let listed = |area| {
+        store
+            .list_submissions(
+                &SubmissionFilter {
+                    area: Some(area),
+                    ..SubmissionFilter::default()
+                },
+                1,
+                50,
+            )
+            .expect("list")
+    };
+    let rural = listed(Area::Rural);
+    assert_eq!(rural.total, 3);
+    assert!(rural.items.iter().all(|s| s.area == Some(Area::Rural)));
+    assert_eq!(
+        rural
+            .items
+            .iter()
+            .filter(|s| s.kind == StationKind::Special)
+            .count(),
+        1
+    );
+
+    // The list is corrected: PEC-1 was rural all along. Its checklist moves with it.
+    let mut corrected = stations();
+    corrected[0].area = Some(Area::Rural);
+    let summary = store.import_stations(&corrected).expect("import");
+    assert_eq!((summary.updated, summary.moved), (1, 1));
+    assert!(store.recount_pending().expect("pending"));
+    assert_eq!(store.rebuild_tallies(&contribution).expect("rebuild"), 4);
+    assert!(!store.recount_pending().expect("pending"));
+    assert_eq!(totals(&within(Some(Area::Urban), None)), (0, 0, 0));
+    assert_eq!(totals(&within(Some(Area::Rural), None)), (4, 3, 1));
+    assert_eq!(listed(Area::Rural).total, 4);
+    // A change that moves no observed station asks for no recount.
+    let mut renamed = corrected.clone();
+    renamed[3].name = "Northern commission".into();
+    renamed[3].area = Some(Area::Urban);
+    let summary = store.import_stations(&renamed).expect("import");
+    assert_eq!((summary.updated, summary.moved), (1, 0));
+    assert!(!store.recount_pending().expect("pending"));
 }
 
 /// Latest revisions only, oldest first, filtered; the sink can stop early.

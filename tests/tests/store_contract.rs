@@ -175,6 +175,7 @@ contract_suite!(
     reports_on_known_data,
     review_flip,
     rebuild_matches_running_totals,
+    split_by_station_attributes,
     export_streams_latest_revisions,
     list_filters_and_pages,
     accounts_and_sessions,

@@ -129,6 +129,7 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(reports::timeline))
         .routes(routes!(reports::statement))
         .routes(routes!(reports::protocols))
+        .routes(routes!(reports::split))
         .routes(routes!(export::export))
         .routes(routes!(metrics::metrics))
 }

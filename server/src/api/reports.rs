@@ -12,7 +12,7 @@ use crate::reports::figures::{
 };
 use crate::reports::filter::FilterQuery;
 use crate::service::Service;
-use crate::service::reports::{DEFAULT_SILENT_MINUTES, Filtered};
+use crate::service::reports::{DEFAULT_SILENT_MINUTES, Filtered, SplitBy, SplitGroup};
 
 /// Most critical findings listed.
 const CRITICAL_LIMIT: u32 = 100;
@@ -185,6 +185,42 @@ pub async fn protocols(
     let filter = coordinator.scope().reports(query.to_filter()?)?;
     let (checks, _) = service.protocols_and_restrictions(&filter).await?;
     Ok(Json(Filtered::new(&filter, Protocols { checks })))
+}
+
+/// `?by=area` (urban, rural) or `?by=kind` (regular, special, abroad).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SplitQuery {
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Split {
+    pub by: SplitBy,
+    pub groups: Vec<SplitGroup>,
+}
+
+/// `GET /api/v1/reports/split?by=area`: the main figures side by side for urban and rural
+/// stations (or per kind: regular, special, abroad), from the station list's attributes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/split",
+    tag = "reports",
+    summary = "The main figures split by station area or kind",
+    params(crate::reports::filter::FilterQuery, SplitQuery),
+    responses((status = 200, description = "One group per value, with the filter", body = Object), super::TokenErrors),
+    security(("bearer" = []))
+)]
+pub async fn split(
+    State(service): State<Service>,
+    coordinator: Coordinator,
+    ApiQuery(query): ApiQuery<FilterQuery>,
+    ApiQuery(split): ApiQuery<SplitQuery>,
+) -> Result<Json<Filtered<Split>>, ApiError> {
+    let by = SplitBy::parse(split.by.as_deref().unwrap_or_default())?;
+    let filter = coordinator.scope().reports(query.to_filter()?)?;
+    let groups = service.split(&filter, by).await?;
+    Ok(Json(Filtered::new(&filter, Split { by, groups })))
 }
 
 #[derive(Debug, Serialize)]

@@ -50,12 +50,14 @@ impl ExportFormat {
     }
 }
 
-const FIXED_COLUMNS: [&str; 10] = [
+const FIXED_COLUMNS: [&str; 12] = [
     "id",
     "revision",
     "form",
     "station",
     "region",
+    "area",
+    "kind",
     "observer",
     "observed_at",
     "received_at",
@@ -85,6 +87,8 @@ pub fn cells(form: &Form, row: &ExportRow) -> Vec<String> {
         s.form_id.to_string(),
         s.station.to_string(),
         s.region.clone(),
+        eom_shared::Area::stored(s.area).to_owned(),
+        s.kind.as_str().to_owned(),
         s.observer_name.clone(),
         timefmt::text(s.observed_at),
         timefmt::text(s.received_at),

@@ -383,6 +383,9 @@ pub struct CoverageRow {
     pub stage: Stage,
     pub visited: u64,
     pub stations: u64,
+    /// Visited stations with an overall assessment, and with at least one negative one.
+    pub assessed: u64,
+    pub negative: u64,
 }
 
 /// Per region (in order) and checklist stage: the stations of the levels the stage is
@@ -401,17 +404,19 @@ pub fn coverage_rows(counts: &CoverageCounts) -> Vec<CoverageRow> {
                 .filter(|s| s.region == region && levels.contains(&s.level))
                 .map(|s| s.stations)
                 .sum();
-            let visited = counts
-                .visits
-                .iter()
-                .filter(|v| v.region == region && v.stage == stage && levels.contains(&v.level))
-                .map(|v| v.visited)
-                .sum();
+            let visits = || {
+                counts
+                    .visits
+                    .iter()
+                    .filter(|v| v.region == region && v.stage == stage && levels.contains(&v.level))
+            };
             rows.push(CoverageRow {
                 region: region.to_owned(),
                 stage,
-                visited,
+                visited: visits().map(|v| v.visited).sum(),
                 stations,
+                assessed: visits().map(|v| v.assessed).sum(),
+                negative: visits().map(|v| v.negative).sum(),
             });
         }
     }
@@ -446,6 +451,10 @@ pub struct CoverageFigure {
     pub stage: Stage,
     /// Stations (or commissions, for tabulation) visited, of those on the list.
     pub visited: Share,
+    /// Distinct stations (commissions) where the stage was assessed negatively by at least
+    /// one checklist, of those where it was assessed: the unit of a statement's "in 18 of 53
+    /// polling stations observed".
+    pub assessed_negatively: Share,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -471,19 +480,28 @@ pub fn coverage(
             region: r.region.clone(),
             stage: r.stage,
             visited: Share::of(r.visited, r.stations),
+            assessed_negatively: Share::of(r.negative, r.assessed),
         })
         .collect();
     let totals = CHECKLIST_STAGES
         .iter()
         .map(|&stage| {
-            let (v, s) = rows
-                .iter()
-                .filter(|r| r.stage == stage)
-                .fold((0, 0), |(v, s), r| (v + r.visited, s + r.stations));
+            let (v, s, a, n) =
+                rows.iter()
+                    .filter(|r| r.stage == stage)
+                    .fold((0, 0, 0, 0), |(v, s, a, n), r| {
+                        (
+                            v + r.visited,
+                            s + r.stations,
+                            a + r.assessed,
+                            n + r.negative,
+                        )
+                    });
             CoverageFigure {
                 region: "all".to_owned(),
                 stage,
                 visited: Share::of(v, s),
+                assessed_negatively: Share::of(n, a),
             }
         })
         .collect();
@@ -652,6 +670,8 @@ mod tests {
                     stage: Stage::Voting,
                     level: StationLevel::Pec,
                     visited: 4,
+                    assessed: 3,
+                    negative: 1,
                 },
                 // A voting checklist filed at a commission is not coverage of polling stations.
                 VisitCount {
@@ -659,12 +679,16 @@ mod tests {
                     stage: Stage::Voting,
                     level: StationLevel::Tec,
                     visited: 1,
+                    assessed: 1,
+                    negative: 1,
                 },
                 VisitCount {
                     region: "North".into(),
                     stage: Stage::Tabulation,
                     level: StationLevel::Tec,
                     visited: 2,
+                    assessed: 2,
+                    negative: 0,
                 },
             ],
         };
@@ -673,6 +697,11 @@ mod tests {
         assert_eq!(
             (find(Stage::Voting).visited, find(Stage::Voting).stations),
             (4, 10)
+        );
+        assert_eq!(
+            (find(Stage::Voting).negative, find(Stage::Voting).assessed),
+            (1, 3),
+            "a commission's voting checklist is not a polling station's"
         );
         assert_eq!(
             (

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use eom_shared::sync::ReviewStatus;
+use eom_shared::{Area, StationKind};
 use serde::Deserialize;
 
 use crate::rules::hour_of;
@@ -16,6 +17,10 @@ use crate::store::{ReportFilter, SubmissionFilter};
 #[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     pub region: Option<String>,
+    /// Stations' area from the station list: urban or rural.
+    pub area: Option<String>,
+    /// Stations' kind from the station list: regular, special or abroad.
+    pub kind: Option<String>,
     pub form: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -74,10 +79,31 @@ fn hour(v: &Option<String>, name: &str) -> Result<Option<DateTime<Utc>>, Service
         .transpose()
 }
 
+/// `?area=`: urban or rural.
+fn area(v: &Option<String>) -> Result<Option<Area>, ServiceError> {
+    nonempty(v)
+        .map(|raw| {
+            Area::parse(&raw).map_err(|m| ServiceError::invalid(m, "leave 'area' out for both"))
+        })
+        .transpose()
+}
+
+/// `?kind=`: regular, special or abroad.
+fn kind(v: &Option<String>) -> Result<Option<StationKind>, ServiceError> {
+    nonempty(v)
+        .map(|raw| {
+            StationKind::parse(&raw)
+                .map_err(|m| ServiceError::invalid(m, "leave 'kind' out for every kind"))
+        })
+        .transpose()
+}
+
 impl FilterQuery {
     pub fn to_filter(&self) -> Result<ReportFilter, ServiceError> {
         Ok(ReportFilter {
             regions: text(&self.region, "region")?.map(|r| vec![r]),
+            area: area(&self.area)?,
+            kind: kind(&self.kind)?,
             form: text(&self.form, "form")?,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,
@@ -92,6 +118,10 @@ pub struct SubmissionQuery {
     pub form: Option<String>,
     pub station: Option<String>,
     pub region: Option<String>,
+    /// Stations' area from the station list: urban or rural.
+    pub area: Option<String>,
+    /// Stations' kind from the station list: regular, special or abroad.
+    pub kind: Option<String>,
     pub observer: Option<String>,
     /// Review status: none, verified, flagged, rejected.
     pub review: Option<String>,
@@ -126,6 +156,8 @@ impl SubmissionQuery {
                 })
                 .transpose()?,
             regions: text(&self.region, "region")?.map(|r| vec![r]),
+            area: area(&self.area)?,
+            kind: kind(&self.kind)?,
             observer: text(&self.observer, "observer")?,
             review,
             from_hour: hour(&self.from, "from")?,

@@ -3,10 +3,11 @@
 //! is added from 100 on): a mission's deployment is not a random sample and visits cluster by
 //! team, so the 95% intervals stay in the API and the analyst's tables.
 //!
-//! Each checklist is one observation; where two teams observed the same count both are
-//! counted, and the coverage line (distinct stations from the station list) says how many
-//! stations that was. Every word comes from the server's message catalogues
-//! (`server/locales/*.yml`).
+//! Opening, counting and tabulation happen once per station, so they are counted per distinct
+//! station or commission (one where any team assessed it negatively counts as negative);
+//! voting is observed many times a day at one station, so it is counted per observation, as
+//! statements do. The coverage line says how many stations of the list were observed. Every
+//! word comes from the server's message catalogues (`server/locales/*.yml`).
 
 use eom_shared::Stage;
 use rust_i18n::t;
@@ -95,17 +96,32 @@ fn inline(label: &str) -> String {
 pub fn lines(figures: &Figures<'_>, lang: &str) -> Vec<String> {
     let mut lines = Vec::new();
     for s in &figures.assessment.stages {
-        if s.negative.whole > 0 {
-            let key = stage_key(s.stage);
-            lines.push(
-                t!(
-                    format!("statement.negative.{key}"),
-                    counted = counted(&s.negative, key, lang),
-                    locale = lang
-                )
-                .into_owned(),
-            );
-        }
+        let key = stage_key(s.stage);
+        let per_station = figures
+            .coverage
+            .iter()
+            .find(|c| c.stage == s.stage && c.assessed_negatively.whole > 0)
+            .filter(|_| s.stage != Stage::Voting);
+        let counted = match per_station {
+            Some(c) => {
+                let noun = if s.stage == Stage::Tabulation {
+                    "commission"
+                } else {
+                    "station"
+                };
+                counted(&c.assessed_negatively, noun, lang)
+            }
+            None if s.negative.whole > 0 => counted(&s.negative, key, lang),
+            None => continue,
+        };
+        lines.push(
+            t!(
+                format!("statement.negative.{key}"),
+                counted = counted,
+                locale = lang
+            )
+            .into_owned(),
+        );
     }
     for c in figures.coverage {
         if c.visited.part > 0 {
@@ -200,8 +216,9 @@ mod tests {
 
     #[test]
     fn lines_count_as_a_statement_does_in_three_languages() {
+        // 60 counting checklists (two teams at some stations) from 53 distinct stations.
         let assessment = report(vec![
-            stage(Stage::Counting, 18, 53),
+            stage(Stage::Counting, 20, 60),
             stage(Stage::Voting, 31, 412),
             stage(Stage::Opening, 1, 21),
         ]);
@@ -209,6 +226,7 @@ mod tests {
             region: String::new(),
             stage: Stage::Counting,
             visited: Share::of(52, 400),
+            assessed_negatively: Share::of(18, 53),
         }];
         let figures = Figures {
             assessment: &assessment,
@@ -221,7 +239,7 @@ mod tests {
         assert_eq!(
             en[..4],
             [
-                "Counting was assessed negatively in 18 of 53 counts observed.",
+                "Counting was assessed negatively in 18 of 53 polling stations observed.",
                 "Voting was assessed negatively in 31 of 412 observations (8%).",
                 "Opening was assessed negatively in 1 of 21 polling stations observed.",
                 "Counts were observed in 52 of the 400 polling stations on the list.",
@@ -230,7 +248,7 @@ mod tests {
         let ru = lines(&figures, "ru");
         assert_eq!(
             ru[0],
-            "Подсчёт голосов был оценён негативно в 18 из 53 наблюдавшихся подсчётов."
+            "Подсчёт голосов был оценён негативно в 18 из 53 наблюдавшихся участков."
         );
         assert_eq!(
             ru[2],
@@ -239,7 +257,7 @@ mod tests {
         let kk = lines(&figures, "kk");
         assert_eq!(
             kk[0],
-            "Дауыстарды санау теріс бағаланды: 53 бақыланған санаудың 18."
+            "Дауыстарды санау теріс бағаланды: 53 бақыланған учаскенің 18."
         );
         assert!(!en.iter().any(|l| l.contains("CI")), "no intervals: {en:?}");
     }

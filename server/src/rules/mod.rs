@@ -12,4 +12,4 @@ pub mod tally;
 
 pub use contribution::{Contribution, Finding, contribution};
 pub use ingest::{Existing, Verdict, decide};
-pub use tally::{Counted, TallyDelta, counts, filed_at, hour_of, observed_levels};
+pub use tally::{Counted, Place, TallyDelta, counts, filed_at, hour_of, observed_levels};

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use eom_shared::form::Assessment;
-use eom_shared::station::StationCode;
+use eom_shared::station::{Area, StationCode, StationKind};
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 
@@ -46,6 +46,33 @@ pub fn review_flip(before: ReviewStatus, after: ReviewStatus) -> Option<i64> {
 
 pub use eom_shared::form::{filed_at, observed_levels};
 
+/// Where a station is, as the totals split it: its region, area and kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub region: String,
+    pub area: Option<Area>,
+    pub kind: StationKind,
+}
+
+impl Place {
+    pub fn of(station: &eom_shared::Station) -> Self {
+        Self {
+            region: station.region.clone(),
+            area: station.area,
+            kind: station.kind,
+        }
+    }
+
+    /// A place known only by its region (area unknown, kind regular).
+    pub fn region(region: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            area: None,
+            kind: StationKind::Regular,
+        }
+    }
+}
+
 /// What one checklist (at its latest revision) adds to the totals. Backends keep it with the
 /// checklist, so that it can be taken back exactly when a newer revision or a rejection comes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +80,9 @@ pub struct Counted {
     pub form_id: FormId,
     pub stage: Stage,
     pub region: String,
+    /// The station's area and kind, from the station list: reports are split by them.
+    pub area: Option<Area>,
+    pub kind: StationKind,
     pub station: StationCode,
     /// The hour of observation.
     pub hour: DateTime<Utc>,
@@ -65,7 +95,7 @@ impl Counted {
     pub fn new(
         form_id: FormId,
         stage: Stage,
-        region: String,
+        place: Place,
         station: StationCode,
         observed_at: DateTime<Utc>,
         contribution: Contribution,
@@ -73,7 +103,9 @@ impl Counted {
         Self {
             form_id,
             stage,
-            region,
+            region: place.region,
+            area: place.area,
+            kind: place.kind,
             station,
             hour: hour_of(observed_at),
             overall: contribution.overall,
@@ -101,6 +133,8 @@ pub struct AssessmentKey {
     pub form_id: FormId,
     pub stage: Stage,
     pub region: String,
+    pub area: Option<Area>,
+    pub kind: StationKind,
     pub hour: DateTime<Utc>,
 }
 
@@ -119,6 +153,8 @@ pub struct FindingKey {
     pub form_id: FormId,
     pub question_id: String,
     pub region: String,
+    pub area: Option<Area>,
+    pub kind: StationKind,
     pub hour: DateTime<Utc>,
 }
 
@@ -136,12 +172,23 @@ pub struct VisitKey {
     pub hour: DateTime<Utc>,
 }
 
+/// Changes to one station's row: checklists, and of them assessed and assessed negatively,
+/// so statements can count distinct stations ("in 18 of 53 polling stations observed").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisitCounts {
+    pub checklists: i64,
+    pub assessed: i64,
+    pub negative: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ArrivalKey {
     /// The hour of first receipt.
     pub hour: DateTime<Utc>,
     pub form_id: FormId,
     pub region: String,
+    pub area: Option<Area>,
+    pub kind: StationKind,
     pub stage: Stage,
 }
 
@@ -150,7 +197,7 @@ pub struct ArrivalKey {
 pub struct TallyDelta {
     assessments: HashMap<AssessmentKey, AssessmentCounts>,
     findings: HashMap<FindingKey, FindingCounts>,
-    visits: HashMap<VisitKey, i64>,
+    visits: HashMap<VisitKey, VisitCounts>,
     arrivals: HashMap<ArrivalKey, i64>,
 }
 
@@ -163,6 +210,8 @@ impl TallyDelta {
                 form_id: c.form_id.clone(),
                 stage: c.stage,
                 region: c.region.clone(),
+                area: c.area,
+                kind: c.kind,
                 hour: c.hour,
             })
             .or_default();
@@ -178,13 +227,15 @@ impl TallyDelta {
                     form_id: c.form_id.clone(),
                     question_id: f.question.clone(),
                     region: c.region.clone(),
+                    area: c.area,
+                    kind: c.kind,
                     hour: c.hour,
                 })
                 .or_default();
             t.answered += sign;
             t.concern += sign * i64::from(f.concern);
         }
-        *self
+        let v = self
             .visits
             .entry(VisitKey {
                 station: c.station.clone(),
@@ -192,7 +243,10 @@ impl TallyDelta {
                 stage: c.stage,
                 hour: c.hour,
             })
-            .or_default() += sign;
+            .or_default();
+        v.checklists += sign;
+        v.assessed += sign * i64::from(c.overall.is_some());
+        v.negative += sign * i64::from(c.negative());
     }
 
     /// A checklist seen for the first time, received at `received_at`.
@@ -203,6 +257,8 @@ impl TallyDelta {
                 hour: hour_of(received_at),
                 form_id: c.form_id.clone(),
                 region: c.region.clone(),
+                area: c.area,
+                kind: c.kind,
                 stage: c.stage,
             })
             .or_default() += 1;
@@ -266,11 +322,10 @@ impl TallyDelta {
             .filter(|(_, d)| **d != FindingCounts::default())
     }
 
-    pub fn visits(&self) -> impl Iterator<Item = (&VisitKey, i64)> {
+    pub fn visits(&self) -> impl Iterator<Item = (&VisitKey, &VisitCounts)> {
         self.visits
             .iter()
-            .map(|(k, d)| (k, *d))
-            .filter(|(_, d)| *d != 0)
+            .filter(|(_, d)| **d != VisitCounts::default())
     }
 
     pub fn arrivals(&self) -> impl Iterator<Item = (&ArrivalKey, i64)> {
@@ -297,7 +352,7 @@ mod tests {
         Counted::new(
             FormId::parse("voting").expect("id"),
             Stage::Voting,
-            "North".into(),
+            Place::region("North"),
             StationCode::parse("N-001").expect("code"),
             Utc.with_ymd_and_hms(2026, 3, 19, 9, 41, 7).unwrap(),
             Contribution {
@@ -347,7 +402,8 @@ mod tests {
             }
         );
         assert_eq!(d.arrivals().map(|(_, n)| n).sum::<i64>(), 1);
-        assert_eq!(d.visits().map(|(_, n)| n).sum::<i64>(), 1);
+        assert_eq!(d.visits().map(|(_, n)| n.checklists).sum::<i64>(), 1);
+        assert_eq!(d.visits().map(|(_, n)| n.negative).sum::<i64>(), 1);
     }
 
     #[test]

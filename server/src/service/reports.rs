@@ -23,6 +23,8 @@ pub const DEFAULT_SILENT_MINUTES: u32 = 90;
 pub struct FilterEcho {
     /// The region, or the regions joined by ", " (none: every region).
     pub region: Option<String>,
+    pub area: Option<&'static str>,
+    pub kind: Option<&'static str>,
     pub form: Option<String>,
     pub from_hour: Option<String>,
     pub to_hour: Option<String>,
@@ -32,11 +34,69 @@ impl From<&ReportFilter> for FilterEcho {
     fn from(f: &ReportFilter) -> Self {
         Self {
             region: f.regions.as_ref().map(|r| r.join(", ")),
+            area: f.area.map(eom_shared::Area::as_str),
+            kind: f.kind.map(eom_shared::StationKind::as_str),
             form: f.form.clone(),
             from_hour: f.from_hour.map(timefmt::hour),
             to_hour: f.to_hour.map(timefmt::hour),
         }
     }
+}
+
+/// A station attribute reports can be split by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitBy {
+    Area,
+    Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitValue {
+    Area(eom_shared::Area),
+    Kind(eom_shared::StationKind),
+}
+
+impl SplitValue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Area(a) => a.as_str(),
+            Self::Kind(k) => k.as_str(),
+        }
+    }
+}
+
+impl SplitBy {
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "area" | "" => Ok(Self::Area),
+            "kind" => Ok(Self::Kind),
+            other => Err(ServiceError::invalid(
+                format!("reports cannot be split by '{other}'"),
+                "use by=area (urban, rural) or by=kind (regular, special, abroad)",
+            )),
+        }
+    }
+
+    pub fn values(self) -> Vec<SplitValue> {
+        match self {
+            Self::Area => eom_shared::Area::ALL.map(SplitValue::Area).to_vec(),
+            Self::Kind => eom_shared::StationKind::ALL.map(SplitValue::Kind).to_vec(),
+        }
+    }
+}
+
+/// One value's figures in a split.
+#[derive(Debug, Serialize)]
+pub struct SplitGroup {
+    /// `urban`, `rural`, or a kind.
+    pub value: &'static str,
+    /// Negative overall assessments per stage, per checklist.
+    pub negative: Vec<figures::StageAssessment>,
+    /// Observers restricted, all stages together and per stage.
+    pub restricted: Vec<AccessFigure>,
+    /// Per stage: stations visited of those on the list, and stations assessed negatively.
+    pub coverage: Vec<figures::CoverageFigure>,
 }
 
 /// A report with the filter it was computed with.
@@ -185,6 +245,33 @@ impl Service {
             },
             lang,
         ))
+    }
+
+    /// The main figures once per value of a station attribute (urban and rural, or each
+    /// kind), within `filter`: negative assessments per stage (per checklist, and per
+    /// distinct station), observers restricted, and coverage.
+    pub async fn split(
+        &self,
+        filter: &ReportFilter,
+        by: SplitBy,
+    ) -> Result<Vec<SplitGroup>, ServiceError> {
+        let mut groups = Vec::new();
+        for value in by.values() {
+            let mut within = filter.clone();
+            match value {
+                SplitValue::Area(a) => within.area = Some(a),
+                SplitValue::Kind(k) => within.kind = Some(k),
+            }
+            let (assessment, access) = self.assessment_and_access(&within).await?;
+            let coverage = self.coverage(&within, DEFAULT_SILENT_MINUTES).await?;
+            groups.push(SplitGroup {
+                value: value.as_str(),
+                negative: assessment.stages,
+                restricted: access.into_iter().filter(|a| a.region.is_none()).collect(),
+                coverage: coverage.totals,
+            });
+        }
+        Ok(groups)
     }
 
     /// The regions of the station list and the ids of the current forms, for filter menus.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use eom_shared::form::{Assessment, Form};
-use eom_shared::station::{Station, StationCode};
+use eom_shared::station::{Area, Station, StationCode, StationKind};
 use eom_shared::submission::{ContentHash, SubmissionContent, SubmissionId};
 use eom_shared::sync::{Feedback, ReviewStatus};
 use eom_shared::{FormId, Issue, Stage};
@@ -207,6 +207,9 @@ pub struct ImportSummary {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Updated stations that already have checklists and now lie in another region, area
+    /// or kind: the totals must be recounted ([`Store::recount_pending`]).
+    pub moved: usize,
 }
 
 /// What changed in the catalog since a cursor.
@@ -223,6 +226,9 @@ pub struct SubmissionFilter {
     pub station: Option<String>,
     /// Only checklists from these regions (none: every region).
     pub regions: Option<Vec<String>>,
+    /// Only stations of this area / kind (from the station list).
+    pub area: Option<Area>,
+    pub kind: Option<StationKind>,
     pub observer: Option<String>,
     pub review: Option<ReviewStatus>,
     /// Observed at or after the start of this hour.
@@ -236,6 +242,9 @@ pub struct SubmissionFilter {
 pub struct ReportFilter {
     /// Only these regions (none: every region).
     pub regions: Option<Vec<String>>,
+    /// Only stations of this area / kind (from the station list).
+    pub area: Option<Area>,
+    pub kind: Option<StationKind>,
     pub form: Option<String>,
     /// Observed at or after the start of this hour.
     pub from_hour: Option<DateTime<Utc>>,
@@ -291,6 +300,9 @@ pub struct VisitCount {
     pub level: eom_shared::station::StationLevel,
     /// Distinct stations with a checklist of this stage.
     pub visited: u64,
+    /// Of them, stations with an overall assessment, and with at least one negative one.
+    pub assessed: u64,
+    pub negative: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -348,6 +360,9 @@ pub struct SubmissionSummary {
     pub stage: Stage,
     pub station: StationCode,
     pub region: String,
+    /// The station's area and kind (from the station list) when the checklist was counted.
+    pub area: Option<Area>,
+    pub kind: StationKind,
     pub observer_id: String,
     pub observer_name: String,
     pub overall: Option<Assessment>,
@@ -624,6 +639,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
     ) -> Result<u64, StoreError>;
+
+    /// Whether the totals must be recounted before they are read: after an upgrade that
+    /// changed how they are kept, or a station list that moved stations with checklists.
+    /// [`Store::rebuild_tallies`] clears it.
+    fn recount_pending(&self) -> Result<bool, StoreError>;
 
     /// Records a review; `None` when there is no such checklist.
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;

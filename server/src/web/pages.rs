@@ -3,8 +3,8 @@
 
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use eom_shared::Stage;
 use eom_shared::sync::ReviewStatus;
+use eom_shared::{Area, Stage, StationKind};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::reports::filter::{FilterQuery, SubmissionQuery};
 use crate::reports::statement;
 use crate::reports::timefmt;
 use crate::service::Service;
-use crate::service::reports::DEFAULT_SILENT_MINUTES;
+use crate::service::reports::{DEFAULT_SILENT_MINUTES, SplitBy, SplitGroup};
 use crate::service::scope::Scope;
 
 /// Errors on a page are shown as a page with the error's status, not as JSON; internal
@@ -43,6 +43,53 @@ fn render(title: &str, user: &Viewer, body: Result<Markup, ApiError>) -> Respons
     }
 }
 
+fn area_name(area: Area) -> &'static str {
+    match area {
+        Area::Urban => "Urban",
+        Area::Rural => "Rural",
+    }
+}
+
+fn kind_name(kind: StationKind) -> &'static str {
+    match kind {
+        StationKind::Regular => "Regular",
+        StationKind::Special => "Special (hospital, prison, ...)",
+        StationKind::Abroad => "Abroad",
+    }
+}
+
+/// The figures side by side for urban and rural stations, or per kind.
+fn split_section(title: &str, by: SplitBy, groups: &[SplitGroup]) -> Markup {
+    let name = |value: &str| match by {
+        SplitBy::Area => Area::parse(value).map_or("", area_name),
+        SplitBy::Kind => StationKind::parse(value).map_or("", kind_name),
+    };
+    html! {
+        section data-split=(match by { SplitBy::Area => "area", SplitBy::Kind => "kind" }) {
+            h2 { (title) }
+            table {
+                thead { tr { th { "Stations" } th { "Stage" } th { "Assessed negatively (checklists)" }
+                             th { "Assessed negatively (stations)" } th { "Stations visited" } } }
+                tbody {
+                    @for g in groups {
+                        @for s in g.negative.iter().filter(|s| s.negative.whole > 0) {
+                            @let c = g.coverage.iter().find(|c| c.stage == s.stage);
+                            tr data-value=(g.value) data-stage=(s.stage.as_str()) {
+                                td { (name(g.value)) } td { (stage_name(s.stage)) }
+                                td class="negative" { (s.negative.part) " of " (s.negative.whole) }
+                                td class="stations" {
+                                    @if let Some(c) = c { (c.assessed_negatively.part) " of " (c.assessed_negatively.whole) }
+                                }
+                                td { @if let Some(c) = c { (c.visited.part) " of " (c.visited.whole) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[String]) -> Markup {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     html! {
@@ -51,6 +98,22 @@ fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[Strin
                 select id="region" name="region" {
                     option value="" { "All regions" }
                     @for r in regions { option value=(r) selected[selected(&q.region, r)] { (r) } }
+                }
+            }
+            div { label for="area" { "Area" }
+                select id="area" name="area" {
+                    option value="" { "Urban and rural" }
+                    @for a in Area::ALL {
+                        option value=(a.as_str()) selected[selected(&q.area, a.as_str())] { (area_name(a)) }
+                    }
+                }
+            }
+            div { label for="kind" { "Kind of station" }
+                select id="kind" name="kind" {
+                    option value="" { "All kinds" }
+                    @for k in StationKind::ALL {
+                        option value=(k.as_str()) selected[selected(&q.kind, k.as_str())] { (kind_name(k)) }
+                    }
                 }
             }
             div { label for="form" { "Form" }
@@ -187,8 +250,12 @@ pub async fn regions(
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let (assessment, access) = service.assessment_and_access(&filter).await?;
         let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
+        let by_area = service.split(&filter, SplitBy::Area).await?;
+        let by_kind = service.split(&filter, SplitBy::Kind).await?;
         Ok::<_, ApiError>(html! {
             (filter_form("/regions", &q, &regions, &forms))
+            (split_section("Urban and rural stations", SplitBy::Area, &by_area))
+            (split_section("Regular, special and abroad", SplitBy::Kind, &by_kind))
             section {
                 h2 { "Negative assessments per region" }
                 table {

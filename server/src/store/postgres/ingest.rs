@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use eom_shared::form::{Assessment, Form};
 use eom_shared::sync::ReviewStatus;
-use eom_shared::{FormId, Stage, StationCode, StationLevel};
+use eom_shared::{Area, FormId, Stage, StationCode, StationLevel};
 use serde_json::{Map, Value};
 
-use super::{PAGE, assessment, count, get, json, known, parsed};
-use crate::rules::{self, Contribution, Counted, Existing, TallyDelta, Verdict};
+use super::{PAGE, area, assessment, count, get, json, kind, known, parsed};
+use crate::rules::{self, Contribution, Counted, Existing, Place, TallyDelta, Verdict};
 use crate::store::{IngestBatch, IngestDecision, IngestItem, StoreError};
 
 /// Takes the transaction-scoped advisory lock of each checklist id, in sorted order (so two
@@ -38,6 +38,8 @@ fn counted_from_row(row: &tokio_postgres::Row) -> Result<(Counted, ReviewStatus)
             form_id: parsed(row, "form_id", FormId::parse)?,
             stage: parsed(row, "stage", known(Stage::parse))?,
             region: get(row, "region")?,
+            area: area(row, "area")?,
+            kind: kind(row, "kind")?,
             station: parsed(row, "station_code", StationCode::parse)?,
             hour: get(row, "observed_hour")?,
             overall: assessment(row, "overall")?,
@@ -49,7 +51,7 @@ fn counted_from_row(row: &tokio_postgres::Row) -> Result<(Counted, ReviewStatus)
 }
 
 const COUNTED_COLUMNS: &str = "id, revision, observer_id, first_received_at, form_id, stage, \
-    region, station_code, observed_hour, overall, restricted, findings, review_status";
+    region, area, kind, station_code, observed_hour, overall, restricted, findings, review_status";
 
 pub(super) async fn load_counted(
     tx: &impl GenericClient,
@@ -72,19 +74,31 @@ pub(super) async fn write_deltas(
 ) -> Result<(), StoreError> {
     let mut rows: Vec<_> = deltas.assessments().collect();
     rows.sort_by(|(a, _), (b, _)| {
-        (a.form_id.as_str(), a.region.as_str(), a.hour).cmp(&(
-            b.form_id.as_str(),
-            b.region.as_str(),
-            b.hour,
-        ))
+        (
+            a.form_id.as_str(),
+            a.region.as_str(),
+            Area::stored(a.area),
+            a.kind.as_str(),
+            a.hour,
+        )
+            .cmp(&(
+                b.form_id.as_str(),
+                b.region.as_str(),
+                Area::stored(b.area),
+                b.kind.as_str(),
+                b.hour,
+            ))
     });
     if !rows.is_empty() {
         let (mut form, mut stage, mut region, mut hour) = (vec![], vec![], vec![], vec![]);
+        let (mut areas, mut kinds) = (vec![], vec![]);
         let mut n: [Vec<i64>; 5] = Default::default();
         for (k, d) in &rows {
             form.push(k.form_id.as_str());
             stage.push(k.stage.as_str());
             region.push(k.region.as_str());
+            areas.push(Area::stored(k.area));
+            kinds.push(k.kind.as_str());
             hour.push(k.hour);
             for (column, value) in n.iter_mut().zip([
                 d.checklists,
@@ -98,17 +112,19 @@ pub(super) async fn write_deltas(
         }
         tx.execute(
             "INSERT INTO tally_assessments
-               (form_id, stage, region, hour, checklists, assessed, negative, access_answered, restricted)
+               (form_id, stage, region, hour, checklists, assessed, negative, access_answered,
+                restricted, area, kind)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
-                                  $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-             ON CONFLICT (form_id, region, hour) DO UPDATE SET
+                                  $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],
+                                  $10::text[], $11::text[])
+             ON CONFLICT (form_id, region, area, kind, hour) DO UPDATE SET
                checklists = tally_assessments.checklists + excluded.checklists,
                assessed = tally_assessments.assessed + excluded.assessed,
                negative = tally_assessments.negative + excluded.negative,
                access_answered = tally_assessments.access_answered + excluded.access_answered,
                restricted = tally_assessments.restricted + excluded.restricted",
             &[
-                &form, &stage, &region, &hour, &n[0], &n[1], &n[2], &n[3], &n[4],
+                &form, &stage, &region, &hour, &n[0], &n[1], &n[2], &n[3], &n[4], &areas, &kinds,
             ],
         )
         .await?;
@@ -120,34 +136,44 @@ pub(super) async fn write_deltas(
             a.form_id.as_str(),
             a.question_id.as_str(),
             a.region.as_str(),
+            Area::stored(a.area),
+            a.kind.as_str(),
             a.hour,
         )
             .cmp(&(
                 b.form_id.as_str(),
                 b.question_id.as_str(),
                 b.region.as_str(),
+                Area::stored(b.area),
+                b.kind.as_str(),
                 b.hour,
             ))
     });
     if !rows.is_empty() {
         let (mut form, mut question, mut region, mut hour) = (vec![], vec![], vec![], vec![]);
         let (mut answered, mut concern) = (vec![], vec![]);
+        let (mut areas, mut kinds) = (vec![], vec![]);
         for (k, d) in &rows {
             form.push(k.form_id.as_str());
             question.push(k.question_id.as_str());
             region.push(k.region.as_str());
+            areas.push(Area::stored(k.area));
+            kinds.push(k.kind.as_str());
             hour.push(k.hour);
             answered.push(d.answered);
             concern.push(d.concern);
         }
         tx.execute(
-            "INSERT INTO tally_findings (form_id, question_id, region, hour, answered, concern)
+            "INSERT INTO tally_findings
+               (form_id, question_id, region, hour, answered, concern, area, kind)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
-                                  $5::bigint[], $6::bigint[])
-             ON CONFLICT (form_id, question_id, region, hour) DO UPDATE SET
+                                  $5::bigint[], $6::bigint[], $7::text[], $8::text[])
+             ON CONFLICT (form_id, question_id, region, area, kind, hour) DO UPDATE SET
                answered = tally_findings.answered + excluded.answered,
                concern = tally_findings.concern + excluded.concern",
-            &[&form, &question, &region, &hour, &answered, &concern],
+            &[
+                &form, &question, &region, &hour, &answered, &concern, &areas, &kinds,
+            ],
         )
         .await?;
     }
@@ -161,49 +187,68 @@ pub(super) async fn write_deltas(
         ))
     });
     if !rows.is_empty() {
-        let (mut station, mut form, mut stage, mut hour, mut n) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut station, mut form, mut stage, mut hour) = (vec![], vec![], vec![], vec![]);
+        let mut n: [Vec<i64>; 3] = Default::default();
         for (k, d) in &rows {
             station.push(k.station.as_str());
             form.push(k.form_id.as_str());
             stage.push(k.stage.as_str());
             hour.push(k.hour);
-            n.push(*d);
+            for (column, value) in n.iter_mut().zip([d.checklists, d.assessed, d.negative]) {
+                column.push(value);
+            }
         }
         tx.execute(
-            "INSERT INTO station_visits (station_code, form_id, stage, hour, checklists)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[])
-             ON CONFLICT (station_code, form_id, hour)
-             DO UPDATE SET checklists = station_visits.checklists + excluded.checklists",
-            &[&station, &form, &stage, &hour, &n],
+            "INSERT INTO station_visits
+               (station_code, form_id, stage, hour, checklists, assessed, negative)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+                                  $5::bigint[], $6::bigint[], $7::bigint[])
+             ON CONFLICT (station_code, form_id, hour) DO UPDATE SET
+               checklists = station_visits.checklists + excluded.checklists,
+               assessed = station_visits.assessed + excluded.assessed,
+               negative = station_visits.negative + excluded.negative",
+            &[&station, &form, &stage, &hour, &n[0], &n[1], &n[2]],
         )
         .await?;
     }
 
     let mut rows: Vec<_> = deltas.arrivals().collect();
     rows.sort_by(|(a, _), (b, _)| {
-        (a.hour, a.form_id.as_str(), a.region.as_str()).cmp(&(
-            b.hour,
-            b.form_id.as_str(),
-            b.region.as_str(),
-        ))
+        (
+            a.hour,
+            a.form_id.as_str(),
+            a.region.as_str(),
+            Area::stored(a.area),
+            a.kind.as_str(),
+        )
+            .cmp(&(
+                b.hour,
+                b.form_id.as_str(),
+                b.region.as_str(),
+                Area::stored(b.area),
+                b.kind.as_str(),
+            ))
     });
     if !rows.is_empty() {
         let (mut hour, mut form, mut region, mut stage, mut n) =
             (vec![], vec![], vec![], vec![], vec![]);
+        let (mut areas, mut kinds) = (vec![], vec![]);
         for (k, d) in &rows {
             hour.push(k.hour);
             form.push(k.form_id.as_str());
             region.push(k.region.as_str());
+            areas.push(Area::stored(k.area));
+            kinds.push(k.kind.as_str());
             stage.push(k.stage.as_str());
             n.push(*d);
         }
         tx.execute(
-            "INSERT INTO tally_arrivals (hour, form_id, region, stage, checklists)
-             SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-             ON CONFLICT (hour, form_id, region)
+            "INSERT INTO tally_arrivals (hour, form_id, region, stage, checklists, area, kind)
+             SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[],
+                                  $5::bigint[], $6::text[], $7::text[])
+             ON CONFLICT (hour, form_id, region, area, kind)
              DO UPDATE SET checklists = tally_arrivals.checklists + excluded.checklists",
-            &[&hour, &form, &region, &stage, &n],
+            &[&hour, &form, &region, &stage, &n, &areas, &kinds],
         )
         .await?;
     }
@@ -244,12 +289,12 @@ pub(super) async fn ingest(
 
     // What is stored, read in bulk.
     let codes: Vec<&str> = items().map(|i| i.content.station.as_str()).collect();
-    let stations: HashMap<String, (String, StationLevel)> = tx
+    let stations: HashMap<String, (Place, StationLevel)> = tx
         .query(
             // Joined with the unnested list rather than `= ANY($1)`: the planner then walks
             // the index for each id instead of scanning the table (a prepared statement's
             // generic plan cannot tell ten ids from a million).
-            "SELECT s.code, s.region, s.level FROM unnest($1::text[]) AS t(code)
+            "SELECT s.code, s.region, s.area, s.kind, s.level FROM unnest($1::text[]) AS t(code)
              JOIN stations s ON s.code = t.code",
             &[&codes],
         )
@@ -258,7 +303,14 @@ pub(super) async fn ingest(
         .map(|r| {
             Ok((
                 get(r, "code")?,
-                (get(r, "region")?, parsed(r, "level", StationLevel::parse)?),
+                (
+                    Place {
+                        region: get(r, "region")?,
+                        area: area(r, "area")?,
+                        kind: kind(r, "kind")?,
+                    },
+                    parsed(r, "level", StationLevel::parse)?,
+                ),
             ))
         })
         .collect::<Result<_, StoreError>>()?;
@@ -311,7 +363,7 @@ pub(super) async fn ingest(
     for batch in batches {
         let mut decided = Vec::with_capacity(batch.items.len());
         for item in &batch.items {
-            let Some((region, level)) = stations.get(item.content.station.as_str()) else {
+            let Some((place, level)) = stations.get(item.content.station.as_str()) else {
                 decided.push(IngestDecision::UnknownStation);
                 continue;
             };
@@ -345,7 +397,7 @@ pub(super) async fn ingest(
                 let counted = Counted::new(
                     item.content.form_id.clone(),
                     item.stage,
-                    region.clone(),
+                    place.clone(),
                     item.content.station.clone(),
                     item.content.observed_at,
                     item.contribution.clone(),
@@ -520,6 +572,8 @@ async fn write_current(
     let mut stage = Vec::new();
     let mut station = Vec::new();
     let mut region = Vec::new();
+    let mut areas = Vec::new();
+    let mut kinds = Vec::new();
     let mut overall: Vec<Option<&str>> = Vec::new();
     let mut observed = Vec::new();
     let mut hour = Vec::new();
@@ -537,6 +591,8 @@ async fn write_current(
         stage.push(c.counted.stage.as_str());
         station.push(c.counted.station.as_str());
         region.push(c.counted.region.as_str());
+        areas.push(Area::stored(c.counted.area));
+        kinds.push(c.counted.kind.as_str());
         overall.push(c.counted.overall.map(Assessment::as_str));
         observed.push(a.observed_at);
         hour.push(c.counted.hour);
@@ -548,14 +604,16 @@ async fn write_current(
     tx.execute(
         "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
            station_code, region, overall, observed_at, observed_hour, first_received_at,
-           restricted, findings, received_at)
-         SELECT *, $15 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
+           restricted, findings, area, kind, received_at)
+         SELECT *, $17 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
            $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[],
-           $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::jsonb[])
+           $11::timestamptz[], $12::timestamptz[], $13::boolean[], $14::jsonb[], $15::text[],
+           $16::text[])
          ON CONFLICT (id) DO UPDATE SET revision = excluded.revision,
            form_id = excluded.form_id, form_version = excluded.form_version,
            stage = excluded.stage, station_code = excluded.station_code,
-           region = excluded.region, overall = excluded.overall,
+           region = excluded.region, area = excluded.area, kind = excluded.kind,
+           overall = excluded.overall,
            observed_at = excluded.observed_at, observed_hour = excluded.observed_hour,
            restricted = excluded.restricted, findings = excluded.findings,
            received_at = excluded.received_at",
@@ -574,6 +632,8 @@ async fn write_current(
             &first,
             &restricted,
             &findings,
+            &areas,
+            &kinds,
             &received_at,
         ],
     )
@@ -602,6 +662,8 @@ struct CriticalRows<'a> {
     question: Vec<&'a str>,
     form: Vec<&'a str>,
     region: Vec<&'a str>,
+    area: Vec<&'static str>,
+    kind: Vec<&'static str>,
     observed_at: Vec<DateTime<Utc>>,
 }
 
@@ -612,6 +674,8 @@ impl<'a> CriticalRows<'a> {
             self.question.push(question);
             self.form.push(counted.form_id.as_str());
             self.region.push(counted.region.as_str());
+            self.area.push(Area::stored(counted.area));
+            self.kind.push(counted.kind.as_str());
             self.observed_at.push(observed_at);
         }
     }
@@ -621,14 +685,18 @@ impl<'a> CriticalRows<'a> {
             return Ok(());
         }
         tx.execute(
-            "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])",
+            "INSERT INTO critical_findings
+               (submission_id, question_id, form_id, region, observed_at, area, kind)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                                  $5::timestamptz[], $6::text[], $7::text[])",
             &[
                 &self.id,
                 &self.question,
                 &self.form,
                 &self.region,
                 &self.observed_at,
+                &self.area,
+                &self.kind,
             ],
         )
         .await?;
@@ -646,7 +714,7 @@ pub(super) async fn rebuild(
         "LOCK TABLE submissions, tally_assessments, tally_findings, station_visits,
            tally_arrivals, critical_findings IN EXCLUSIVE MODE;
          DELETE FROM tally_assessments; DELETE FROM tally_findings; DELETE FROM station_visits;
-         DELETE FROM tally_arrivals; DELETE FROM critical_findings;",
+         DELETE FROM tally_arrivals; DELETE FROM critical_findings; DELETE FROM recount_pending;",
     )
     .await?;
     let mut forms: HashMap<(String, u32), Form> = HashMap::new();
@@ -665,10 +733,12 @@ pub(super) async fn rebuild(
     loop {
         let page = tx
             .query(
-                "SELECT s.id, s.form_id, s.form_version, s.stage, s.region, s.station_code,
-                        s.observed_at, s.first_received_at, s.review_status, r.answers
+                "SELECT s.id, s.form_id, s.form_version, s.stage, st.region, st.area, st.kind,
+                        s.station_code, s.observed_at, s.first_received_at, s.review_status,
+                        r.answers
                  FROM submissions s
                  JOIN revisions r ON r.submission_id = s.id AND r.revision = s.revision
+                 JOIN stations st ON st.code = s.station_code
                  WHERE s.id > $1 ORDER BY s.id LIMIT $2",
                 &[&after, &i64::from(PAGE)],
             )
@@ -690,7 +760,11 @@ pub(super) async fn rebuild(
             let counted = Counted::new(
                 parsed(row, "form_id", FormId::parse)?,
                 parsed(row, "stage", known(Stage::parse))?,
-                get(row, "region")?,
+                Place {
+                    region: get(row, "region")?,
+                    area: area(row, "area")?,
+                    kind: kind(row, "kind")?,
+                },
                 parsed(row, "station_code", StationCode::parse)?,
                 observed_at,
                 contribution(form, &answers),
@@ -732,9 +806,13 @@ async fn rewrite_counted(
     let mut restricted = Vec::new();
     let mut findings = Vec::new();
     let mut hour = Vec::new();
+    let (mut region, mut areas, mut kinds) = (vec![], vec![], vec![]);
     let mut critical = CriticalRows::default();
     for (key, c) in page {
         id.push(key.as_str());
+        region.push(c.counted.region.as_str());
+        areas.push(Area::stored(c.counted.area));
+        kinds.push(c.counted.kind.as_str());
         overall.push(c.counted.overall.map(Assessment::as_str));
         restricted.push(c.counted.restricted);
         findings.push(to_value(&c.counted.findings)?);
@@ -745,11 +823,22 @@ async fn rewrite_counted(
     }
     tx.execute(
         "UPDATE submissions s SET overall = u.overall, restricted = u.restricted,
-           findings = u.findings, observed_hour = u.hour
-         FROM unnest($1::text[], $2::text[], $3::boolean[], $4::jsonb[], $5::timestamptz[])
-           AS u(id, overall, restricted, findings, hour)
+           findings = u.findings, observed_hour = u.hour, region = u.region, area = u.area,
+           kind = u.kind
+         FROM unnest($1::text[], $2::text[], $3::boolean[], $4::jsonb[], $5::timestamptz[],
+                     $6::text[], $7::text[], $8::text[])
+           AS u(id, overall, restricted, findings, hour, region, area, kind)
          WHERE s.id = u.id",
-        &[&id, &overall, &restricted, &findings, &hour],
+        &[
+            &id,
+            &overall,
+            &restricted,
+            &findings,
+            &hour,
+            &region,
+            &areas,
+            &kinds,
+        ],
     )
     .await?;
     critical.insert(tx).await

@@ -182,8 +182,9 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
             }
             Record::Station { station: s, seq } => {
                 tx.execute(
-                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters,
+                       area, kind, latitude, longitude, seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     &[
                         &s.code.as_str(),
                         &s.name,
@@ -191,6 +192,10 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
                         &s.district,
                         &s.level.as_str(),
                         &s.registered_voters.map(i64::from),
+                        &eom_shared::Area::stored(s.area),
+                        &s.kind.as_str(),
+                        &s.coordinates.map(|c| c.latitude),
+                        &s.coordinates.map(|c| c.longitude),
                         &bigint(*seq)?,
                     ],
                 )

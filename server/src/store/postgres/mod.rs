@@ -52,6 +52,7 @@ use crate::store::Record;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_receipts_and_enrolment.sql"),
+    include_str!("migrations/0003_station_attributes.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -188,6 +189,21 @@ pub(crate) fn assessment(row: &Row, column: &str) -> Result<Option<Assessment>, 
         .transpose()
 }
 
+/// A station's area as kept in tally keys and rows: empty when unknown.
+pub(crate) fn area(row: &Row, column: &str) -> Result<Option<eom_shared::Area>, StoreError> {
+    parsed(row, column, |t| {
+        if t.is_empty() {
+            Ok(None)
+        } else {
+            eom_shared::Area::parse(t).map(Some)
+        }
+    })
+}
+
+pub(crate) fn kind(row: &Row, column: &str) -> Result<eom_shared::StationKind, StoreError> {
+    parsed(row, column, eom_shared::StationKind::parse)
+}
+
 fn account_from_row(row: &Row) -> Result<Account, StoreError> {
     Ok(Account {
         id: get(row, "id")?,
@@ -212,12 +228,23 @@ fn station_from_row(row: &Row) -> Result<Station, StoreError> {
         district: get(row, "district")?,
         level: parsed(row, "level", StationLevel::parse)?,
         registered_voters: optional_count(row, "registered_voters")?,
+        area: area(row, "area")?,
+        kind: kind(row, "kind")?,
+        coordinates: match (
+            get::<Option<f64>>(row, "latitude")?,
+            get::<Option<f64>>(row, "longitude")?,
+        ) {
+            (Some(latitude), Some(longitude)) => Some(
+                eom_shared::Coordinates::new(latitude, longitude).map_err(StoreError::corrupt)?,
+            ),
+            _ => None,
+        },
     })
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, s.station_code, \
-     s.region, s.observer_id, a.name AS observer_name, s.overall, s.observed_at, s.received_at, \
-     s.review_status, s.reviewed_revision";
+     s.region, s.area, s.kind, s.observer_id, a.name AS observer_name, s.overall, s.observed_at, \
+     s.received_at, s.review_status, s.reviewed_revision";
 
 pub(crate) fn summary_from_row(row: &Row) -> Result<SubmissionSummary, StoreError> {
     Ok(SubmissionSummary {
@@ -227,6 +254,8 @@ pub(crate) fn summary_from_row(row: &Row) -> Result<SubmissionSummary, StoreErro
         stage: parsed(row, "stage", known(Stage::parse))?,
         station: parsed(row, "station_code", StationCode::parse)?,
         region: get(row, "region")?,
+        area: area(row, "area")?,
+        kind: kind(row, "kind")?,
         observer_id: get(row, "observer_id")?,
         observer_name: get(row, "observer_name")?,
         overall: assessment(row, "overall")?,
@@ -797,7 +826,21 @@ impl Store for PostgresStore {
                         summary.unchanged += 1;
                         continue;
                     }
-                    Some(_) => summary.updated += 1,
+                    Some(ref existing) => {
+                        summary.updated += 1;
+                        if crate::rules::Place::of(existing) != crate::rules::Place::of(s) {
+                            let observed: bool = tx
+                                .query_one(
+                                    "SELECT EXISTS (SELECT 1 FROM submissions WHERE station_code = $1)",
+                                    &[&s.code.as_str()],
+                                )
+                                .await?
+                                .get(0);
+                            if observed {
+                                summary.moved += 1;
+                            }
+                        }
+                    }
                     None => summary.added += 1,
                 }
                 // One counter value for the whole import: a laptop pulls it all or none.
@@ -807,11 +850,14 @@ impl Store for PostgresStore {
                 };
                 let voters = s.registered_voters.map(i64::from);
                 tx.execute(
-                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters,
+                       area, kind, latitude, longitude, seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
                        district = excluded.district, level = excluded.level,
-                       registered_voters = excluded.registered_voters, seq = excluded.seq",
+                       registered_voters = excluded.registered_voters, area = excluded.area,
+                       kind = excluded.kind, latitude = excluded.latitude,
+                       longitude = excluded.longitude, seq = excluded.seq",
                     &[
                         &s.code.as_str(),
                         &s.name,
@@ -819,8 +865,19 @@ impl Store for PostgresStore {
                         &s.district,
                         &s.level.as_str(),
                         &voters,
+                        &eom_shared::Area::stored(s.area),
+                        &s.kind.as_str(),
+                        &s.coordinates.map(|c| c.latitude),
+                        &s.coordinates.map(|c| c.longitude),
                         &seq,
                     ],
+                )
+                .await?;
+            }
+            if summary.moved > 0 {
+                tx.execute(
+                    "INSERT INTO recount_pending (reason) VALUES ('stations with checklists moved')",
+                    &[],
                 )
                 .await?;
             }
@@ -993,6 +1050,16 @@ impl Store for PostgresStore {
         contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
     ) -> Result<u64, StoreError> {
         self.write(async |tx| ingest::rebuild(tx, contribution).await)
+    }
+
+    fn recount_pending(&self) -> Result<bool, StoreError> {
+        self.read(async |c| {
+            Ok(
+                c.query_one("SELECT EXISTS (SELECT 1 FROM recount_pending)", &[])
+                    .await?
+                    .get(0),
+            )
+        })
     }
 
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {

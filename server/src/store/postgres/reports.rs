@@ -44,11 +44,21 @@ fn where_clause(fixed: &[&str], conditions: Vec<Condition<'_>>, after: usize) ->
     (sql, params)
 }
 
+fn area_value(filter: &ReportFilter) -> Option<Box<dyn ToSql + Sync + Send>> {
+    boxed(filter.area.map(|a| a.as_str()))
+}
+
+fn kind_value(filter: &ReportFilter) -> Option<Box<dyn ToSql + Sync + Send>> {
+    boxed(filter.kind.map(|k| k.as_str()))
+}
+
 fn tally_where(filter: &ReportFilter) -> (String, Params) {
     where_clause(
         &[],
         vec![
             ("region = ANY(?)", boxed(filter.regions.clone())),
+            ("area = ?", area_value(filter)),
+            ("kind = ?", kind_value(filter)),
             ("form_id = ?", boxed(filter.form.clone())),
             ("hour >= ?", boxed(filter.from_hour)),
             ("hour < ?", boxed(filter.to_hour)),
@@ -130,6 +140,8 @@ pub(super) async fn critical_findings(
                 boxed(Some(ReviewStatus::Rejected.as_str().to_owned())),
             ),
             ("c.region = ANY(?)", boxed(filter.regions.clone())),
+            ("c.area = ?", area_value(filter)),
+            ("c.kind = ?", kind_value(filter)),
             ("c.form_id = ?", boxed(filter.form.clone())),
             ("c.observed_at >= ?", boxed(filter.from_hour)),
             ("c.observed_at < ?", boxed(filter.to_hour)),
@@ -168,11 +180,25 @@ pub(super) async fn coverage(
     c: &impl GenericClient,
     filter: &ReportFilter,
 ) -> Result<CoverageCounts, StoreError> {
+    let placed = |after: usize| {
+        where_clause(
+            &[],
+            vec![
+                ("st.region = ANY(?)", boxed(filter.regions.clone())),
+                ("st.area = ?", area_value(filter)),
+                ("st.kind = ?", kind_value(filter)),
+            ],
+            after,
+        )
+    };
+    let (listed, params) = placed(0);
     let found = c
         .query(
-            "SELECT region, level, count(*)::bigint AS stations FROM stations
-             WHERE $1::text[] IS NULL OR region = ANY($1) GROUP BY region, level",
-            &[&filter.regions],
+            &format!(
+                "SELECT st.region, st.level, count(*)::bigint AS stations FROM stations st
+                 {listed} GROUP BY st.region, st.level"
+            ),
+            &param_refs(&params),
         )
         .await?;
     let stations = rows(found, |r| {
@@ -191,17 +217,24 @@ pub(super) async fn coverage(
         ],
         0,
     );
-    let region_param = params.len() + 1;
-    params.push(Box::new(filter.regions.clone()));
-    // Two forms of one stage at the same station still count it once.
+    let (placed_sql, more) = placed(params.len());
+    params.extend(more);
+    // Two forms of one stage at the same station still count it once; a station counts as
+    // assessed negatively when any checklist there was.
     let found = c
         .query(
             &format!(
-                "SELECT st.region, v.stage, st.level, count(DISTINCT v.station_code)::bigint AS visited
-                 FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
-                       {filter_sql} GROUP BY station_code, form_id) v
+                "SELECT st.region, v.stage, st.level,
+                        count(DISTINCT v.station_code)::bigint AS visited,
+                        count(DISTINCT v.station_code) FILTER (WHERE v.assessed > 0)::bigint
+                          AS assessed,
+                        count(DISTINCT v.station_code) FILTER (WHERE v.negative > 0)::bigint
+                          AS negative
+                 FROM (SELECT station_code, form_id, min(stage) AS stage,
+                              sum(assessed) AS assessed, sum(negative) AS negative
+                       FROM station_visits {filter_sql} GROUP BY station_code, form_id) v
                  JOIN stations st ON st.code = v.station_code
-                 WHERE ${region_param}::text[] IS NULL OR st.region = ANY(${region_param})
+                 {placed_sql}
                  GROUP BY st.region, v.stage, st.level"
             ),
             &param_refs(&params),
@@ -213,6 +246,8 @@ pub(super) async fn coverage(
             stage: parsed(r, "stage", known(Stage::parse))?,
             level: parsed(r, "level", StationLevel::parse)?,
             visited: count(r, "visited")?,
+            assessed: count(r, "assessed")?,
+            negative: count(r, "negative")?,
         })
     })?;
     Ok(CoverageCounts { stations, visits })
@@ -390,6 +425,8 @@ pub(super) fn submission_where(filter: &SubmissionFilter, after: usize) -> (Stri
             ("s.form_id = ?", boxed(filter.form.clone())),
             ("s.station_code = ?", boxed(filter.station.clone())),
             ("s.region = ANY(?)", boxed(filter.regions.clone())),
+            ("s.area = ?", boxed(filter.area.map(|a| a.as_str()))),
+            ("s.kind = ?", boxed(filter.kind.map(|k| k.as_str()))),
             ("s.observer_id = ?", boxed(filter.observer.clone())),
             (
                 "s.review_status = ?",

@@ -77,6 +77,21 @@ pub(crate) fn known<T>(
     move |t| parse(t).ok_or("not a known value")
 }
 
+/// A station's area as kept in tally keys and rows: empty when unknown.
+pub(crate) fn area(row: &Row<'_>, column: &str) -> Result<Option<eom_shared::Area>, StoreError> {
+    parsed(row, column, |t| {
+        if t.is_empty() {
+            Ok(None)
+        } else {
+            eom_shared::Area::parse(t).map(Some)
+        }
+    })
+}
+
+pub(crate) fn kind(row: &Row<'_>, column: &str) -> Result<eom_shared::StationKind, StoreError> {
+    parsed(row, column, eom_shared::StationKind::parse)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

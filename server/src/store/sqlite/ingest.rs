@@ -4,13 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use eom_shared::form::Assessment;
-use eom_shared::station::{StationCode, StationLevel};
+use eom_shared::station::{Area, StationCode, StationLevel};
 use eom_shared::submission::ContentHash;
 use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::columns::{get, hour_text, json, known, parse_hour, parsed, time_text};
+use super::columns::{area, get, hour_text, json, kind, known, parse_hour, parsed, time_text};
 use crate::rules::{self, Counted, Existing, TallyDelta, Verdict};
 use crate::store::{IngestDecision, IngestItem, StoreError};
 
@@ -24,8 +24,8 @@ pub(super) fn load_counted(
     id: &str,
 ) -> Result<Option<(Counted, ReviewStatus)>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT form_id, stage, region, observed_hour, station_code, overall, restricted,
-                findings, review_status
+        "SELECT form_id, stage, region, area, kind, observed_hour, station_code, overall,
+                restricted, findings, review_status
          FROM submissions WHERE id = ?1",
     )?;
     let mut rows = stmt.query([id])?;
@@ -37,6 +37,8 @@ pub(super) fn load_counted(
         form_id: parsed(row, "form_id", FormId::parse)?,
         stage: parsed(row, "stage", known(Stage::parse))?,
         region: get(row, "region")?,
+        area: area(row, "area")?,
+        kind: kind(row, "kind")?,
         hour: parse_hour(&get::<String>(row, "observed_hour")?)?,
         station: parsed(row, "station_code", StationCode::parse)?,
         overall: overall
@@ -62,8 +64,9 @@ pub(super) fn write_critical(
     tx.prepare_cached("DELETE FROM critical_findings WHERE submission_id = ?1")?
         .execute([id])?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO critical_findings (submission_id, question_id, form_id, region, observed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO critical_findings
+           (submission_id, question_id, form_id, region, area, kind, observed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for question in counted.critical() {
         insert.execute(params![
@@ -71,6 +74,8 @@ pub(super) fn write_critical(
             question,
             counted.form_id.as_str(),
             counted.region,
+            Area::stored(counted.area),
+            counted.kind.as_str(),
             observed_at
         ])?;
     }
@@ -81,9 +86,10 @@ pub(super) fn write_critical(
 pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO tally_assessments
-           (form_id, stage, region, hour, checklists, assessed, negative, access_answered, restricted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (form_id, region, hour) DO UPDATE SET
+           (form_id, stage, region, area, kind, hour, checklists, assessed, negative,
+            access_answered, restricted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (form_id, region, area, kind, hour) DO UPDATE SET
            checklists = checklists + excluded.checklists,
            assessed = assessed + excluded.assessed,
            negative = negative + excluded.negative,
@@ -95,6 +101,8 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
             k.form_id.as_str(),
             k.stage.as_str(),
             k.region,
+            Area::stored(k.area),
+            k.kind.as_str(),
             hour_text(k.hour),
             d.checklists,
             d.assessed,
@@ -104,9 +112,10 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
         ])?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO tally_findings (form_id, question_id, region, hour, answered, concern)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (form_id, question_id, region, hour) DO UPDATE SET
+        "INSERT INTO tally_findings
+           (form_id, question_id, region, area, kind, hour, answered, concern)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (form_id, question_id, region, area, kind, hour) DO UPDATE SET
            answered = answered + excluded.answered, concern = concern + excluded.concern",
     )?;
     for (k, d) in deltas.findings() {
@@ -114,16 +123,21 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
             k.form_id.as_str(),
             k.question_id,
             k.region,
+            Area::stored(k.area),
+            k.kind.as_str(),
             hour_text(k.hour),
             d.answered,
             d.concern
         ])?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO station_visits (station_code, form_id, stage, hour, checklists)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (station_code, form_id, hour)
-         DO UPDATE SET checklists = checklists + excluded.checklists",
+        "INSERT INTO station_visits
+           (station_code, form_id, stage, hour, checklists, assessed, negative)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (station_code, form_id, hour) DO UPDATE SET
+           checklists = checklists + excluded.checklists,
+           assessed = assessed + excluded.assessed,
+           negative = negative + excluded.negative",
     )?;
     for (k, d) in deltas.visits() {
         stmt.execute(params![
@@ -131,13 +145,15 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
             k.form_id.as_str(),
             k.stage.as_str(),
             hour_text(k.hour),
-            d
+            d.checklists,
+            d.assessed,
+            d.negative
         ])?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO tally_arrivals (hour, form_id, region, stage, checklists)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (hour, form_id, region)
+        "INSERT INTO tally_arrivals (hour, form_id, region, area, kind, stage, checklists)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (hour, form_id, region, area, kind)
          DO UPDATE SET checklists = checklists + excluded.checklists",
     )?;
     for (k, d) in deltas.arrivals() {
@@ -145,6 +161,8 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
             hour_text(k.hour),
             k.form_id.as_str(),
             k.region,
+            Area::stored(k.area),
+            k.kind.as_str(),
             k.stage.as_str(),
             d
         ])?;
@@ -159,7 +177,8 @@ pub(super) fn write_counted(
     counted: &Counted,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE submissions SET overall = ?2, restricted = ?3, findings = ?4, observed_hour = ?5
+        "UPDATE submissions SET overall = ?2, restricted = ?3, findings = ?4, observed_hour = ?5,
+           region = ?6, area = ?7, kind = ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -167,7 +186,10 @@ pub(super) fn write_counted(
         counted.overall.map(Assessment::as_str),
         counted.restricted,
         to_json(&counted.findings)?,
-        hour_text(counted.hour)
+        hour_text(counted.hour),
+        counted.region,
+        Area::stored(counted.area),
+        counted.kind.as_str()
     ])?;
     Ok(())
 }
@@ -180,16 +202,25 @@ pub(super) fn ingest_one(
     deltas: &mut TallyDelta,
     audit: &mut Vec<crate::audit::NewEntry>,
 ) -> Result<IngestDecision, StoreError> {
-    let station: Option<(String, String)> = tx
-        .prepare_cached("SELECT region, level FROM stations WHERE code = ?1")?
-        .query_row([item.content.station.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let Some((region, level)) = station else {
+    let station = {
+        let mut stmt =
+            tx.prepare_cached("SELECT region, area, kind, level FROM stations WHERE code = ?1")?;
+        let mut rows = stmt.query([item.content.station.as_str()])?;
+        match rows.next()? {
+            Some(row) => Some((
+                rules::Place {
+                    region: get(row, "region")?,
+                    area: area(row, "area")?,
+                    kind: kind(row, "kind")?,
+                },
+                parsed(row, "level", StationLevel::parse)?,
+            )),
+            None => None,
+        }
+    };
+    let Some((place, level)) = station else {
         return Ok(IngestDecision::UnknownStation);
     };
-    let level = StationLevel::parse(&level).map_err(StoreError::corrupt)?;
     if !crate::rules::filed_at(item.stage, level) {
         return Ok(IngestDecision::WrongLevel(level));
     }
@@ -242,7 +273,7 @@ pub(super) fn ingest_one(
     let counted = Counted::new(
         item.content.form_id.clone(),
         item.stage,
-        region,
+        place,
         item.content.station.clone(),
         item.content.observed_at,
         item.contribution.clone(),
@@ -264,12 +295,13 @@ pub(super) fn ingest_one(
     tx.prepare_cached(
         "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
            station_code, region, overall, observed_at, first_received_at, received_at,
-           observed_hour, restricted, findings)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)
+           observed_hour, restricted, findings, area, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (id) DO UPDATE SET revision = excluded.revision,
            form_id = excluded.form_id, form_version = excluded.form_version,
            stage = excluded.stage, station_code = excluded.station_code,
-           region = excluded.region, overall = excluded.overall,
+           region = excluded.region, area = excluded.area, kind = excluded.kind,
+           overall = excluded.overall,
            observed_at = excluded.observed_at, received_at = excluded.received_at,
            observed_hour = excluded.observed_hour, restricted = excluded.restricted,
            findings = excluded.findings",
@@ -288,7 +320,9 @@ pub(super) fn ingest_one(
         received,
         hour_text(counted.hour),
         counted.restricted,
-        to_json(&counted.findings)?
+        to_json(&counted.findings)?,
+        Area::stored(counted.area),
+        counted.kind.as_str()
     ])?;
     write_critical(tx, &id, &counted, &observed_at)?;
     Ok(IngestDecision::Stored(Verdict::Accept))

@@ -158,8 +158,9 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
             }
             Record::Station { station: s, seq } => {
                 tx.prepare_cached(
-                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters,
+                       area, kind, latitude, longitude, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     s.code.as_str(),
@@ -168,6 +169,10 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                     s.district,
                     s.level.as_str(),
                     s.registered_voters,
+                    eom_shared::Area::stored(s.area),
+                    s.kind.as_str(),
+                    s.coordinates.map(|c| c.latitude),
+                    s.coordinates.map(|c| c.longitude),
                     seq
                 ])?;
             }

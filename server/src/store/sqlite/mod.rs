@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_reports_and_review.sql"),
     include_str!("migrations/0003_dashboard_sessions.sql"),
     include_str!("migrations/0004_receipts_and_enrolment.sql"),
+    include_str!("migrations/0005_station_attributes.sql"),
 ];
 
 mod audit;
@@ -262,12 +263,23 @@ fn station_from_row(row: &Row<'_>) -> Result<Station, StoreError> {
         district: get(row, "district")?,
         level: parsed(row, "level", StationLevel::parse)?,
         registered_voters: get(row, "registered_voters")?,
+        area: columns::area(row, "area")?,
+        kind: columns::kind(row, "kind")?,
+        coordinates: match (
+            get::<Option<f64>>(row, "latitude")?,
+            get::<Option<f64>>(row, "longitude")?,
+        ) {
+            (Some(latitude), Some(longitude)) => Some(
+                eom_shared::Coordinates::new(latitude, longitude).map_err(StoreError::corrupt)?,
+            ),
+            _ => None,
+        },
     })
 }
 
 pub(super) const SUMMARY_COLUMNS: &str = "s.id, s.revision, s.form_id, s.stage, s.station_code, \
-     s.region, s.observer_id, a.name AS observer_name, s.overall, s.observed_at, s.received_at, \
-     s.review_status, s.reviewed_revision";
+     s.region, s.area, s.kind, s.observer_id, a.name AS observer_name, s.overall, s.observed_at, \
+     s.received_at, s.review_status, s.reviewed_revision";
 
 pub(super) fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, StoreError> {
     Ok(SubmissionSummary {
@@ -277,6 +289,8 @@ pub(super) fn summary_from_row(row: &Row<'_>) -> Result<SubmissionSummary, Store
         stage: parsed(row, "stage", known(Stage::parse))?,
         station: parsed(row, "station_code", StationCode::parse)?,
         region: get(row, "region")?,
+        area: columns::area(row, "area")?,
+        kind: columns::kind(row, "kind")?,
         observer_id: get(row, "observer_id")?,
         observer_name: get(row, "observer_name")?,
         overall: get::<Option<String>>(row, "overall")?
@@ -613,7 +627,19 @@ impl Store for SqliteStore {
                         summary.unchanged += 1;
                         continue;
                     }
-                    Some(_) => summary.updated += 1,
+                    Some(ref existing) => {
+                        summary.updated += 1;
+                        if crate::rules::Place::of(existing) != crate::rules::Place::of(s) {
+                            let observed: bool = tx
+                                .prepare_cached(
+                                    "SELECT EXISTS (SELECT 1 FROM submissions WHERE station_code = ?1)",
+                                )?
+                                .query_row([s.code.as_str()], |r| r.get(0))?;
+                            if observed {
+                                summary.moved += 1;
+                            }
+                        }
+                    }
                     None => summary.added += 1,
                 }
                 // One sequence value for the whole import: a client pulls it all or none.
@@ -622,11 +648,14 @@ impl Store for SqliteStore {
                     None => *seq.insert(next_seq(tx)?),
                 };
                 tx.prepare_cached(
-                    "INSERT INTO stations (code, name, region, district, level, registered_voters, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO stations (code, name, region, district, level, registered_voters,
+                       area, kind, latitude, longitude, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region,
                        district = excluded.district, level = excluded.level,
-                       registered_voters = excluded.registered_voters, seq = excluded.seq",
+                       registered_voters = excluded.registered_voters, area = excluded.area,
+                       kind = excluded.kind, latitude = excluded.latitude,
+                       longitude = excluded.longitude, seq = excluded.seq",
                 )?
                 .execute(params![
                     s.code.as_str(),
@@ -635,8 +664,18 @@ impl Store for SqliteStore {
                     s.district,
                     s.level.as_str(),
                     s.registered_voters,
+                    eom_shared::Area::stored(s.area),
+                    s.kind.as_str(),
+                    s.coordinates.map(|c| c.latitude),
+                    s.coordinates.map(|c| c.longitude),
                     seq
                 ])?;
+            }
+            if summary.moved > 0 {
+                tx.execute(
+                    "INSERT INTO recount_pending (reason) VALUES ('stations with checklists moved')",
+                    [],
+                )?;
             }
             if let Some(seq) = seq {
                 audit::append(tx, Utc::now(), vec![stations_entry(seq, stations)?])?;
@@ -841,6 +880,16 @@ impl Store for SqliteStore {
         contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
     ) -> Result<u64, StoreError> {
         self.write(|tx| rebuild::rebuild(tx, contribution))
+    }
+
+    fn recount_pending(&self) -> Result<bool, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT EXISTS (SELECT 1 FROM recount_pending)", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
     }
 
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError> {

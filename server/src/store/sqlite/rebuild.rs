@@ -10,23 +10,24 @@ use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value};
 
-use super::columns::{get, json, known, parsed, time};
+use super::columns::{area, get, json, kind, known, parsed, time};
 use super::ingest::{write_counted, write_critical, write_deltas};
-use crate::rules::{Contribution, Counted, TallyDelta};
+use crate::rules::{Contribution, Counted, Place, TallyDelta};
 use crate::store::StoreError;
 
 /// Checklists read and rewritten at a time.
 const PAGE: usize = 5000;
 
 /// Forgets all totals and counts every checklist's latest revision again, in one
-/// transaction; returns how many checklists were counted.
+/// transaction; returns how many checklists were counted. Each is placed where the station
+/// list puts its station now (region, area, kind), so a corrected list takes effect.
 pub(super) fn rebuild(
     tx: &Connection,
     contribution: &dyn Fn(&Form, &Map<String, Value>) -> Contribution,
 ) -> Result<u64, StoreError> {
     tx.execute_batch(
         "DELETE FROM tally_assessments; DELETE FROM tally_findings; DELETE FROM station_visits;
-         DELETE FROM tally_arrivals; DELETE FROM critical_findings;",
+         DELETE FROM tally_arrivals; DELETE FROM critical_findings; DELETE FROM recount_pending;",
     )?;
     let mut forms: HashMap<(String, u32), Form> = HashMap::new();
     let mut stmt = tx.prepare("SELECT id, version, definition FROM forms")?;
@@ -40,10 +41,11 @@ pub(super) fn rebuild(
 
     let mut deltas = TallyDelta::default();
     let mut select = tx.prepare(
-        "SELECT s.id, s.form_id, s.form_version, s.stage, s.region, s.station_code,
-                s.observed_at, s.first_received_at, s.review_status, r.answers
+        "SELECT s.id, s.form_id, s.form_version, s.stage, st.region, st.area, st.kind,
+                s.station_code, s.observed_at, s.first_received_at, s.review_status, r.answers
          FROM submissions s
          JOIN revisions r ON r.submission_id = s.id AND r.revision = s.revision
+         JOIN stations st ON st.code = s.station_code
          WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
     )?;
     let mut counted_total = 0u64;
@@ -66,7 +68,11 @@ pub(super) fn rebuild(
             let counted = Counted::new(
                 parsed(row, "form_id", FormId::parse)?,
                 parsed(row, "stage", known(Stage::parse))?,
-                get(row, "region")?,
+                Place {
+                    region: get(row, "region")?,
+                    area: area(row, "area")?,
+                    kind: kind(row, "kind")?,
+                },
                 parsed(row, "station_code", StationCode::parse)?,
                 time(row, "observed_at")?,
                 contribution(form, &answers),

@@ -23,18 +23,33 @@ use crate::store::{
 fn where_clause(fixed: &[&str], conditions: &[(&str, Option<String>)]) -> (String, Vec<String>) {
     let mut clauses: Vec<String> = fixed.iter().map(|c| (*c).to_owned()).collect();
     let mut values = Vec::new();
-    for (clause, value) in conditions {
-        if let Some(v) = value {
-            values.push(v.clone());
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        }
-    }
+    clauses.extend(numbered(&mut values, conditions));
     let sql = if clauses.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
     (sql, values)
+}
+
+/// The conditions whose value is given, their `?` numbered after the `values` already taken.
+fn numbered(values: &mut Vec<String>, conditions: &[(&str, Option<String>)]) -> Vec<String> {
+    let mut clauses = Vec::new();
+    for (clause, value) in conditions {
+        if let Some(v) = value {
+            values.push(v.clone());
+            clauses.push(clause.replace('?', &format!("?{}", values.len())));
+        }
+    }
+    clauses
+}
+
+fn area_value(filter: &ReportFilter) -> Option<String> {
+    filter.area.map(|a| a.as_str().to_owned())
+}
+
+fn kind_value(filter: &ReportFilter) -> Option<String> {
+    filter.kind.map(|k| k.as_str().to_owned())
 }
 
 /// A region list as one parameter, a JSON array, for `region IN (SELECT value FROM
@@ -52,6 +67,8 @@ fn tally_where(filter: &ReportFilter) -> (String, Vec<String>) {
                 "region IN (SELECT value FROM json_each(?))",
                 regions_json(filter.regions.as_deref()),
             ),
+            ("area = ?", area_value(filter)),
+            ("kind = ?", kind_value(filter)),
             ("form_id = ?", filter.form.clone()),
             ("hour >= ?", filter.from_hour.map(hour_text)),
             ("hour < ?", filter.to_hour.map(hour_text)),
@@ -123,6 +140,8 @@ pub(super) fn critical_findings(
                 "c.region IN (SELECT value FROM json_each(?))",
                 regions_json(filter.regions.as_deref()),
             ),
+            ("c.area = ?", area_value(filter)),
+            ("c.kind = ?", kind_value(filter)),
             ("c.form_id = ?", filter.form.clone()),
             ("c.observed_at >= ?", filter.from_hour.map(time_text)),
             ("c.observed_at < ?", filter.to_hour.map(time_text)),
@@ -156,20 +175,38 @@ pub(super) fn coverage(
     c: &Connection,
     filter: &ReportFilter,
 ) -> Result<CoverageCounts, StoreError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT region, level, count(*) AS stations FROM stations
-         WHERE ?1 IS NULL OR region IN (SELECT value FROM json_each(?1))
-         GROUP BY region, level",
-    )?;
-    let regions = regions_json(filter.regions.as_deref());
-    let stations = collect(stmt.query([regions.as_deref()])?, |r| {
+    let station_conditions = |values: &mut Vec<String>| {
+        numbered(
+            values,
+            &[
+                (
+                    "st.region IN (SELECT value FROM json_each(?))",
+                    regions_json(filter.regions.as_deref()),
+                ),
+                ("st.area = ?", area_value(filter)),
+                ("st.kind = ?", kind_value(filter)),
+            ],
+        )
+    };
+    let mut values = Vec::new();
+    let listed = station_conditions(&mut values);
+    let listed = if listed.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", listed.join(" AND "))
+    };
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT st.region AS region, st.level AS level, count(*) AS stations FROM stations st
+         {listed} GROUP BY st.region, st.level"
+    ))?;
+    let stations = collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(StationCount {
             region: get(r, "region")?,
             level: parsed(r, "level", StationLevel::parse)?,
             stations: get(r, "stations")?,
         })
     })?;
-    let (filter_sql, values) = where_clause(
+    let (filter_sql, mut values) = where_clause(
         &["checklists > 0"],
         &[
             ("form_id = ?", filter.form.clone()),
@@ -177,28 +214,36 @@ pub(super) fn coverage(
             ("hour < ?", filter.to_hour.map(hour_text)),
         ],
     );
+    let placed = station_conditions(&mut values);
+    let placed = if placed.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", placed.join(" AND "))
+    };
     // Stations visited per form first, grouped in primary-key order (no sort), then joined
     // with the station list: about twice as fast as joining every hourly row. Two forms of
-    // one stage at the same station still count it once.
-    let region_param = values.len() + 1;
+    // one stage at the same station still count it once; a station counts as assessed
+    // negatively when any checklist there was.
     let mut stmt = c.prepare_cached(&format!(
         "SELECT st.region AS region, v.stage AS stage, st.level AS level,
-                count(DISTINCT v.station_code) AS visited
-         FROM (SELECT station_code, form_id, min(stage) AS stage FROM station_visits
-               {filter_sql} GROUP BY station_code, form_id) v
+                count(DISTINCT v.station_code) AS visited,
+                count(DISTINCT CASE WHEN v.assessed > 0 THEN v.station_code END) AS assessed,
+                count(DISTINCT CASE WHEN v.negative > 0 THEN v.station_code END) AS negative
+         FROM (SELECT station_code, form_id, min(stage) AS stage, sum(assessed) AS assessed,
+                      sum(negative) AS negative
+               FROM station_visits {filter_sql} GROUP BY station_code, form_id) v
          JOIN stations st ON st.code = v.station_code
-         WHERE ?{region_param} IS NULL
-               OR st.region IN (SELECT value FROM json_each(?{region_param}))
+         {placed}
          GROUP BY st.region, v.stage, st.level"
     ))?;
-    let mut values: Vec<Option<String>> = values.into_iter().map(Some).collect();
-    values.push(regions);
     let visits = collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
         Ok(VisitCount {
             region: get(r, "region")?,
             stage: parsed(r, "stage", known(Stage::parse))?,
             level: parsed(r, "level", StationLevel::parse)?,
             visited: get(r, "visited")?,
+            assessed: get(r, "assessed")?,
+            negative: get(r, "negative")?,
         })
     })?;
     Ok(CoverageCounts { stations, visits })
@@ -364,6 +409,8 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
                 "s.region IN (SELECT value FROM json_each(?))",
                 regions_json(filter.regions.as_deref()),
             ),
+            ("s.area = ?", filter.area.map(|a| a.as_str().to_owned())),
+            ("s.kind = ?", filter.kind.map(|k| k.as_str().to_owned())),
             ("s.observer_id = ?", filter.observer.clone()),
             (
                 "s.review_status = ?",
