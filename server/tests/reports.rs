@@ -254,11 +254,12 @@ async fn access_findings_and_statement_lines() {
         .map(|l| l.as_str().expect("line"))
         .collect();
     // Counts in a statement's words; intervals stay in the other reports.
+    // Ten counting checklists came from one station: counting is counted per station.
     assert_eq!(
         lines[..4],
         [
             "Voting was assessed negatively in 8 of 50 observations.",
-            "Counting was assessed negatively in 6 of 10 counts observed.",
+            "Counting was assessed negatively in 1 of 1 polling station observed.",
             "Voting was observed in 3 of the 3 polling stations on the list.",
             "Counts were observed in 1 of the 3 polling stations on the list.",
         ]
@@ -271,8 +272,113 @@ async fn access_findings_and_statement_lines() {
     assert_eq!(russian["lang"], "ru");
     assert_eq!(
         russian["lines"][1],
-        "Подсчёт голосов был оценён негативно в 6 из 10 наблюдавшихся подсчётов."
+        "Подсчёт голосов был оценён негативно в 1 из 1 наблюдавшегося участка."
     );
+}
+
+/// 60 counting checklists from 53 distinct stations (a second team at seven of them), 18 of
+/// the stations assessed negatively, all of them urban: the statement counts stations, and
+/// the urban/rural split puts every negative one in town.
+#[tokio::test]
+async fn statements_count_distinct_stations_and_reports_split_urban_and_rural() {
+    let app = TestApp::new();
+    let code = |i: usize| format!("C-{i:03}");
+    let stations: Vec<eom_shared::Station> = (1..=60)
+        .map(|i| eom_shared::Station {
+            code: eom_shared::StationCode::parse(&code(i)).expect("code"),
+            name: format!("School {i}"),
+            region: "North".into(),
+            district: String::new(),
+            level: eom_shared::StationLevel::Pec,
+            registered_voters: Some(1000),
+            area: Some(if i <= 30 {
+                eom_shared::Area::Urban
+            } else {
+                eom_shared::Area::Rural
+            }),
+            kind: eom_shared::StationKind::Regular,
+            coordinates: None,
+        })
+        .collect();
+    app.store.import_stations(&stations).expect("stations");
+    let mut counts: Vec<SubmissionPayload> = (1..=53)
+        .map(|i| {
+            let overall = if i <= 18 { "bad" } else { "good" };
+            payload(SubmissionId::new(), 1, counting_at(&code(i), overall, 20))
+        })
+        .collect();
+    // A second team at stations 1 to 7 saw nothing wrong; those stations stay negative.
+    counts.extend(
+        (1..=7).map(|i| payload(SubmissionId::new(), 1, counting_at(&code(i), "good", 21))),
+    );
+    assert!(app.push(&counts).await.iter().all(|o| o == "accepted"));
+    let c = &app.coordinator;
+
+    let (_, statement) = app.get("/api/v1/reports/statement", c).await;
+    assert_eq!(
+        statement["lines"][0],
+        "Counting was assessed negatively in 18 of 53 polling stations observed."
+    );
+    let (_, assessments) = app.get("/api/v1/reports/assessments", c).await;
+    assert_eq!(
+        share(&stage(&assessments, "counting")["negative"]),
+        (18, 60),
+        "the analyst's view still counts checklists"
+    );
+    let (_, russian) = app.get("/api/v1/reports/statement?lang=ru", c).await;
+    assert_eq!(
+        russian["lines"][0],
+        "Подсчёт голосов был оценён негативно в 18 из 53 наблюдавшихся участков."
+    );
+
+    let (status, split) = app.get("/api/v1/reports/split?by=area", c).await;
+    assert_eq!(status, StatusCode::OK, "{split}");
+    let group = |value: &str| {
+        split["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["value"] == value)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {value} in {split}"))
+    };
+    let counting = |g: &Value, field: &str| {
+        g[field]
+            .as_array()
+            .expect(field)
+            .iter()
+            .find(|s| s["stage"] == "counting")
+            .cloned()
+            .expect("counting")
+    };
+    let urban = group("urban");
+    assert_eq!(share(&counting(&urban, "negative")["negative"]), (18, 37));
+    assert_eq!(
+        share(&counting(&urban, "coverage")["assessed_negatively"]),
+        (18, 30)
+    );
+    assert_eq!(share(&counting(&urban, "coverage")["visited"]), (30, 30));
+    let rural = group("rural");
+    assert_eq!(share(&counting(&rural, "negative")["negative"]), (0, 23));
+    assert_eq!(share(&counting(&rural, "coverage")["visited"]), (23, 30));
+
+    let (_, rural_only) = app.get("/api/v1/reports/assessments?area=rural", c).await;
+    assert_eq!(rural_only["filter"]["area"], "rural");
+    assert_eq!(share(&stage(&rural_only, "counting")["negative"]), (0, 23));
+    let (_, listed) = app
+        .get("/api/v1/submissions?area=urban&per_page=5", c)
+        .await;
+    assert_eq!(listed["total"], 37);
+    assert_eq!(listed["items"][0]["area"], "urban");
+
+    for bad in [
+        "/api/v1/reports/split?by=district",
+        "/api/v1/reports/assessments?area=town",
+    ] {
+        let (status, body) = app.get(bad, c).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["hint"].as_str().is_some(), "{body}");
+    }
 }
 
 #[tokio::test]

@@ -930,6 +930,50 @@ pub fn split_by_station_attributes(store: &dyn Store) {
     assert!(!store.recount_pending().expect("pending"));
 }
 
+/// An upgrade that changes how totals are kept empties them and asks for a recount (a row
+/// in `recount_pending`); the server's start recounts them before it serves. `sql` runs one
+/// statement below the API, as the migration would.
+pub fn upgrade_recounts_the_totals(store: &dyn Store, sql: &dyn Fn(&str)) {
+    let w = World::new(store);
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, new_id(), 1, stuffing("PEC-1", at(9, 0))),
+            item(store, new_id(), 1, voting("PEC-2", "good", at(9, 10))),
+            item(store, new_id(), 1, voting("PEC-3", "bad", at(9, 20))),
+        ],
+    );
+    let filter = ReportFilter {
+        area: Some(Area::Rural),
+        ..ReportFilter::default()
+    };
+    let before = (
+        figures(store, &ReportFilter::default()),
+        figures(store, &filter),
+    );
+    for table in [
+        "tally_assessments",
+        "tally_findings",
+        "station_visits",
+        "tally_arrivals",
+        "critical_findings",
+    ] {
+        sql(&format!("DELETE FROM {table}"));
+    }
+    sql("INSERT INTO recount_pending (reason) VALUES ('an upgrade')");
+    assert!(store.recount_pending().expect("pending"));
+    assert_ne!(figures(store, &ReportFilter::default()), before.0);
+    eom_server::bootstrap(store).expect("start");
+    assert!(!store.recount_pending().expect("pending"));
+    let after = (
+        figures(store, &ReportFilter::default()),
+        figures(store, &filter),
+    );
+    assert_eq!(after, before);
+}
+
 /// Latest revisions only, oldest first, filtered; the sink can stop early.
 pub fn export_streams_latest_revisions(store: &dyn Store) {
     let w = World::new(store);

@@ -113,6 +113,32 @@ fn postgres_audit_log_catches_tampering() {
     });
 }
 
+#[test]
+fn sqlite_upgrade_recounts_the_totals() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("eom.db");
+    let store = SqliteStore::open(&path).expect("store opens");
+    contract::upgrade_recounts_the_totals(&store, &|sql| {
+        rusqlite::Connection::open(&path)
+            .expect("open")
+            .execute_batch(sql)
+            .expect("raw SQL");
+    });
+}
+
+#[test]
+fn postgres_upgrade_recounts_the_totals() {
+    let Some(pg) = Postgres::start_or_skip("postgres_upgrade_recounts_the_totals") else {
+        return;
+    };
+    let url = pg.create_database();
+    let store = PostgresStore::connect(&url).expect("store");
+    let raw = pg.client(&url);
+    contract::upgrade_recounts_the_totals(&store, &|sql| {
+        raw.query(sql);
+    });
+}
+
 /// Migrations between every pair of backends.
 #[test]
 fn migrate_sqlite_to_postgres() {
