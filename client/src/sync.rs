@@ -310,7 +310,13 @@ pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullS
         store.set_setting(crate::clock::ZONE_SETTING, zone)?;
     }
     Ok(PullSummary {
-        forms: answer.forms.len(),
+        // Forms, not versions: a new server sends each form in every version it holds.
+        forms: answer
+            .forms
+            .iter()
+            .map(|f| &f.id)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
         stations: answer.stations.len(),
         feedback: answer.feedback.len(),
         server_time: answer.server_time,

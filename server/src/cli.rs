@@ -591,7 +591,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             if summary.moved > 0 {
                 println!(
-                    "{} stations with checklists changed region, area or kind: the figures were recounted.",
+                    "{} stations with checklists changed region, area, kind or registered voters: the figures were recounted.",
                     summary.moved
                 );
             }

@@ -62,11 +62,14 @@ pub fn open_database(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
-/// Installs the default forms when the database has none yet, and recounts the totals when
+/// Installs the default forms (versions 1 and 2) when the database has none yet, and recounts the totals when
 /// an upgrade changed how they are kept.
 pub fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
     if store.latest_forms()?.is_empty() {
-        let forms = eom_shared::default_forms::default_forms().map_err(anyhow::Error::msg)?;
+        // Both versions: version 2 is what laptops fill; version 1 stays valid for any
+        // checklist a laptop set up with it still holds.
+        let mut forms = eom_shared::default_forms::default_forms().map_err(anyhow::Error::msg)?;
+        forms.extend(eom_shared::default_forms::version_two().map_err(anyhow::Error::msg)?);
         let added = store.install_forms(&forms)?;
         tracing::info!(added, "installed the default forms");
     }

@@ -1089,3 +1089,98 @@ async fn kinds_of_restriction_are_tallied_and_quoted() {
         "{statement}"
     );
 }
+
+/// The counting protocol's main list against the voters the station list registers: failed
+/// where the protocol lists more, held where fewer, not counted where the station list gives
+/// no figure; a corrected station list recounts it.
+#[tokio::test]
+async fn the_protocols_voters_are_checked_against_the_station_list() {
+    use rand::SeedableRng;
+    let app = TestApp::new();
+    let station = |code: &str, voters: Option<u32>| eom_shared::Station {
+        code: eom_shared::StationCode::parse(code).expect("code"),
+        name: format!("School {code}"),
+        region: "North".into(),
+        district: String::new(),
+        level: eom_shared::StationLevel::Pec,
+        registered_voters: voters,
+        area: None,
+        kind: eom_shared::StationKind::Regular,
+        coordinates: None,
+    };
+    let list = vec![
+        station("R-1", Some(1000)),
+        station("R-2", Some(1000)),
+        station("R-3", None),
+    ];
+    app.store.import_stations(&list).expect("stations");
+    let form = app
+        .store
+        .form(&FormId::parse("counting").expect("id"), 2)
+        .expect("read")
+        .expect("version 2 of the counting form is installed");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let observed = Utc
+        .with_ymd_and_hms(2026, 3, 19, 20, 30, 0)
+        .single()
+        .expect("time");
+    let checklists: Vec<SubmissionPayload> = [("R-1", 1200), ("R-2", 950), ("R-3", 5000)]
+        .iter()
+        .zip(&list)
+        .map(|((code, on_list), s)| {
+            let mut answers = eom_server::demo::answers(&form, s, 0.0, observed, &mut rng);
+            answers.insert("protocol_copied".into(), json!(true));
+            for (id, n) in [
+                ("voters_main_list", *on_list),
+                ("voters_additional_list", 0),
+                ("ballots_received", 1000),
+                ("ballots_issued_station", 600),
+                ("ballots_issued_mobile", 0),
+                ("ballots_issued_early", 0),
+                ("ballots_cancelled", 400),
+                ("ballots_in_stationary_boxes", 600),
+                ("ballots_in_mobile_boxes", 0),
+                ("invalid_ballots", 10),
+                ("valid_ballots", 590),
+                ("votes_1", 590),
+            ] {
+                answers.insert(id.into(), json!(n));
+            }
+            let content = SubmissionContent {
+                form_id: form.id.clone(),
+                form_version: 2,
+                station: eom_shared::StationCode::parse(code).expect("code"),
+                observed_at: observed,
+                answers,
+                notes: String::new(),
+            };
+            payload(SubmissionId::new(), 1, content)
+        })
+        .collect();
+    assert_eq!(app.push(&checklists).await, ["accepted"; 3]);
+    let c = &app.coordinator;
+    let failed = |report: &Value| {
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|k| k["check_id"] == "main_list_within_register")
+            .map(|k| share(&k["failed"]))
+            .unwrap_or_else(|| panic!("no main_list_within_register in {report}"))
+    };
+    let (_, report) = app.get("/api/v1/reports/protocols", c).await;
+    assert_eq!(
+        failed(&report),
+        (1, 2),
+        "R-3 has no registered voters to check"
+    );
+
+    // The station list is corrected: R-2 registers 900 voters, so its 950 are too many.
+    let mut corrected = list.clone();
+    corrected[1].registered_voters = Some(900);
+    let summary = app.store.import_stations(&corrected).expect("import");
+    assert_eq!(summary.moved, 1);
+    admin::recount_if_pending(app.store.as_ref()).expect("recount");
+    let (_, report) = app.get("/api/v1/reports/protocols", c).await;
+    assert_eq!(failed(&report), (2, 2));
+}

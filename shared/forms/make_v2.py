@@ -24,6 +24,14 @@ def yes_no(id, en, ru, kk, concern=None, critical=False, not_observed=True, requ
     return q
 
 
+def insert_before_overall(form, questions):
+    """Before the assessment that ends a checklist, so the questions observers already know
+    keep their order on the laptop."""
+    ids = [q["id"] for q in form["questions"]]
+    i = ids.index("overall")
+    form["questions"][i:i] = questions
+
+
 def insert_after(form, anchor, questions):
     ids = [q["id"] for q in form["questions"]]
     i = ids.index(anchor) + 1
@@ -98,7 +106,7 @@ insert_after(voting, "mobile_box_procedure", [
            "Разрешили ли наблюдателям сопровождать переносной ящик?",
            "Байқаушыларға көшпелі жәшікпен бірге жүруге рұқсат етілді ме?", concern=False),
 ])
-insert_after(voting, "arrival_time", [chair_gender()])
+insert_before_overall(voting, [chair_gender()])
 mark_not_observed(voting, {"group_voting", "ballots_photographed", "box_stuffing", "multiple_voting",
                            "identical_signatures", "pressure_on_voters", "vote_buying", "unauthorized_directing"})
 voting["checks"] = voting.get("checks", []) + [{
@@ -142,6 +150,14 @@ counting["checks"] = counting["checks"] + [{
     "message": {"en": "More ballots were found in the mobile boxes than were issued for mobile voting",
                 "ru": "В переносных ящиках обнаружено больше бюллетеней, чем выдано для голосования вне помещения",
                 "kk": "Көшпелі жәшіктерде үй-жайдан тыс дауыс беруге берілгеннен көп бюллетень табылды"},
+}, {
+    # Against the station list: checked on the server, where the station is known.
+    "id": "main_list_within_register",
+    "left": ["voters_main_list"], "op": "<=", "right": ["station.registered_voters"],
+    "severity": "warning",
+    "message": {"en": "More voters on the protocol's main list than the station list registers",
+                "ru": "В основном списке по протоколу больше избирателей, чем зарегистрировано на участке по списку участков",
+                "kk": "Хаттаманың негізгі тізімінде учаскелер тізімінде тіркелгеннен көп сайлаушы бар"},
 }]
 save(counting)
 
@@ -155,7 +171,7 @@ insert_after(tabulation, "protocols_changed", [
            "Принимались ли протоколы, цифры которых не сходятся?",
            "Сандары сәйкес келмейтін хаттамалар қабылданды ма?", concern=True),
 ])
-insert_after(tabulation, "arrival_time", [chair_gender()])
+insert_before_overall(tabulation, [chair_gender()])
 mark_not_observed(tabulation, {"protocols_changed", "protocols_not_signed"})
 save(tabulation)
 

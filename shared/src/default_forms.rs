@@ -1,5 +1,6 @@
-//! The forms that ship with the server: five, one per stage. Version 1 loads into a new
-//! database on first start; version 2 is ready for a mission to publish.
+//! The forms that ship with the server: five, one per stage, in two versions. Both load into
+//! a new database on first start and laptops fill version 2; version 1 stays valid for what
+//! was begun on it.
 //!
 //! They are modelled on international observation practice: small factual steps per stage,
 //! observer access in every form, and the overall assessment at the end of each checklist.
@@ -11,7 +12,8 @@
 //! counted separately, votes announced aloud, protocols corrected without a recount or accepted
 //! though they do not add up, the chair's gender), "not observed" where an observer may not
 //! see, the missing protocol checks, and an incident source question that asks for no names.
-//! It is published with `eom-server forms install shared/forms/v2/FORM.json`.
+//! A database made before version 2 shipped publishes it with
+//! `eom-server forms install shared/forms/v2/FORM.json`.
 
 use crate::form::Form;
 

@@ -403,11 +403,27 @@ impl Concern {
     }
 }
 
+/// The check term that stands for the voters registered at the checklist's station, as the
+/// station list gives them (`registered_voters`).
+pub const REGISTERED_VOTERS_TERM: &str = "station.registered_voters";
+
+impl Check {
+    /// Whether a term is taken from the station list rather than the answers.
+    pub fn uses_station(&self) -> bool {
+        self.left
+            .iter()
+            .chain(&self.right)
+            .any(|t| t == REGISTERED_VOTERS_TERM)
+    }
+}
+
 /// An arithmetic control relation over number questions, e.g. valid + invalid = found in boxes.
 ///
 /// `sum(left) * 100  <op>  sum(right) * right_percent`. Evaluated only when every term is
-/// answered, unless `missing_as_zero` says an unanswered term counts as 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// answered, unless `missing_as_zero` says an unanswered term counts as 0. A term may also
+/// be [`REGISTERED_VOTERS_TERM`], the station's registered voters from the station list: such
+/// a check is evaluated on the server, where the station is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub id: String,
     pub left: Vec<String>,
@@ -565,6 +581,7 @@ impl Form {
             for term in check.left.iter().chain(&check.right) {
                 match self.question(term) {
                     Some(q) if matches!(q.kind, QuestionKind::Number { .. }) => {}
+                    None if term == REGISTERED_VOTERS_TERM => {}
                     _ => {
                         return Err(format!(
                             "form '{}': check '{}' uses '{}', which is not a number question",

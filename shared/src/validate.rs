@@ -414,21 +414,54 @@ fn evaluate(check: &Check, numbers: &HashMap<&str, i64>) -> Option<(i128, i128, 
 
 /// For a stored checklist: each of the form's checks that its answers let be evaluated, and
 /// whether it held. A check over figures not copied is left out, so "failed in N of M" counts
-/// only the protocols that were copied.
+/// only the protocols that were copied. Checks that need the station list are left to
+/// [`station_check_figures`] and [`check_holds`].
 pub fn check_outcomes<'f>(form: &'f Form, answers: &Map<String, Value>) -> Vec<(&'f str, bool)> {
-    let numbers: HashMap<&str, i64> = form
-        .questions
-        .iter()
-        .filter(|q| matches!(q.kind, QuestionKind::Number { .. }))
-        .filter_map(|q| Some((q.id.as_str(), answers.get(&q.id)?.as_i64()?)))
-        .collect();
+    let numbers = number_answers(form, answers);
     form.checks
         .iter()
+        .filter(|check| !check.uses_station())
         .filter_map(|check| {
             let (_, _, holds) = evaluate(check, &numbers)?;
             Some((check.id.as_str(), holds))
         })
         .collect()
+}
+
+fn number_answers<'f>(form: &'f Form, answers: &Map<String, Value>) -> HashMap<&'f str, i64> {
+    form.questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::Number { .. }))
+        .filter_map(|q| Some((q.id.as_str(), answers.get(&q.id)?.as_i64()?)))
+        .collect()
+}
+
+/// The checks that need the station list, each with the copied figures it uses, to be
+/// decided where the station is known ([`check_holds`]).
+pub fn station_check_figures(
+    form: &Form,
+    answers: &Map<String, Value>,
+) -> Vec<(crate::form::Check, Vec<(String, i64)>)> {
+    let numbers = number_answers(form, answers);
+    form.checks
+        .iter()
+        .filter(|check| check.uses_station())
+        .map(|check| {
+            let used = check
+                .left
+                .iter()
+                .chain(&check.right)
+                .filter_map(|t| Some((t.clone(), *numbers.get(t.as_str())?)))
+                .collect();
+            (check.clone(), used)
+        })
+        .collect()
+}
+
+/// Whether a check holds over these figures; `None` when a figure it needs is missing.
+pub fn check_holds(check: &crate::form::Check, figures: &[(String, i64)]) -> Option<bool> {
+    let numbers: HashMap<&str, i64> = figures.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    evaluate(check, &numbers).map(|(_, _, holds)| holds)
 }
 
 fn run_check(form: &Form, check: &Check, numbers: &HashMap<&str, i64>) -> Option<Issue> {

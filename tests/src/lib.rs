@@ -828,7 +828,8 @@ impl Default for Laptop {
 /// with Enter for the first `keep` (already answered, as in a resumed draft).
 pub fn typed_answers(form_id: &str, answers: &Value, keep: usize) -> String {
     use eom_shared::form::QuestionKind;
-    let form = eom_shared::default_forms::default_forms()
+    // The version laptops fill: version 2 of the default forms.
+    let form = eom_shared::default_forms::version_two()
         .expect("default forms")
         .into_iter()
         .find(|f| f.id.as_str() == form_id)

@@ -1,17 +1,18 @@
-//! A mission adapts a form: exported, edited, installed as version 2 with the real binary,
-//! received by a laptop on its next sync while a checklist filled on version 1 is still
-//! queued; both are accepted and counted under one form.
+//! A mission adapts a form: exported, edited, installed as the next version (3: a new
+//! database holds versions 1 and 2 of the default forms) with the real binary, received by a
+//! laptop on its next sync while a checklist filled on the previous version is still queued;
+//! both are accepted and counted under one form.
 
 use eom_tests::{Laptop, Mission, voting_answers};
 use serde_json::{Value, json};
 
 #[test]
-fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
+fn a_new_form_version_reaches_laptops_and_previous_version_checklists_still_count() {
     let mut mission = Mission::new();
     mission.start();
     let laptop = Laptop::new();
     laptop.setup(mission.url(), &mission.add_observer("Team V", "North"));
-    let on_v1 = laptop.file("voting", "PEC-001", &voting_answers("good"));
+    let on_v2 = laptop.file("voting", "PEC-001", &voting_answers("good"));
 
     let dir = tempfile::tempdir().expect("temp dir");
     let exported = dir.path().join("voting.json");
@@ -26,29 +27,27 @@ fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
         .ok();
     let mut form: Value =
         serde_json::from_str(&std::fs::read_to_string(&exported).expect("read")).expect("json");
-    assert_eq!(form["version"], 1);
+    assert_eq!(form["version"], 2);
 
-    // Editing version 1 in place is refused: it is released.
+    // Editing version 2 in place is refused: it is released.
     form["questions"][0]["label"]["en"] = json!("Time of arrival at the station");
     std::fs::write(&exported, form.to_string()).expect("write");
     let refused = mission.admin(&["forms", "install", exported.to_str().expect("utf-8")]);
     assert!(!refused.success());
     assert!(
-        refused.stderr.contains("publish the change as version 2"),
+        refused.stderr.contains("publish the change as version 3"),
         "{}",
         refused.stderr
     );
 
-    form["version"] = json!(2);
-    form["questions"]
-        .as_array_mut()
-        .expect("questions")
-        .insert(
-            3,
-            json!({"id": "carousel_voting", "type": "yes_no",
-                   "label": {"en": "Did you see carousel voting?", "ru": "Видели ли вы «карусель»?"},
+    form["version"] = json!(3);
+    form["questions"].as_array_mut().expect("questions").insert(
+        3,
+        json!({"id": "ballots_taken_out", "type": "yes_no",
+                   "label": {"en": "Did you see a voter take a ballot out of the station?",
+                             "ru": "Видели ли вы, как избиратель выносит бюллетень с участка?"},
                    "concern": {"answers": [true], "critical": true}}),
-        );
+    );
     std::fs::write(&exported, form.to_string()).expect("write");
     let installed = mission
         .admin(&["forms", "install", exported.to_str().expect("utf-8")])
@@ -56,7 +55,7 @@ fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
     assert!(
         installed
             .stdout
-            .contains("Published version 2 of form 'voting'"),
+            .contains("Published version 3 of form 'voting'"),
         "{}",
         installed.stdout
     );
@@ -67,18 +66,18 @@ fn a_new_form_version_reaches_laptops_and_version_one_checklists_still_count() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|f| f["id"] == "voting")
         .expect("voting listed");
-    assert_eq!(voting["version"], 2);
+    assert_eq!(voting["version"], 3);
 
-    // The queued version-1 checklist is delivered and accepted; version 2 arrives.
+    // The queued version-2 checklist is delivered and accepted; version 3 arrives.
     laptop.eom(&["sync"]).ok();
     let mut answers = voting_answers("bad");
-    answers["carousel_voting"] = json!(true);
-    let on_v2 = laptop.file("voting", "PEC-002", &answers);
+    answers["ballots_taken_out"] = json!(true);
+    let on_v3 = laptop.file("voting", "PEC-002", &answers);
     laptop.eom(&["sync"]).ok();
 
     let stored = mission.all_submissions();
     assert_eq!(stored.len(), 2, "{stored:?}");
-    for (id, version) in [(&on_v1, 1), (&on_v2, 2)] {
+    for (id, version) in [(&on_v2, 2), (&on_v3, 3)] {
         let (status, detail) = mission.get(
             &format!("/api/v1/submissions/{id}"),
             mission.coordinator_token(),

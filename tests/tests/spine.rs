@@ -43,8 +43,14 @@ fn a_day_offline_then_delivered_exactly_once() {
         "10:40", "", // arrival, departure (optional)
         "n", "1", // observers restricted: kept too far away
         "", "", // voters on list, voted so far (optional)
-        "n", "n", "n", "y", "y", "y", "y", "n", "n", "n", "n", "n", "n", "n", "n", "n", "3", "y",
-        "y", "n", "", // mobile box, boxes intact, accessible, complaints, remarks
+        "n", "n", // overcrowded, unauthorized present
+        "", "", "", // members directing, voters recorded, organised transport (optional)
+        "n", "y", "y", "y", "y", // police inside, identity, signed, stamped, booths
+        "n", "n", "n", "n", // group voting, photographed, stuffing, multiple voting
+        "", "", "", // carousel, proxy, supplementary lists (optional)
+        "n", "n", "n", "n", "n", // signatures, pressure, buying, turned away, campaign
+        "3", "", // mobile box: not observed; followed the mobile box (optional)
+        "y", "y", "n", "", "", // boxes intact, accessible, complaints, remarks, chair
         "very bad",
     ]
     .join("\n");
@@ -315,12 +321,12 @@ fn the_server_restarts_on_its_database_with_everything_kept() {
     mission.start();
     let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
     assert_eq!(detail["overall"], "bad");
-    // Forms are loaded once, not again on every start.
+    // Forms are loaded once, not again on every start: five forms in two versions.
     let (_, pull) = mission.get(
         "/api/v1/sync/pull",
         &mission.add_observer("Team 6", "South"),
     );
-    assert_eq!(pull["forms"].as_array().expect("forms").len(), 5);
+    assert_eq!(pull["forms"].as_array().expect("forms").len(), 10);
 }
 
 #[test]

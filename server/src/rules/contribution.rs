@@ -23,6 +23,10 @@ pub struct Contribution {
     /// `Some(true)` when observers were restricted; `None` when the question was not answered.
     pub restricted: Option<bool>,
     pub findings: Vec<Finding>,
+    /// Checks against the station list (the protocol's voters against the station's
+    /// registered voters), with the copied figures they use: decided by
+    /// [`super::Counted::new`] once the station is known.
+    pub station_checks: Vec<(eom_shared::form::Check, Vec<(String, i64)>)>,
 }
 
 /// Before a check's id in the tally of findings, where checks are kept beside questions: a
@@ -94,6 +98,7 @@ pub fn contribution(form: &Form, answers: &Map<String, Value>) -> Contribution {
         overall,
         restricted,
         findings,
+        station_checks: eom_shared::validate::station_check_figures(form, answers),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Place {
     pub region: String,
     pub area: Option<Area>,
     pub kind: StationKind,
+    /// Voters registered at the station, for checks against the protocol's lists.
+    pub registered_voters: Option<u32>,
 }
 
 impl Place {
@@ -60,6 +62,7 @@ impl Place {
             region: station.region.clone(),
             area: station.area,
             kind: station.kind,
+            registered_voters: station.registered_voters,
         }
     }
 
@@ -69,6 +72,7 @@ impl Place {
             region: region.into(),
             area: None,
             kind: StationKind::Regular,
+            registered_voters: None,
         }
     }
 }
@@ -100,6 +104,24 @@ impl Counted {
         observed_at: DateTime<Utc>,
         contribution: Contribution,
     ) -> Self {
+        let mut findings = contribution.findings;
+        // Checks against the station list: evaluated when the station gives its registered
+        // voters and the checklist copied every figure the check needs.
+        if let Some(voters) = place.registered_voters {
+            for (check, mut figures) in contribution.station_checks {
+                figures.push((
+                    eom_shared::form::REGISTERED_VOTERS_TERM.to_owned(),
+                    i64::from(voters),
+                ));
+                if let Some(holds) = eom_shared::validate::check_holds(&check, &figures) {
+                    findings.push(Finding {
+                        question: super::contribution::check_key(&check.id),
+                        concern: !holds,
+                        critical: false,
+                    });
+                }
+            }
+        }
         Self {
             form_id,
             stage,
@@ -110,7 +132,7 @@ impl Counted {
             hour: hour_of(observed_at),
             overall: contribution.overall,
             restricted: contribution.restricted,
-            findings: contribution.findings,
+            findings,
         }
     }
 
@@ -363,6 +385,7 @@ mod tests {
                     concern: true,
                     critical: true,
                 }],
+                station_checks: Vec::new(),
             },
         )
     }

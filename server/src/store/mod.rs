@@ -208,7 +208,7 @@ pub struct ImportSummary {
     pub updated: usize,
     pub unchanged: usize,
     /// Updated stations that already have checklists and now lie in another region, area
-    /// or kind: the totals must be recounted ([`Store::recount_pending`]).
+    /// or kind, or registered voters: the totals must be recounted ([`Store::recount_pending`]).
     pub moved: usize,
 }
 

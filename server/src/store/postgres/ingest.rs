@@ -11,7 +11,7 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{Area, FormId, Stage, StationCode, StationLevel};
 use serde_json::{Map, Value};
 
-use super::{PAGE, area, assessment, count, get, json, kind, known, parsed};
+use super::{PAGE, area, assessment, count, get, json, kind, known, optional_count, parsed};
 use crate::rules::{self, Contribution, Counted, Existing, Place, TallyDelta, Verdict};
 use crate::store::{IngestBatch, IngestDecision, IngestItem, StoreError};
 
@@ -294,7 +294,8 @@ pub(super) async fn ingest(
             // Joined with the unnested list rather than `= ANY($1)`: the planner then walks
             // the index for each id instead of scanning the table (a prepared statement's
             // generic plan cannot tell ten ids from a million).
-            "SELECT s.code, s.region, s.area, s.kind, s.level FROM unnest($1::text[]) AS t(code)
+            "SELECT s.code, s.region, s.area, s.kind, s.level, s.registered_voters
+             FROM unnest($1::text[]) AS t(code)
              JOIN stations s ON s.code = t.code",
             &[&codes],
         )
@@ -308,6 +309,7 @@ pub(super) async fn ingest(
                         region: get(r, "region")?,
                         area: area(r, "area")?,
                         kind: kind(r, "kind")?,
+                        registered_voters: optional_count(r, "registered_voters")?,
                     },
                     parsed(r, "level", StationLevel::parse)?,
                 ),
@@ -734,6 +736,7 @@ pub(super) async fn rebuild(
         let page = tx
             .query(
                 "SELECT s.id, s.form_id, s.form_version, s.stage, st.region, st.area, st.kind,
+                        st.registered_voters,
                         s.station_code, s.observed_at, s.first_received_at, s.review_status,
                         r.answers
                  FROM submissions s
@@ -764,6 +767,7 @@ pub(super) async fn rebuild(
                     region: get(row, "region")?,
                     area: area(row, "area")?,
                     kind: kind(row, "kind")?,
+                    registered_voters: optional_count(row, "registered_voters")?,
                 },
                 parsed(row, "station_code", StationCode::parse)?,
                 observed_at,

@@ -203,8 +203,9 @@ pub(super) fn ingest_one(
     audit: &mut Vec<crate::audit::NewEntry>,
 ) -> Result<IngestDecision, StoreError> {
     let station = {
-        let mut stmt =
-            tx.prepare_cached("SELECT region, area, kind, level FROM stations WHERE code = ?1")?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT region, area, kind, level, registered_voters FROM stations WHERE code = ?1",
+        )?;
         let mut rows = stmt.query([item.content.station.as_str()])?;
         match rows.next()? {
             Some(row) => Some((
@@ -212,6 +213,7 @@ pub(super) fn ingest_one(
                     region: get(row, "region")?,
                     area: area(row, "area")?,
                     kind: kind(row, "kind")?,
+                    registered_voters: get(row, "registered_voters")?,
                 },
                 parsed(row, "level", StationLevel::parse)?,
             )),

@@ -42,6 +42,7 @@ pub(super) fn rebuild(
     let mut deltas = TallyDelta::default();
     let mut select = tx.prepare(
         "SELECT s.id, s.form_id, s.form_version, s.stage, st.region, st.area, st.kind,
+                st.registered_voters,
                 s.station_code, s.observed_at, s.first_received_at, s.review_status, r.answers
          FROM submissions s
          JOIN revisions r ON r.submission_id = s.id AND r.revision = s.revision
@@ -72,6 +73,7 @@ pub(super) fn rebuild(
                     region: get(row, "region")?,
                     area: area(row, "area")?,
                     kind: kind(row, "kind")?,
+                    registered_voters: get(row, "registered_voters")?,
                 },
                 parsed(row, "station_code", StationCode::parse)?,
                 time(row, "observed_at")?,
