@@ -1014,6 +1014,36 @@ async fn protocol_checks_are_counted_over_the_copied_protocols() {
         (0, 10)
     );
     assert_eq!(share(&check("valid_equals_votes")["failed"]), (0, 10));
+    // Where: the three checklists, with their stations.
+    let (status, failed) = app
+        .get(
+            "/api/v1/submissions?failed_check=received_accounted_for",
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{failed}");
+    assert_eq!(failed["total"], 3, "{failed}");
+    let mut ids: Vec<&str> = failed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<String> = items[..3].iter().map(|i| i.id.to_string()).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    let (status, _) = app
+        .get(
+            "/api/v1/submissions?failed_check=valid_equals_votes",
+            &app.coordinator,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .get("/api/v1/submissions?failed_check=a%20b", &app.coordinator)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     let (_, statement) = app.get("/api/v1/reports/statement", &app.coordinator).await;
     let lines: Vec<&str> = statement["lines"]

@@ -974,6 +974,104 @@ pub fn upgrade_recounts_the_totals(store: &dyn Store, sql: &dyn Fn(&str)) {
     assert_eq!(after, before);
 }
 
+/// A counting checklist with the protocol copied: `received` ballots, of which 1,100 are
+/// accounted for (issued plus cancelled).
+fn counting_with_protocol(
+    station: &str,
+    received: i64,
+    observed: DateTime<Utc>,
+) -> SubmissionContent {
+    SubmissionContent {
+        form_id: FormId::parse("counting").expect("id"),
+        form_version: 1,
+        station: StationCode::parse(station).expect("code"),
+        observed_at: observed,
+        answers: object(json!({
+            "arrival_time": "20:00", "observers_unrestricted": true, "could_see": true,
+            "unauthorized_present": false, "unused_cancelled_first": true,
+            "signatures_counted": true, "seals_intact": true, "each_ballot_shown": true,
+            "validity_consistent": true, "ballots_misattributed": false, "figures_in_ink": true,
+            "protocol_completed": true, "protocol_presigned": false, "copy_to_observers": true,
+            "protocol_posted": true, "protocol_copied": true, "voters_main_list": 1000,
+            "voters_additional_list": 20, "ballots_received": received,
+            "ballots_issued_station": 600, "ballots_issued_mobile": 20, "ballots_issued_early": 0,
+            "ballots_cancelled": 480, "ballots_in_stationary_boxes": 600,
+            "ballots_in_mobile_boxes": 20, "invalid_ballots": 10, "valid_ballots": 610,
+            "votes_1": 400, "votes_2": 210, "overall": "good"
+        })),
+        notes: String::new(),
+    }
+}
+
+/// The checklists whose protocol failed a check are found by the check (the stations a
+/// coordinator calls); an edit that fixes the figures takes the checklist off the list.
+pub fn checklists_by_failed_check(store: &dyn Store) {
+    let w = World::new(store);
+    let wrong = new_id();
+    let also_wrong = new_id();
+    push(
+        store,
+        &w.observer,
+        at(21, 0),
+        vec![
+            item(
+                store,
+                wrong,
+                1,
+                counting_with_protocol("PEC-1", 1150, at(20, 0)),
+            ),
+            item(
+                store,
+                also_wrong,
+                1,
+                counting_with_protocol("PEC-3", 1160, at(20, 5)),
+            ),
+            item(
+                store,
+                new_id(),
+                1,
+                counting_with_protocol("PEC-2", 1100, at(20, 10)),
+            ),
+        ],
+    );
+    let failed = |check: &str| {
+        let mut ids: Vec<SubmissionId> = store
+            .list_submissions(
+                &SubmissionFilter {
+                    failed_check: Some(eom_server::rules::contribution::check_key(check)),
+                    ..SubmissionFilter::default()
+                },
+                1,
+                50,
+            )
+            .expect("list")
+            .items
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut expected = vec![wrong, also_wrong];
+    expected.sort();
+    assert_eq!(failed("received_accounted_for"), expected);
+    assert!(failed("found_equals_valid_plus_invalid").is_empty());
+    assert!(failed("no_such_check").is_empty());
+    // Corrected on the laptop: revision 2 adds up.
+    push(
+        store,
+        &w.observer,
+        at(21, 30),
+        vec![item(
+            store,
+            wrong,
+            2,
+            counting_with_protocol("PEC-1", 1100, at(20, 0)),
+        )],
+    );
+    assert_eq!(failed("received_accounted_for"), vec![also_wrong]);
+}
+
 /// Latest revisions only, oldest first, filtered; the sink can stop early.
 pub fn export_streams_latest_revisions(store: &dyn Store) {
     let w = World::new(store);

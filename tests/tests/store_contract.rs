@@ -202,6 +202,7 @@ contract_suite!(
     review_flip,
     rebuild_matches_running_totals,
     split_by_station_attributes,
+    checklists_by_failed_check,
     export_streams_latest_revisions,
     list_filters_and_pages,
     accounts_and_sessions,

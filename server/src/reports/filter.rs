@@ -125,6 +125,9 @@ pub struct SubmissionQuery {
     pub observer: Option<String>,
     /// Review status: none, verified, flagged, rejected.
     pub review: Option<String>,
+    /// A protocol check's id (`received_accounted_for`, ...): only checklists whose protocol
+    /// failed it.
+    pub failed_check: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
 }
@@ -160,6 +163,22 @@ impl SubmissionQuery {
             kind: kind(&self.kind)?,
             observer: text(&self.observer, "observer")?,
             review,
+            failed_check: nonempty(&self.failed_check)
+                .map(|id| {
+                    if id.chars().count() <= MAX_FILTER_CHARS
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    {
+                        Ok(crate::rules::contribution::check_key(&id))
+                    } else {
+                        Err(ServiceError::invalid(
+                            format!("'{id}' is not a check id"),
+                            "give a check id as GET /api/v1/reports/protocols lists it, or leave 'failed_check' out",
+                        ))
+                    }
+                })
+                .transpose()?,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,
         })

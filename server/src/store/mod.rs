@@ -231,6 +231,9 @@ pub struct SubmissionFilter {
     pub kind: Option<StationKind>,
     pub observer: Option<String>,
     pub review: Option<ReviewStatus>,
+    /// Only checklists whose latest revision failed this protocol check (its tally key,
+    /// [`crate::rules::contribution::check_key`]), so a coordinator finds the stations.
+    pub failed_check: Option<String>,
     /// Observed at or after the start of this hour.
     pub from_hour: Option<DateTime<Utc>>,
     /// Observed before the start of this hour.

@@ -314,13 +314,16 @@ pub async fn findings(
                 h2 { "Protocol checks: failed, of the protocols whose figures were copied" }
                 @if protocols.is_empty() { p class="muted" { "No copied protocol figures yet." } }
                 table {
-                    thead { tr { th { "Form" } th { "Check" } (share_headers("failed")) } }
+                    thead { tr { th { "Form" } th { "Check" } (share_headers("failed")) th { "Where" } } }
                     tbody {
                         @for p in &protocols {
                             tr data-check=(format!("{}.{}", p.form_id, p.check_id)) {
                                 td { (p.form_id) }
                                 td { (p.label) br; span class="muted" { (p.relation) } }
                                 (share_cells(&p.failed))
+                                td { @if p.failed.part > 0 {
+                                    a href=(format!("/checklists?form={}&failed_check={}", p.form_id, p.check_id)) { "the stations" }
+                                } }
                             }
                         }
                     }
@@ -365,11 +368,14 @@ pub async fn checklists(
         let form = q.filter.form.clone().unwrap_or_default();
         let region = q.filter.region.clone().unwrap_or_default();
         let review = q.filter.review.clone().unwrap_or_default();
+        let failed_check = q.filter.failed_check.clone().unwrap_or_default();
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let filter = user.scope().submissions(q.filter.to_filter()?)?;
         let page_no = q.page.unwrap_or(1).max(1);
         let listed = service.list_submissions(filter, page_no, PER_PAGE).await?;
-        let query = format!("form={form}&region={region}&review={review}");
+        // A check id holds only letters, digits, '_', '-' and '.' (the filter refused
+        // anything else above), so it goes into the address as it is.
+        let query = format!("form={form}&region={region}&review={review}&failed_check={failed_check}");
         let pages = listed.total.div_ceil(u64::from(PER_PAGE)).max(1);
         Ok::<_, ApiError>(html! {
             form class="filters" method="get" action="/checklists" {
@@ -382,9 +388,16 @@ pub async fn checklists(
                 div { label for="review" { "Review" } select id="review" name="review" {
                     option value="" { "Any" }
                     @for s in ReviewStatus::ALL { option value=(s.as_str()) selected[s.as_str() == review] { (s.as_str()) } } } }
+                @if !failed_check.is_empty() {
+                    input type="hidden" name="failed_check" value=(failed_check);
+                }
                 button type="submit" { "Apply" }
             }
             section {
+                @if !failed_check.is_empty() {
+                    p { "Only checklists whose protocol failed the check " code { (failed_check) } ". "
+                        a href="/checklists" { "Show all" } }
+                }
                 p {
                     (listed.total) " checklists. Export: "
                     @if form.is_empty() {

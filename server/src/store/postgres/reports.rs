@@ -429,6 +429,10 @@ pub(super) fn submission_where(filter: &SubmissionFilter, after: usize) -> (Stri
             ("s.kind = ?", boxed(filter.kind.map(|k| k.as_str()))),
             ("s.observer_id = ?", boxed(filter.observer.clone())),
             (
+                "s.findings @> jsonb_build_array(jsonb_build_object('question', ?::text, 'concern', true))",
+                boxed(filter.failed_check.clone()),
+            ),
+            (
                 "s.review_status = ?",
                 boxed(filter.review.map(|r| r.as_str().to_owned())),
             ),

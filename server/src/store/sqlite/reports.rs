@@ -413,6 +413,12 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
             ("s.kind = ?", filter.kind.map(|k| k.as_str().to_owned())),
             ("s.observer_id = ?", filter.observer.clone()),
             (
+                "EXISTS (SELECT 1 FROM json_each(s.findings) f
+                         WHERE json_extract(f.value, '$.question') = ?
+                           AND json_extract(f.value, '$.concern'))",
+                filter.failed_check.clone(),
+            ),
+            (
                 "s.review_status = ?",
                 filter.review.map(|r| r.as_str().to_owned()),
             ),
