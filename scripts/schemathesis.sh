@@ -17,6 +17,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 db="$work/eom.db"
+"$bin" --db "$db" init >/dev/null
 "$bin" --db "$db" stations import examples/stations.csv >/dev/null
 token_of() { "$bin" --db "$db" "$@" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'; }
 admin=$(token_of admin add --name Schemathesis)

@@ -104,7 +104,7 @@ pub fn replace_token(
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
+    #[error("cannot import {path}")]
     File {
         path: String,
         source: StationListError,

@@ -103,6 +103,10 @@ pub enum Command {
         )]
         trusted_proxies: Vec<std::net::IpAddr>,
     },
+    /// Create the mission's database (a new SQLite file, or the tables in an empty
+    /// PostgreSQL database) with the default forms. Only this and `serve` create one: every
+    /// other command refuses a database that is not there.
+    Init,
     /// Observer accounts (they push checklists and pull forms).
     #[command(subcommand)]
     Observer(ObserverCommand),
@@ -152,7 +156,58 @@ pub enum Command {
         /// Seed of the simulation, for a repeatable day.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Add the simulated day to a database that already holds accounts or stations (a
+        /// real mission's figures would mix with invented ones).
+        #[arg(long)]
+        force: bool,
     },
+}
+
+impl Command {
+    /// Whether the command may create the database it is given: `serve` and `init` (and
+    /// `demo`, which makes a database of its own); every other one must find it there.
+    fn creates_database(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve { .. } | Command::Init | Command::Demo { .. }
+        )
+    }
+}
+
+/// The database a command uses, as the operator should see it: an absolute path, or the
+/// PostgreSQL URL without its password.
+fn shown(db: &Database) -> String {
+    match db {
+        Database::Sqlite(path) => std::path::absolute(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+        Database::Postgres(_) => db.to_string(),
+    }
+}
+
+/// Says which database the command uses (on standard error, so standard output stays what
+/// scripts read), and refuses a SQLite file that is not there unless the command creates one:
+/// an admin command run in the wrong folder must not make an empty `eom.db` and print a token
+/// the running server will reject.
+fn announce_database(cli: &Cli) -> anyhow::Result<()> {
+    let where_ = shown(&cli.db);
+    if let Database::Sqlite(path) = &cli.db
+        && !cli.command.creates_database()
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "there is no database at {where_}; give the mission's database with --db (or EOM_DB), \
+             or create one with 'eom-server init' (or by starting 'eom-server serve')"
+        );
+    }
+    if matches!(cli.command, Command::Serve { .. }) {
+        // The server's standard error is its log (JSON lines when asked).
+        tracing::info!(database = %where_, "using the database");
+    } else {
+        eprintln!("eom-server: database {where_}");
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,7 +366,29 @@ fn parse_zone(raw: &str) -> Result<String, String> {
 /// Runs one command. Only `serve` needs an async runtime; the others work on the database
 /// directly (SQLite and PostgreSQL both allow it while servers run).
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    announce_database(&cli)?;
     match cli.command {
+        Command::Init => {
+            let existed = match &cli.db {
+                Database::Sqlite(path) => path.exists(),
+                // An empty PostgreSQL database is made by its operator; init makes the tables.
+                Database::Postgres(_) => false,
+            };
+            let store = open_database(&cli.db)?;
+            let forms = store.latest_forms()?.len();
+            if existed {
+                println!(
+                    "The database {} is already there; it is up to date ({forms} forms).",
+                    shown(&cli.db)
+                );
+            } else {
+                println!(
+                    "Created the database {} with {forms} forms. Next: eom-server stations import FILE.csv",
+                    shown(&cli.db)
+                );
+            }
+            Ok(())
+        }
         Command::Serve {
             listen,
             write_queue,
@@ -489,8 +566,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             observers,
             stations,
             seed,
+            force,
         } => {
             let store = open_database(&cli.db)?;
+            if !force && (!store.list_accounts()?.is_empty() || !store.regions()?.is_empty()) {
+                anyhow::bail!(
+                    "{} already holds accounts or stations: a simulated day would mix with them. \
+                     Give demo a new file (--db demo.db), or add --force if this is a test database",
+                    shown(&cli.db)
+                );
+            }
             let started = std::time::Instant::now();
             let summary = crate::demo::generate(
                 store.as_ref(),

@@ -437,7 +437,12 @@ fn a_bad_station_row_is_reported_by_line_and_nothing_is_imported() {
     )
     .expect("write");
     let err = admin::import_stations_csv(&store, &csv).expect_err("bad rows");
-    let text = err.to_string();
+    // The file, then why: each said once, as the command prints the chain.
+    let text = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    assert_eq!(text.matches("line 3").count(), 1, "{text}");
     assert!(
         text.contains("line 3") && text.contains("precinct"),
         "{text}"
@@ -453,10 +458,11 @@ fn a_bad_station_row_is_reported_by_line_and_nothing_is_imported() {
 
     std::fs::write(&csv, "code,name,region\nPEC-1,A,North\n").expect("write");
     let err = admin::import_stations_csv(&store, &csv).expect_err("bad header");
+    let why = std::error::Error::source(&err).map(ToString::to_string);
     assert!(
-        err.to_string()
-            .contains("district, level, registered_voters"),
-        "{err}"
+        why.as_deref()
+            .is_some_and(|w| w.contains("district, level, registered_voters")),
+        "{why:?}"
     );
 
     // re-importing updates instead of duplicating

@@ -31,7 +31,10 @@ const MAX_REPORTED_PROBLEMS: usize = 20;
 pub enum StationListError {
     #[error("cannot read the file: {0}")]
     Unreadable(String),
-    #[error("the header must name the columns {HEADER}; missing: {0}")]
+    #[error(
+        "the header must name the columns {HEADER} (separated by ',' or ';'); missing: {0}; \
+         the first line of the file must hold these names"
+    )]
     Header(String),
     #[error("nothing was imported, because of these rows:\n{}", .0.join("\n"))]
     Rows(Vec<String>),
@@ -45,11 +48,20 @@ pub fn read_station_csv(path: &Path) -> Result<Vec<Station>, StationListError> {
 }
 
 /// Parses and checks a whole station list; every bad row is reported with its line number.
-pub fn parse_station_csv(input: impl Read) -> Result<Vec<Station>, StationListError> {
+/// The file may be separated by `,`, `;` or tabs, in UTF-8 (with or without a byte-order
+/// mark), UTF-16 or Windows-1251, as spreadsheets save it ([`crate::csv_file`]).
+pub fn parse_station_csv(mut input: impl Read) -> Result<Vec<Station>, StationListError> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| StationListError::Unreadable(e.to_string()))?;
+    let text = crate::csv_file::decode(&bytes).map_err(StationListError::Unreadable)?;
+    let separator = crate::csv_file::delimiter(&text, &COLUMNS);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(input);
+        .delimiter(separator)
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .map_err(|e| StationListError::Unreadable(e.to_string()))?
@@ -194,6 +206,20 @@ fn with_attributes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_semicolon_separated_windows_1251_list_as_russian_excel_saves_it_is_read() {
+        let text = "code;name;region;district;level;registered_voters;area\r\n\
+                    PEC-001;Школа №1;Алматы;Медеуский;pec;1800;urban\r\n\
+                    PEC-002;\"Клуб; сельский\";Алматы;;pec;;rural\r\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+        let stations = parse_station_csv(&bytes[..]).expect("parses");
+        assert_eq!(stations.len(), 2);
+        assert_eq!(stations[0].name, "Школа №1");
+        assert_eq!(stations[0].region, "Алматы");
+        assert_eq!(stations[1].name, "Клуб; сельский");
+        assert_eq!(stations[1].area, Some(Area::Rural));
+    }
 
     #[test]
     fn area_kind_and_coordinates_are_read_when_present() {

@@ -263,6 +263,7 @@ impl Mission {
             url: None,
             coordinator: None,
         };
+        mission.admin(&["init"]).ok();
         let csv = mission.dir.path().join("stations.csv");
         std::fs::write(&csv, STATIONS_CSV).expect("write stations");
         mission

@@ -24,6 +24,7 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
             "48",
             "--seed",
             "3",
+            "--force",
         ])
         .ok();
     mission.start();

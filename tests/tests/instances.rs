@@ -119,7 +119,7 @@ fn a_demo_mission_moves_to_postgres_with_every_report_unchanged() {
     };
     let mut sqlite = Mission::new();
     let demo = sqlite
-        .admin(&["demo", "--observers", "40", "--stations", "80"])
+        .admin(&["demo", "--observers", "40", "--stations", "80", "--force"])
         .ok();
     let demo_token = demo
         .stdout

@@ -79,19 +79,36 @@ fn logs_can_be_json_lines() {
             let _ = tx.send(line);
         }
     });
-    // A new database logs that it installed the default forms.
-    let line = recv_within(&rx, Duration::from_secs(60), "the first log line");
+    // The database it uses, then (a new one) that it installed the default forms.
+    let lines = [
+        recv_within(&rx, Duration::from_secs(60), "the first log line"),
+        recv_within(&rx, Duration::from_secs(60), "the second log line"),
+    ];
     let _ = server.kill();
     let _ = server.wait();
-    let entry: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
-    assert_eq!(entry["level"], "INFO", "{entry}");
-    assert!(entry["timestamp"].is_string(), "{entry}");
+    let entries: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+        })
+        .collect();
+    for entry in &entries {
+        assert_eq!(entry["level"], "INFO", "{entry}");
+        assert!(entry["timestamp"].is_string(), "{entry}");
+    }
     assert!(
-        entry["fields"]["message"]
+        entries[0]["fields"]["database"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("eom.db")),
+        "{}",
+        entries[0]
+    );
+    assert!(
+        entries[1]["fields"]["message"]
             .as_str()
             .is_some_and(|m| m.contains("default forms")),
-        "{entry}"
+        "{}",
+        entries[1]
     );
 }
 
@@ -186,4 +203,137 @@ fn a_coordinator_of_several_regions_is_made_on_the_command_line_and_sees_them() 
     assert_eq!(status, 404);
     let admin_with_region = mission.admin(&["admin", "add", "--name", "Op", "--region", "North"]);
     assert!(!admin_with_region.success());
+}
+
+/// A station list as Russian-locale Excel saves it (`;` between fields, Windows-1251 text)
+/// imports with its Cyrillic names intact; a file that cannot be read says how to save it
+/// again, and each problem is printed once.
+#[test]
+fn a_station_list_saved_by_russian_excel_imports_and_a_bad_one_is_explained_once() {
+    let mut mission = Mission::new();
+    mission.start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let excel = folder.path().join("участки.csv");
+    let text = "code;name;region;district;level;registered_voters\r\n\
+                PEC-801;Школа №1;Алматы;Медеуский;pec;1800\r\n\
+                PEC-802;\"Клуб; сельский\";Алматы;;pec;\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    std::fs::write(&excel, &bytes).expect("write");
+    let run = mission
+        .admin(&["stations", "import", excel.to_str().expect("utf-8")])
+        .ok();
+    assert!(run.stdout.contains("2 added"), "{}", run.stdout);
+    let (status, pulled) = mission.get(
+        "/api/v1/sync/pull",
+        &mission.add_observer("Team A", "Алматы"),
+    );
+    assert_eq!(status, 200, "{pulled}");
+    let names: Vec<&str> = pulled["stations"]
+        .as_array()
+        .expect("stations")
+        .iter()
+        .filter(|s| s["region"] == "Алматы")
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Школа №1", "Клуб; сельский"]);
+
+    // A header without the region column: named once.
+    let no_region = folder.path().join("no-region.csv");
+    std::fs::write(
+        &no_region,
+        "code;name;district;level;registered_voters\nPEC-9;X;D;pec;1\n",
+    )
+    .expect("write");
+    let refused = mission.admin(&["stations", "import", no_region.to_str().expect("utf-8")]);
+    assert!(!refused.success());
+    assert_eq!(
+        refused.stderr.matches("missing: region").count(),
+        1,
+        "{}",
+        refused.stderr
+    );
+    // A spreadsheet file given as CSV: how to save it again.
+    let xlsx = folder.path().join("stations.csv");
+    std::fs::write(&xlsx, b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x98\x00\xff\xfe").expect("write");
+    let refused = mission.admin(&["stations", "import", xlsx.to_str().expect("utf-8")]);
+    assert!(!refused.success());
+    assert!(refused.stderr.contains("CSV UTF-8"), "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr.matches("Save As").count(),
+        2,
+        "Excel and LibreOffice, once each: {}",
+        refused.stderr
+    );
+}
+
+/// Administration that cannot hurt the mission by accident: a command run in the wrong
+/// folder makes no empty database (and so prints no token the server would reject), `init`
+/// makes one and says where, every command names the database it uses, and `demo` will not
+/// mix a simulated day into a database that holds a mission.
+#[test]
+fn admin_commands_refuse_a_missing_database_and_demo_refuses_a_real_one() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let missing = folder.path().join("eom.db");
+    let admin = |args: &[&str]| {
+        Command::new(binary("eom-server"))
+            .arg("--db")
+            .arg(&missing)
+            .args(args)
+            .env("EOM_LOG", "warn")
+            .output()
+            .expect("eom-server runs")
+    };
+    let absolute = std::path::absolute(&missing).expect("absolute");
+    let refused = admin(&["observer", "add", "--name", "Team 1"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("there is no database at"), "{said}");
+    assert!(said.contains(&absolute.display().to_string()), "{said}");
+    assert!(said.contains("eom-server init"), "{said}");
+    assert!(refused.stdout.is_empty(), "no token printed");
+    assert!(!missing.exists(), "nothing was created");
+
+    let made = admin(&["init"]);
+    assert!(made.status.success());
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(said.contains("Created the database"), "{said}");
+    assert!(missing.exists());
+    let added = admin(&["observer", "add", "--name", "Team 1", "--region", "North"]);
+    assert!(added.status.success());
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert!(
+        said.contains(&format!("eom-server: database {}", absolute.display())),
+        "{said}"
+    );
+
+    // A database that holds accounts: demo refuses it and adds nothing.
+    let refused = admin(&["demo", "--observers", "2", "--stations", "8"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("already holds accounts or stations"),
+        "{said}"
+    );
+    let listed = admin(&["observer", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout)
+            .matches("Team")
+            .count(),
+        1,
+        "only the real team: {}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    // A new file is the demo's own.
+    let demo = Command::new(binary("eom-server"))
+        .arg("--db")
+        .arg(folder.path().join("demo.db"))
+        .args(["demo", "--observers", "2", "--stations", "8"])
+        .env("EOM_LOG", "warn")
+        .output()
+        .expect("demo runs");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
 }
