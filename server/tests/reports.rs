@@ -707,6 +707,24 @@ async fn exports_in_csv_xlsx_and_json_lines() {
         30
     );
 
+    // For Excel: a byte-order mark, ';' between fields, the same rows; the area column of
+    // the station list is there.
+    let (status, excel, kind) = download(
+        &day.app,
+        "/api/v1/export?format=csv-excel&form=voting&region=South",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind.as_deref(), Some("text/csv; charset=utf-8"));
+    let body = excel
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .expect("a UTF-8 byte-order mark first");
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(body);
+    let headers = reader.headers().expect("header").clone();
+    assert_eq!(&headers[0], "id");
+    assert!(headers.iter().any(|h| h == "area"), "{headers:?}");
+    assert_eq!(reader.records().count(), 30);
+
     let (status, jsonl, _) = download(&day.app, "/api/v1/export?format=jsonl").await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<Value> = String::from_utf8(jsonl)

@@ -24,7 +24,7 @@ pub struct ExportQuery {
     path = "/api/v1/export",
     tag = "export",
     summary = "The latest revision of each matching checklist, streamed",
-    params(("format" = Option<String>, Query, description = "csv (default), xlsx or jsonl; csv and xlsx need form="), crate::reports::filter::SubmissionQuery),
+    params(("format" = Option<String>, Query, description = "csv (default), csv-excel (BOM and ';', for Excel in any locale), xlsx or jsonl; all but jsonl need form="), crate::reports::filter::SubmissionQuery),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), super::TokenErrors),
     security(("bearer" = []))
 )]
@@ -37,7 +37,7 @@ pub async fn export(
     let format = ExportFormat::parse(raw_format).ok_or_else(|| {
         ApiError::bad_request(
             format!("'{raw_format}' is not an export format"),
-            "use format=csv, xlsx or jsonl",
+            "use format=csv, csv-excel, xlsx or jsonl",
         )
     })?;
     let filter = coordinator.scope().submissions(query.filter.to_filter()?)?;

@@ -14,6 +14,10 @@ use crate::views::SubmissionView;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
+    /// CSV as Excel opens it by double-click in any locale: a UTF-8 byte-order mark (without
+    /// it Excel reads Cyrillic as mojibake) and `;` between fields (a comma is the decimal
+    /// separator in Russian and Kazakh locales).
+    ExcelCsv,
     Xlsx,
     Jsonl,
 }
@@ -22,6 +26,7 @@ impl ExportFormat {
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "csv" => Some(Self::Csv),
+            "csv-excel" | "excel" => Some(Self::ExcelCsv),
             "xlsx" => Some(Self::Xlsx),
             "jsonl" | "ndjson" => Some(Self::Jsonl),
             _ => None,
@@ -30,7 +35,7 @@ impl ExportFormat {
 
     pub fn content_type(self) -> &'static str {
         match self {
-            Self::Csv => "text/csv; charset=utf-8",
+            Self::Csv | Self::ExcelCsv => "text/csv; charset=utf-8",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Jsonl => "application/x-ndjson",
         }
@@ -38,7 +43,7 @@ impl ExportFormat {
 
     pub fn extension(self) -> &'static str {
         match self {
-            Self::Csv => "csv",
+            Self::Csv | Self::ExcelCsv => "csv",
             Self::Xlsx => "xlsx",
             Self::Jsonl => "jsonl",
         }
@@ -149,6 +154,13 @@ impl<W: Write> Exporter<W> {
         Ok(match (format, form) {
             (ExportFormat::Csv, Some(form)) => {
                 let mut w = csv::Writer::from_writer(out);
+                w.write_record(header(&form).into_iter().map(spreadsheet_safe))?;
+                Self::Csv(Box::new(w), form)
+            }
+            (ExportFormat::ExcelCsv, Some(form)) => {
+                let mut out = out;
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
                 w.write_record(header(&form).into_iter().map(spreadsheet_safe))?;
                 Self::Csv(Box::new(w), form)
             }

@@ -405,6 +405,7 @@ pub async fn checklists(
                         span class="muted" { " (choose a form for CSV and XLSX)" }
                     } @else {
                         a href=(format!("/export?format=csv&{query}")) { "CSV" } " · "
+                        a href=(format!("/export?format=csv-excel&{query}")) { "CSV for Excel" } " · "
                         a href=(format!("/export?format=xlsx&{query}")) { "XLSX" } " · "
                         a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
                     }
@@ -578,7 +579,7 @@ pub async fn export(
     let result = async {
         let format =
             ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).ok_or_else(|| {
-                ApiError::bad_request("unknown export format", "use csv, xlsx or jsonl")
+                ApiError::bad_request("unknown export format", "use csv, csv-excel, xlsx or jsonl")
             })?;
         Ok::<_, ApiError>(download(
             service
