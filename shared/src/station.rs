@@ -126,9 +126,14 @@ impl Area {
         area.map_or("", Area::as_str)
     }
 
-    /// The inverse of [`Area::stored`]; `None` for anything but a known area.
-    pub fn from_stored(raw: &str) -> Option<Area> {
-        Self::parse(raw).ok()
+    /// The inverse of [`Area::stored`]: empty is unknown; anything but a known area is an
+    /// error.
+    pub fn from_stored(raw: &str) -> Result<Option<Area>, String> {
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            Self::parse(raw).map(Some)
+        }
     }
 }
 
@@ -186,6 +191,18 @@ pub struct Coordinates {
 }
 
 impl Coordinates {
+    /// From two stored columns: both or neither.
+    pub fn from_columns(
+        latitude: Option<f64>,
+        longitude: Option<f64>,
+    ) -> Result<Option<Self>, String> {
+        match (latitude, longitude) {
+            (Some(latitude), Some(longitude)) => Self::new(latitude, longitude).map(Some),
+            (None, None) => Ok(None),
+            _ => Err("a station has only one of latitude and longitude".into()),
+        }
+    }
+
     /// Checked coordinates: both finite, latitude within ±90, longitude within ±180.
     pub fn new(latitude: f64, longitude: f64) -> Result<Self, String> {
         if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {

@@ -11,7 +11,7 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{Area, FormId, Stage, StationCode, StationLevel};
 use serde_json::{Map, Value};
 
-use super::{PAGE, area, assessment, count, get, json, kind, known, optional_count, parsed};
+use super::{PAGE, area, assessment, count, get, json, kind, known, parsed, place};
 use crate::rules::{self, Contribution, Counted, Existing, Place, TallyDelta, Verdict};
 use crate::store::{IngestBatch, IngestDecision, IngestItem, StoreError};
 
@@ -304,15 +304,7 @@ pub(super) async fn ingest(
         .map(|r| {
             Ok((
                 get(r, "code")?,
-                (
-                    Place {
-                        region: get(r, "region")?,
-                        area: area(r, "area")?,
-                        kind: kind(r, "kind")?,
-                        registered_voters: optional_count(r, "registered_voters")?,
-                    },
-                    parsed(r, "level", StationLevel::parse)?,
-                ),
+                (place(r)?, parsed(r, "level", StationLevel::parse)?),
             ))
         })
         .collect::<Result<_, StoreError>>()?;
@@ -763,12 +755,7 @@ pub(super) async fn rebuild(
             let counted = Counted::new(
                 parsed(row, "form_id", FormId::parse)?,
                 parsed(row, "stage", known(Stage::parse))?,
-                Place {
-                    region: get(row, "region")?,
-                    area: area(row, "area")?,
-                    kind: kind(row, "kind")?,
-                    registered_voters: optional_count(row, "registered_voters")?,
-                },
+                place(row)?,
                 parsed(row, "station_code", StationCode::parse)?,
                 observed_at,
                 contribution(form, &answers),

@@ -191,12 +191,17 @@ pub(crate) fn assessment(row: &Row, column: &str) -> Result<Option<Assessment>, 
 
 /// A station's area as kept in tally keys and rows: empty when unknown.
 pub(crate) fn area(row: &Row, column: &str) -> Result<Option<eom_shared::Area>, StoreError> {
-    parsed(row, column, |t| {
-        if t.is_empty() {
-            Ok(None)
-        } else {
-            eom_shared::Area::parse(t).map(Some)
-        }
+    parsed(row, column, eom_shared::Area::from_stored)
+}
+
+/// Where the station of a row is, as the totals split it: its `region`, `area`, `kind` and
+/// `registered_voters` columns.
+pub(crate) fn place(row: &Row) -> Result<crate::rules::Place, StoreError> {
+    Ok(crate::rules::Place {
+        region: get(row, "region")?,
+        area: area(row, "area")?,
+        kind: kind(row, "kind")?,
+        registered_voters: optional_count(row, "registered_voters")?,
     })
 }
 
@@ -230,15 +235,11 @@ fn station_from_row(row: &Row) -> Result<Station, StoreError> {
         registered_voters: optional_count(row, "registered_voters")?,
         area: area(row, "area")?,
         kind: kind(row, "kind")?,
-        coordinates: match (
-            get::<Option<f64>>(row, "latitude")?,
-            get::<Option<f64>>(row, "longitude")?,
-        ) {
-            (Some(latitude), Some(longitude)) => Some(
-                eom_shared::Coordinates::new(latitude, longitude).map_err(StoreError::corrupt)?,
-            ),
-            _ => None,
-        },
+        coordinates: eom_shared::Coordinates::from_columns(
+            get(row, "latitude")?,
+            get(row, "longitude")?,
+        )
+        .map_err(StoreError::corrupt)?,
     })
 }
 

@@ -79,12 +79,17 @@ pub(crate) fn known<T>(
 
 /// A station's area as kept in tally keys and rows: empty when unknown.
 pub(crate) fn area(row: &Row<'_>, column: &str) -> Result<Option<eom_shared::Area>, StoreError> {
-    parsed(row, column, |t| {
-        if t.is_empty() {
-            Ok(None)
-        } else {
-            eom_shared::Area::parse(t).map(Some)
-        }
+    parsed(row, column, eom_shared::Area::from_stored)
+}
+
+/// Where the station of a row is, as the totals split it: its `region`, `area`, `kind` and
+/// `registered_voters` columns.
+pub(crate) fn place(row: &Row<'_>) -> Result<crate::rules::Place, StoreError> {
+    Ok(crate::rules::Place {
+        region: get(row, "region")?,
+        area: area(row, "area")?,
+        kind: kind(row, "kind")?,
+        registered_voters: get(row, "registered_voters")?,
     })
 }
 

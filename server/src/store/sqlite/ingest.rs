@@ -10,7 +10,9 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::columns::{area, get, hour_text, json, kind, known, parse_hour, parsed, time_text};
+use super::columns::{
+    area, get, hour_text, json, kind, known, parse_hour, parsed, place, time_text,
+};
 use crate::rules::{self, Counted, Existing, TallyDelta, Verdict};
 use crate::store::{IngestDecision, IngestItem, StoreError};
 
@@ -208,15 +210,7 @@ pub(super) fn ingest_one(
         )?;
         let mut rows = stmt.query([item.content.station.as_str()])?;
         match rows.next()? {
-            Some(row) => Some((
-                rules::Place {
-                    region: get(row, "region")?,
-                    area: area(row, "area")?,
-                    kind: kind(row, "kind")?,
-                    registered_voters: get(row, "registered_voters")?,
-                },
-                parsed(row, "level", StationLevel::parse)?,
-            )),
+            Some(row) => Some((place(row)?, parsed(row, "level", StationLevel::parse)?)),
             None => None,
         }
     };

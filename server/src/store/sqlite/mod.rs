@@ -265,15 +265,11 @@ fn station_from_row(row: &Row<'_>) -> Result<Station, StoreError> {
         registered_voters: get(row, "registered_voters")?,
         area: columns::area(row, "area")?,
         kind: columns::kind(row, "kind")?,
-        coordinates: match (
-            get::<Option<f64>>(row, "latitude")?,
-            get::<Option<f64>>(row, "longitude")?,
-        ) {
-            (Some(latitude), Some(longitude)) => Some(
-                eom_shared::Coordinates::new(latitude, longitude).map_err(StoreError::corrupt)?,
-            ),
-            _ => None,
-        },
+        coordinates: eom_shared::Coordinates::from_columns(
+            get(row, "latitude")?,
+            get(row, "longitude")?,
+        )
+        .map_err(StoreError::corrupt)?,
     })
 }
 

@@ -10,9 +10,9 @@ use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value};
 
-use super::columns::{area, get, json, kind, known, parsed, time};
+use super::columns::{get, json, known, parsed, place, time};
 use super::ingest::{write_counted, write_critical, write_deltas};
-use crate::rules::{Contribution, Counted, Place, TallyDelta};
+use crate::rules::{Contribution, Counted, TallyDelta};
 use crate::store::StoreError;
 
 /// Checklists read and rewritten at a time.
@@ -69,12 +69,7 @@ pub(super) fn rebuild(
             let counted = Counted::new(
                 parsed(row, "form_id", FormId::parse)?,
                 parsed(row, "stage", known(Stage::parse))?,
-                Place {
-                    region: get(row, "region")?,
-                    area: area(row, "area")?,
-                    kind: kind(row, "kind")?,
-                    registered_voters: get(row, "registered_voters")?,
-                },
+                place(row)?,
                 parsed(row, "station_code", StationCode::parse)?,
                 time(row, "observed_at")?,
                 contribution(form, &answers),
