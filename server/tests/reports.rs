@@ -751,9 +751,48 @@ async fn exports_in_csv_xlsx_and_json_lines() {
         "header and ten checklists"
     );
     assert!(sheet.contains("Overall assessment of the counting [overall]"));
-    for part in ["[Content_Types].xml", "xl/workbook.xml", "_rels/.rels"] {
+    for part in [
+        "[Content_Types].xml",
+        "xl/workbook.xml",
+        "_rels/.rels",
+        "xl/styles.xml",
+    ] {
         assert!(archive.by_name(part).is_ok(), "{part}");
     }
+    // The header: bold, frozen, with a filter over every column and row.
+    assert!(sheet.contains(r#"state="frozen""#), "{sheet}");
+    assert!(sheet.contains(r#"<c t="inlineStr" s="1"><is><t xml:space="preserve">id</t>"#));
+    let columns = sheet.matches(r#" s="1">"#).count();
+    assert!(columns > 26, "the filter's range runs past Z: {columns}");
+    // Column letters as spreadsheets write them (27 is AA).
+    let letters = |n: usize| {
+        let (first, second) = ((n - 1) / 26, (n - 1) % 26);
+        let letter = |i: usize| char::from(b'A' + u8::try_from(i).expect("letter"));
+        if first == 0 {
+            letter(second).to_string()
+        } else {
+            format!("{}{}", letter(first - 1), letter(second))
+        }
+    };
+    assert!(
+        sheet.ends_with(&format!(
+            "</sheetData><autoFilter ref=\"A1:{}11\"/></worksheet>",
+            letters(columns)
+        )),
+        "a filter over every column and the eleven rows"
+    );
+    // And a spreadsheet reader opens it.
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(
+        download(&day.app, "/api/v1/export?format=xlsx&form=counting")
+            .await
+            .1,
+    ))
+    .expect("an XLSX calamine opens");
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .expect("a sheet")
+        .expect("readable");
+    assert_eq!(range.height(), 11);
+    assert_eq!(range.width(), columns);
 
     let (status, _, _) = download(&day.app, "/api/v1/export?format=csv").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "CSV needs a form");

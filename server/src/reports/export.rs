@@ -210,10 +210,13 @@ impl<W: Write> Exporter<W> {
 }
 
 /// A minimal XLSX writer that streams: one worksheet with inline strings, written into a zip
-/// stream as rows arrive, so nothing but the current row is held in memory.
+/// stream as rows arrive, so nothing but the current row is held in memory. The first row is
+/// the header: bold, frozen while scrolling, with a filter on every column.
 pub struct XlsxWriter<W: Write> {
     zip: zip::ZipWriter<zip::write::StreamWriter<W>>,
     row: u64,
+    /// Columns of the widest row, for the filter's range.
+    columns: usize,
 }
 
 fn zip_err(e: zip::result::ZipError) -> io::Error {
@@ -221,11 +224,26 @@ fn zip_err(e: zip::result::ZipError) -> io::Error {
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#;
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
 const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+/// Two cell formats: 0 plain, 1 bold (the header).
+const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs></styleSheet>"#;
+
+/// A column's letters: 1 is A, 27 is AA.
+fn column_name(mut n: usize) -> String {
+    let mut name = Vec::new();
+    while n > 0 {
+        let rest = (n - 1) % 26;
+        name.push(b'A' + u8::try_from(rest).unwrap_or(0));
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
 
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -253,6 +271,7 @@ impl<W: Write> XlsxWriter<W> {
             ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
             ("_rels/.rels", ROOT_RELS.to_owned()),
             ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.to_owned()),
+            ("xl/styles.xml", STYLES.to_owned()),
             (
                 "xl/workbook.xml",
                 format!(
@@ -269,21 +288,28 @@ impl<W: Write> XlsxWriter<W> {
             .map_err(zip_err)?;
         zip.write_all(
             br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>"#,
         )?;
-        Ok(Self { zip, row: 0 })
+        Ok(Self {
+            zip,
+            row: 0,
+            columns: 0,
+        })
     }
 
     /// One row; cells flagged numeric and holding an integer are written as numbers.
     pub fn row(&mut self, cells: &[String], numeric: &[bool]) -> io::Result<()> {
         self.row += 1;
+        self.columns = self.columns.max(cells.len());
+        // The header row is bold.
+        let style = if self.row == 1 { " s=\"1\"" } else { "" };
         let mut xml = format!("<row r=\"{}\">", self.row);
         for (i, cell) in cells.iter().enumerate() {
             if numeric.get(i).copied().unwrap_or(false) && cell.parse::<i64>().is_ok() {
-                xml.push_str(&format!("<c><v>{cell}</v></c>"));
+                xml.push_str(&format!("<c{style}><v>{cell}</v></c>"));
             } else if !cell.is_empty() {
                 xml.push_str(&format!(
-                    "<c t=\"inlineStr\"><is><t xml:space=\"preserve\">{}</t></is></c>",
+                    "<c t=\"inlineStr\"{style}><is><t xml:space=\"preserve\">{}</t></is></c>",
                     xml_escape(cell)
                 ));
             } else {
@@ -295,7 +321,19 @@ impl<W: Write> XlsxWriter<W> {
     }
 
     pub fn finish(mut self) -> io::Result<()> {
-        self.zip.write_all(b"</sheetData></worksheet>")?;
+        self.zip.write_all(b"</sheetData>")?;
+        if self.columns > 0 {
+            // A filter on every column of the header, over every row written.
+            self.zip.write_all(
+                format!(
+                    "<autoFilter ref=\"A1:{}{}\"/>",
+                    column_name(self.columns),
+                    self.row.max(1)
+                )
+                .as_bytes(),
+            )?;
+        }
+        self.zip.write_all(b"</worksheet>")?;
         let mut out = self.zip.finish().map_err(zip_err)?;
         out.flush()
     }
@@ -303,7 +341,16 @@ impl<W: Write> XlsxWriter<W> {
 
 #[cfg(test)]
 mod formula_tests {
-    use super::spreadsheet_safe;
+    use super::{column_name, spreadsheet_safe};
+
+    #[test]
+    fn columns_are_named_as_spreadsheets_name_them() {
+        assert_eq!(column_name(1), "A");
+        assert_eq!(column_name(26), "Z");
+        assert_eq!(column_name(27), "AA");
+        assert_eq!(column_name(52), "AZ");
+        assert_eq!(column_name(703), "AAA");
+    }
 
     #[test]
     fn cells_a_spreadsheet_would_run_are_neutralised() {
