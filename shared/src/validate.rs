@@ -442,6 +442,9 @@ pub fn station_check_figures(
     form: &Form,
     answers: &Map<String, Value>,
 ) -> Vec<(crate::form::Check, Vec<(String, i64)>)> {
+    if !form.checks.iter().any(crate::form::Check::uses_station) {
+        return Vec::new();
+    }
     let numbers = number_answers(form, answers);
     form.checks
         .iter()

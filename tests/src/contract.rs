@@ -794,11 +794,9 @@ pub fn rebuild_matches_running_totals(store: &dyn Store) {
     assert_eq!(tally(store, "voting"), (2, 2, 2));
 }
 
-/// Reports filtered by the stations' area and kind, and stations counted once however many
-/// teams assessed them; a station list that moves an observed station recounts the totals.
-pub fn split_by_station_attributes(store: &dyn Store) {
-    let w = World::new(store);
-    assert!(!store.recount_pending().expect("pending"));
+/// Three voting checklists from `w.observer`: stuffing at PEC-1 (urban), a good one at PEC-2
+/// (rural), and `pec3` at PEC-3 (rural, special).
+fn three_stations_voting(store: &dyn Store, w: &World, pec3: &str) {
     push(
         store,
         &w.observer,
@@ -806,9 +804,17 @@ pub fn split_by_station_attributes(store: &dyn Store) {
         vec![
             item(store, new_id(), 1, stuffing("PEC-1", at(9, 0))),
             item(store, new_id(), 1, voting("PEC-2", "good", at(9, 10))),
-            item(store, new_id(), 1, voting("PEC-3", "very_bad", at(9, 20))),
+            item(store, new_id(), 1, voting("PEC-3", pec3, at(9, 20))),
         ],
     );
+}
+
+/// Reports filtered by the stations' area and kind, and stations counted once however many
+/// teams assessed them; a station list that moves an observed station recounts the totals.
+pub fn split_by_station_attributes(store: &dyn Store) {
+    let w = World::new(store);
+    assert!(!store.recount_pending().expect("pending"));
+    three_stations_voting(store, &w, "very_bad");
     // A second team at PEC-2 saw it differently.
     push(
         store,
@@ -935,16 +941,7 @@ pub fn split_by_station_attributes(store: &dyn Store) {
 /// statement below the API, as the migration would.
 pub fn upgrade_recounts_the_totals(store: &dyn Store, sql: &dyn Fn(&str)) {
     let w = World::new(store);
-    push(
-        store,
-        &w.observer,
-        at(10, 0),
-        vec![
-            item(store, new_id(), 1, stuffing("PEC-1", at(9, 0))),
-            item(store, new_id(), 1, voting("PEC-2", "good", at(9, 10))),
-            item(store, new_id(), 1, voting("PEC-3", "bad", at(9, 20))),
-        ],
-    );
+    three_stations_voting(store, &w, "bad");
     let filter = ReportFilter {
         area: Some(Area::Rural),
         ..ReportFilter::default()

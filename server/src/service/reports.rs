@@ -263,7 +263,10 @@ impl Service {
                 SplitValue::Kind(k) => within.kind = Some(k),
             }
             let (assessment, access) = self.assessment_and_access(&within).await?;
-            let coverage = self.coverage(&within, DEFAULT_SILENT_MINUTES).await?;
+            // Coverage only: the silent teams are not split, so they are not read.
+            let f = within.clone();
+            let counts = self.store_call(move |s| Ok(s.coverage(&f)?)).await?;
+            let coverage = figures::coverage(&counts, DEFAULT_SILENT_MINUTES, (Vec::new(), 0));
             groups.push(SplitGroup {
                 value: value.as_str(),
                 negative: assessment.stages,

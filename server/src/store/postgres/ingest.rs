@@ -12,6 +12,7 @@ use eom_shared::{Area, FormId, Stage, StationCode, StationLevel};
 use serde_json::{Map, Value};
 
 use super::{PAGE, area, assessment, count, get, json, kind, known, parsed, place};
+use crate::rules::tally::{ArrivalKey, AssessmentKey, FindingKey};
 use crate::rules::{self, Contribution, Counted, Existing, Place, TallyDelta, Verdict};
 use crate::store::{IngestBatch, IngestDecision, IngestItem, StoreError};
 
@@ -67,28 +68,51 @@ pub(super) async fn load_counted(
     .transpose()
 }
 
+// Each table's rows are written in its primary key's order, so two transactions that touch
+// the same rows lock them in the same order and never wait on each other in a circle.
+
+fn assessment_order(k: &AssessmentKey) -> (&str, &str, &str, &str, DateTime<Utc>) {
+    let area = Area::stored(k.area);
+    (
+        k.form_id.as_str(),
+        k.region.as_str(),
+        area,
+        k.kind.as_str(),
+        k.hour,
+    )
+}
+
+fn finding_order(k: &FindingKey) -> (&str, &str, &str, &str, &str, DateTime<Utc>) {
+    let area = Area::stored(k.area);
+    let kind = k.kind.as_str();
+    (
+        k.form_id.as_str(),
+        k.question_id.as_str(),
+        k.region.as_str(),
+        area,
+        kind,
+        k.hour,
+    )
+}
+
+fn arrival_order(k: &ArrivalKey) -> (DateTime<Utc>, &str, &str, &str, &str) {
+    let area = Area::stored(k.area);
+    (
+        k.hour,
+        k.form_id.as_str(),
+        k.region.as_str(),
+        area,
+        k.kind.as_str(),
+    )
+}
+
 /// Writes summed changes to the totals: one upsert per table, rows in key order.
 pub(super) async fn write_deltas(
     tx: &impl GenericClient,
     deltas: &TallyDelta,
 ) -> Result<(), StoreError> {
     let mut rows: Vec<_> = deltas.assessments().collect();
-    rows.sort_by(|(a, _), (b, _)| {
-        (
-            a.form_id.as_str(),
-            a.region.as_str(),
-            Area::stored(a.area),
-            a.kind.as_str(),
-            a.hour,
-        )
-            .cmp(&(
-                b.form_id.as_str(),
-                b.region.as_str(),
-                Area::stored(b.area),
-                b.kind.as_str(),
-                b.hour,
-            ))
-    });
+    rows.sort_by(|(a, _), (b, _)| assessment_order(a).cmp(&assessment_order(b)));
     if !rows.is_empty() {
         let (mut form, mut stage, mut region, mut hour) = (vec![], vec![], vec![], vec![]);
         let (mut areas, mut kinds) = (vec![], vec![]);
@@ -131,24 +155,7 @@ pub(super) async fn write_deltas(
     }
 
     let mut rows: Vec<_> = deltas.findings().collect();
-    rows.sort_by(|(a, _), (b, _)| {
-        (
-            a.form_id.as_str(),
-            a.question_id.as_str(),
-            a.region.as_str(),
-            Area::stored(a.area),
-            a.kind.as_str(),
-            a.hour,
-        )
-            .cmp(&(
-                b.form_id.as_str(),
-                b.question_id.as_str(),
-                b.region.as_str(),
-                Area::stored(b.area),
-                b.kind.as_str(),
-                b.hour,
-            ))
-    });
+    rows.sort_by(|(a, _), (b, _)| finding_order(a).cmp(&finding_order(b)));
     if !rows.is_empty() {
         let (mut form, mut question, mut region, mut hour) = (vec![], vec![], vec![], vec![]);
         let (mut answered, mut concern) = (vec![], vec![]);
@@ -213,22 +220,7 @@ pub(super) async fn write_deltas(
     }
 
     let mut rows: Vec<_> = deltas.arrivals().collect();
-    rows.sort_by(|(a, _), (b, _)| {
-        (
-            a.hour,
-            a.form_id.as_str(),
-            a.region.as_str(),
-            Area::stored(a.area),
-            a.kind.as_str(),
-        )
-            .cmp(&(
-                b.hour,
-                b.form_id.as_str(),
-                b.region.as_str(),
-                Area::stored(b.area),
-                b.kind.as_str(),
-            ))
-    });
+    rows.sort_by(|(a, _), (b, _)| arrival_order(a).cmp(&arrival_order(b)));
     if !rows.is_empty() {
         let (mut hour, mut form, mut region, mut stage, mut n) =
             (vec![], vec![], vec![], vec![], vec![]);
