@@ -102,6 +102,11 @@ pub enum Command {
             value_delimiter = ','
         )]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Post every new critical finding as JSON to this URL (a chat bot, an on-call tool):
+        /// within seconds of its checklist, retried with backoff until the receiver answers
+        /// 2xx, kept across restarts. Each alert has an `id` to deduplicate on.
+        #[arg(long, env = "EOM_ALERT_WEBHOOK", value_name = "URL", value_parser = parse_webhook)]
+        alert_webhook: Option<String>,
     },
     /// Create the mission's database (a new SQLite file, or the tables in an empty
     /// PostgreSQL database) with the default forms. Only this and `serve` create one: every
@@ -359,6 +364,12 @@ fn parse_stage(raw: &str) -> Result<eom_shared::Stage, String> {
     })
 }
 
+/// The webhook URL checked when the command line is read (kept as text: it is parsed again
+/// where it is used).
+fn parse_webhook(raw: &str) -> Result<String, String> {
+    crate::alerts::webhook::parse_url(raw).map(|_| raw.trim().to_owned())
+}
+
 fn parse_zone(raw: &str) -> Result<String, String> {
     eom_shared::sync::parse_time_zone(raw).map(|tz| tz.name().to_owned())
 }
@@ -405,6 +416,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             token_mib_per_hour,
             sign_ins_per_minute,
             trusted_proxies,
+            alert_webhook,
         } => {
             let runtime = tokio::runtime::Runtime::new().context("could not start the server")?;
             runtime.block_on(crate::serve(ServeConfig {
@@ -432,6 +444,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     ahead: chrono::Duration::minutes(i64::from(observed_minutes_ahead)),
                 },
                 trusted_proxies,
+                alert_webhook: alert_webhook
+                    .as_deref()
+                    .map(crate::alerts::webhook::parse_url)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
             }))
         }
         Command::Observer(ObserverCommand::Add(a)) => {

@@ -68,6 +68,8 @@ pub struct ServeConfig {
     pub window: eom_shared::limits::ObservationWindow,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where critical findings are posted as they arrive.
+    pub alert_webhook: Option<reqwest::Url>,
 }
 
 #[cfg(test)]

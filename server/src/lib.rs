@@ -2,6 +2,7 @@
 //! aggregates them for coordinators. `main.rs` is a thin wrapper over [`cli::run`].
 
 pub mod admin;
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -116,6 +117,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             limiters.forget_idle();
         }
     });
+    if let Some(url) = config.alert_webhook {
+        tracing::info!(webhook = %url.host_str().unwrap_or_default(), "critical findings are posted to the alert webhook");
+        alerts::start(service.store.clone(), alerts::webhook::Webhook::new(url)?)
+            .await
+            .context("could not set up the alert webhook")?;
+    }
     net::serve(
         listener,
         app(service),

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use eom_server::ingest::{Arrival, checked_item};
 use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
-    Account, AssessmentRow, ExportRow, IngestBatch, IngestDecision, IngestItem, NewAccount,
-    NewReview, ReportFilter, Role, Store, SubmissionFilter,
+    Account, AlertOutcome, AssessmentRow, ExportRow, IngestBatch, IngestDecision, IngestItem,
+    NewAccount, NewReview, ReportFilter, Role, Store, SubmissionFilter,
 };
 use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
@@ -1616,5 +1616,117 @@ pub fn audit_log_catches_tampering(store: &dyn Store, sql: &dyn Fn(&str)) {
             seq: 3,
             previous: 1
         })
+    );
+}
+
+/// The alert outbox: a channel's first use skips the findings already there; each later
+/// critical finding is claimed once, leased, retried after a failure, and never again once
+/// sent, through revisions and recounts; a rejected checklist's finding is dropped; two
+/// channels are independent.
+pub fn alert_outbox(store: &dyn Store) {
+    let w = World::new(store);
+    let morning = new_id();
+    push(
+        store,
+        &w.observer,
+        at(9, 0),
+        vec![item(store, morning, 1, stuffing("PEC-1", at(8, 30)))],
+    );
+    let claim = |channel: &str, now: DateTime<Utc>| {
+        store
+            .claim_alerts(channel, now, now + Duration::seconds(45), 10)
+            .expect("claim")
+            .into_iter()
+            .map(|a| (a.finding.submission_id, a.finding.question_id, a.attempts))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        claim("hook", at(10, 0)),
+        [],
+        "findings before the channel are not replayed"
+    );
+
+    let noon = new_id();
+    push(
+        store,
+        &w.other,
+        at(12, 0),
+        vec![item(store, noon, 1, stuffing("PEC-2", at(11, 50)))],
+    );
+    let first = store
+        .claim_alerts("hook", at(12, 0), at(12, 0) + Duration::seconds(45), 10)
+        .expect("claim");
+    assert_eq!(first.len(), 1, "one new critical finding: {first:?}");
+    let alert = &first[0];
+    assert_eq!(alert.finding.submission_id, noon);
+    assert_eq!(alert.finding.question_id, "box_stuffing");
+    assert_eq!(alert.finding.station.as_str(), "PEC-2");
+    assert_eq!(alert.finding.observer_name, "Team 2");
+    assert_eq!(alert.station_name, "Station PEC-2");
+    assert_eq!(alert.attempts, 0);
+    // Leased: not claimed again until the lease ends, by this instance or another.
+    assert_eq!(claim("hook", at(12, 0) + Duration::seconds(30)), []);
+    assert_eq!(
+        claim("hook", at(12, 1)),
+        [(noon, "box_stuffing".to_owned(), 0)],
+        "a lease that ran out (the sender died) makes it due again"
+    );
+    store
+        .finish_alert(
+            "hook",
+            noon,
+            "box_stuffing",
+            &AlertOutcome::Failed {
+                error: "503".into(),
+                retry_at: at(12, 5),
+            },
+            at(12, 1),
+        )
+        .expect("failed");
+    assert_eq!(claim("hook", at(12, 4)), [], "waits for its retry time");
+    assert_eq!(
+        claim("hook", at(12, 5)),
+        [(noon, "box_stuffing".to_owned(), 1)]
+    );
+    store
+        .finish_alert("hook", noon, "box_stuffing", &AlertOutcome::Sent, at(12, 5))
+        .expect("sent");
+    // A second revision that keeps the finding, and a recount, announce nothing again.
+    push(
+        store,
+        &w.other,
+        at(12, 30),
+        vec![item(store, noon, 2, stuffing("PEC-2", at(11, 55)))],
+    );
+    store.rebuild_tallies(&contribution).expect("recount");
+    assert_eq!(claim("hook", at(13, 0)), []);
+    // Another channel is first used now: everything there predates it.
+    assert_eq!(claim("mail", at(13, 0)), []);
+
+    // A finding whose checklist is rejected before it went out is not sent.
+    let doubtful = new_id();
+    push(
+        store,
+        &w.observer,
+        at(14, 0),
+        vec![item(store, doubtful, 1, stuffing("PEC-3", at(13, 50)))],
+    );
+    store
+        .claim_alerts("hook", at(14, 0), at(14, 0), 10)
+        .expect("queued and claimed with a lease that ends at once");
+    store
+        .review(NewReview {
+            submission_id: doubtful,
+            status: ReviewStatus::Rejected,
+            comment: "test entry".into(),
+            reviewer_id: w.coordinator.id.clone(),
+        })
+        .expect("review")
+        .expect("known");
+    assert_eq!(claim("hook", at(14, 1)), []);
+    assert_eq!(
+        claim("mail", at(14, 1)),
+        [],
+        "nor queued for a channel that had not seen it"
     );
 }

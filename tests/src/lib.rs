@@ -10,6 +10,7 @@ pub mod contract;
 pub mod fake_server;
 pub mod postgres;
 pub mod proxy;
+pub mod receiver;
 pub mod tls;
 
 use std::collections::HashMap;

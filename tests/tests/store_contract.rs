@@ -209,4 +209,5 @@ contract_suite!(
     forms_are_versioned,
     server_keys_are_made_once,
     enrolment_codes_work_once,
+    alert_outbox,
 );

@@ -287,6 +287,27 @@ pub struct CriticalFinding {
     pub observer_name: String,
 }
 
+/// A critical finding an alert channel has not yet received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAlert {
+    pub finding: CriticalFinding,
+    /// The station's name as the list has it (empty when the list no longer holds it).
+    pub station_name: String,
+    /// Deliveries tried so far, this one not counted.
+    pub attempts: u32,
+}
+
+/// What became of one delivery of an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertOutcome {
+    Sent,
+    /// Not delivered: tried again at `retry_at`.
+    Failed {
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+}
+
 /// Stations of one level in one region: how many there are, and how many were visited for a
 /// stage within the filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -635,6 +656,28 @@ pub trait Store: Send + Sync + 'static {
     /// First arrivals per hour of receipt and stage, within the filter (its window applies to
     /// the hour of receipt).
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError>;
+
+    /// Queues for `channel` every critical finding it has not had (on a channel's first use,
+    /// the findings already there are recorded as predating it and never sent), drops queued
+    /// ones whose finding is gone (revised away, or the checklist rejected), and claims up to
+    /// `limit` whose turn has come by `now`: they are not due again before `lease_until`, so
+    /// another instance does not send them meanwhile.
+    fn claim_alerts(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingAlert>, StoreError>;
+    /// Records what became of a claimed alert.
+    fn finish_alert(
+        &self,
+        channel: &str,
+        submission_id: SubmissionId,
+        question_id: &str,
+        outcome: &AlertOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Recomputes every running total from the latest revisions (rejected ones left out),
     /// with `contribution` deciding what each checklist adds; returns how many were counted.

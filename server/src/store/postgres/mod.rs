@@ -18,6 +18,7 @@
 //! - **durability**: a commit returns once PostgreSQL has flushed it (`synchronous_commit`
 //!   left on); an `accepted` answer is a promise, as on SQLite.
 
+mod alerts;
 mod audit;
 mod ingest;
 mod migrate;
@@ -39,10 +40,11 @@ use tokio_postgres::types::{FromSql, Json, ToSql};
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageCounts,
-    CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch, IngestDecision,
-    NewAccount, NewReview, ReportFilter, ReviewRecord, RevisionRecord, Role, SilentObserver, Store,
-    StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
+    Account, AlertOutcome, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord,
+    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch,
+    IngestDecision, NewAccount, NewReview, PendingAlert, ReportFilter, ReviewRecord,
+    RevisionRecord, Role, SilentObserver, Store, StoreError, SubmissionDetail, SubmissionFilter,
+    SubmissionPage, SubmissionSummary,
 };
 use crate::rules::Contribution;
 use crate::store::Record;
@@ -53,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_receipts_and_enrolment.sql"),
     include_str!("migrations/0003_station_attributes.sql"),
+    include_str!("migrations/0004_alerts.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -1027,6 +1030,32 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.run(async |c| reports::critical_findings(&*c, filter, limit).await)
+    }
+
+    fn claim_alerts(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingAlert>, StoreError> {
+        if !self.run(async |c| alerts::has_work(&*c, channel, now).await)? {
+            return Ok(Vec::new());
+        }
+        self.write(async |tx| alerts::claim(tx, channel, now, lease_until, limit).await)
+    }
+
+    fn finish_alert(
+        &self,
+        channel: &str,
+        submission_id: SubmissionId,
+        question_id: &str,
+        outcome: &AlertOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(async |tx| {
+            alerts::finish(tx, channel, submission_id, question_id, outcome, at).await
+        })
     }
 
     fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError> {

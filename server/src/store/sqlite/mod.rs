@@ -20,10 +20,11 @@ use serde_json::{Map, Value};
 use crate::rules::{Contribution, TallyDelta};
 
 use super::{
-    Account, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord, CoverageCounts,
-    CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch, IngestDecision,
-    NewAccount, NewReview, ReportFilter, ReviewRecord, RevisionRecord, Role, SilentObserver, Store,
-    StoreError, SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
+    Account, AlertOutcome, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord,
+    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch,
+    IngestDecision, NewAccount, NewReview, PendingAlert, ReportFilter, ReviewRecord,
+    RevisionRecord, Role, SilentObserver, Store, StoreError, SubmissionDetail, SubmissionFilter,
+    SubmissionPage, SubmissionSummary,
 };
 use crate::store::Record;
 use columns::{get, json, known, parsed, time, time_text};
@@ -36,8 +37,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_dashboard_sessions.sql"),
     include_str!("migrations/0004_receipts_and_enrolment.sql"),
     include_str!("migrations/0005_station_attributes.sql"),
+    include_str!("migrations/0006_alerts.sql"),
 ];
 
+mod alerts;
 mod audit;
 mod columns;
 mod ingest;
@@ -852,6 +855,30 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.read(|c| reports::critical_findings(c, filter, limit))
+    }
+
+    fn claim_alerts(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingAlert>, StoreError> {
+        if !self.read(|c| alerts::has_work(c, channel, now))? {
+            return Ok(Vec::new());
+        }
+        self.write(|tx| alerts::claim(tx, channel, now, lease_until, limit))
+    }
+
+    fn finish_alert(
+        &self,
+        channel: &str,
+        submission_id: SubmissionId,
+        question_id: &str,
+        outcome: &AlertOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| alerts::finish(tx, channel, submission_id, question_id, outcome, at))
     }
 
     fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError> {
