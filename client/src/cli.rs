@@ -178,6 +178,12 @@ pub enum Command {
         #[arg(long)]
         no_browser: bool,
     },
+    /// The coordinators' messages to your team, unread first (they arrive with 'eom sync').
+    Messages {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The server's signed receipts for what this laptop delivered.
     #[command(subcommand)]
     Receipts(ReceiptsCommand),
@@ -311,6 +317,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     t!("cli.pulled_reviews", count = pulled.feedback, locale = lang)
                 )?;
             }
+            if pulled.new_messages > 0 {
+                writeln!(
+                    stdout,
+                    "{}",
+                    t!(
+                        "messages.arrived",
+                        count = pulled.new_messages,
+                        locale = lang
+                    )
+                )?;
+            }
         }
         Command::Restore => {
             let client = client(&store)?;
@@ -431,6 +448,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
         Command::Show { id, json } => show(&store, &id, json, stdout)?,
         Command::Status { json } => status(&store, json, stdout)?,
+        Command::Messages { json } => {
+            let lang = lang(&store)?;
+            commands::messages::show(&mut store, &lang, json, stdout)?;
+        }
         Command::Receipts(ReceiptsCommand::Verify { json }) => {
             return commands::receipts::verify(&store, &lang(&store)?, json, stdout);
         }
@@ -1280,6 +1301,17 @@ fn print_sync_report(report: &SyncReport, lang: &str, out: &mut impl Write) -> a
             t!(
                 "cli.reviewed",
                 count = report.pulled_feedback,
+                locale = lang
+            )
+        )?;
+    }
+    if report.new_messages > 0 {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "messages.arrived",
+                count = report.new_messages,
                 locale = lang
             )
         )?;

@@ -248,6 +248,20 @@ impl ServerClient {
         self.read(response, MAX_PULL_ANSWER).await
     }
 
+    /// Tells the server the laptop showed these coordinators' messages to its team.
+    pub async fn messages_read(&self, ids: &[uuid::Uuid]) -> Result<(), RemoteError> {
+        let response = self
+            .http
+            .post(self.url("api/v1/messages/read"))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .json(&eom_shared::sync::MessagesRead { ids: ids.to_vec() })
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let _: serde_json::Value = self.read(response, MAX_PULL_ANSWER).await?;
+        Ok(())
+    }
+
     /// The public key the server signs receipts with.
     pub async fn receipt_key(&self) -> Result<eom_shared::receipt::ReceiptKey, RemoteError> {
         self.get(self.url("api/v1/receipts/key")).await

@@ -146,6 +146,8 @@ pub struct SyncReport {
     pub pulled_forms: usize,
     pub pulled_stations: usize,
     pub pulled_feedback: usize,
+    /// Coordinators' messages new on this laptop.
+    pub new_messages: usize,
     /// Server time minus laptop time, in seconds, when it is large enough to matter.
     pub clock_skew_secs: Option<i64>,
 }
@@ -190,6 +192,7 @@ impl SyncSession {
                     report.pulled_forms = pulled.forms;
                     report.pulled_stations = pulled.stations;
                     report.pulled_feedback = pulled.feedback;
+                    report.new_messages = pulled.new_messages;
                     let skew = (pulled.server_time - Utc::now()).num_seconds();
                     if skew.abs() > CLOCK_SKEW_WARNING_SECS {
                         report.clock_skew_secs = Some(skew);
@@ -277,6 +280,8 @@ pub struct PullSummary {
     pub stations: usize,
     /// Coordinators' reviews of this observer's checklists.
     pub feedback: usize,
+    /// Coordinators' messages new on this laptop.
+    pub new_messages: usize,
     pub server_time: DateTime<Utc>,
 }
 
@@ -293,6 +298,8 @@ pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullS
         &answer.feedback,
         &answer.cursor,
     )?;
+    let new_messages = store.save_messages(&answer.messages)?;
+    report_reads(store, client).await;
     // The receipt key, fetched once (at setup) and never replaced: a server or a middleman
     // that later shows another key cannot make its receipts pass for the mission's.
     if store.setting(RECEIPT_KEY_SETTING)?.is_none()
@@ -319,8 +326,24 @@ pub async fn pull(store: &mut LocalStore, client: &ServerClient) -> Result<PullS
             .len(),
         stations: answer.stations.len(),
         feedback: answer.feedback.len(),
+        new_messages,
         server_time: answer.server_time,
     })
+}
+
+/// Tells the server which messages the observer has been shown since the last report. A
+/// failure leaves them for the next sync: the reads are the coordinators' information, not
+/// the observer's data, and must not fail a sync that delivered checklists.
+async fn report_reads(store: &mut LocalStore, client: &ServerClient) {
+    let Ok(ids) = store.unreported_reads() else {
+        return;
+    };
+    if ids.is_empty() {
+        return;
+    }
+    if client.messages_read(&ids).await.is_ok() {
+        let _ = store.reads_reported(&ids);
+    }
 }
 
 #[cfg(test)]

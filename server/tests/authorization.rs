@@ -320,6 +320,31 @@ async fn every_route_answers_every_caller_as_it_must() {
             Some(json!({"new_token": true})),
             [403, 403, 403, 200],
         ),
+        row(get.clone(), "/api/v1/messages", None, [403, 200, 200, 200]),
+        row(
+            post.clone(),
+            "/api/v1/messages",
+            Some(json!({"body": "Call in at noon", "region": "North"})),
+            [403, 404, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/messages",
+            Some(json!({"body": "Call in at noon", "region": "South"})),
+            [403, 200, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/messages",
+            Some(json!({"body": "Call in at noon"})),
+            [403, 400, 200, 200],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/messages/read",
+            Some(json!({"ids": []})),
+            [200, 403, 403, 403],
+        ),
         // The dashboard takes a session cookie, never a bearer token: sign in first.
         public(get.clone(), "/", None, 303),
         public(get.clone(), "/checklists", None, 303),

@@ -8,7 +8,7 @@ use common::{TestApp, payload, voting};
 use eom_shared::SubmissionId;
 use serde_json::Value;
 
-const ROUTES: [(&str, &str); 23] = [
+const ROUTES: [(&str, &str); 26] = [
     ("get", "/api/v1/health"),
     ("get", "/api/v1/receipts/key"),
     ("post", "/api/v1/enrol"),
@@ -30,6 +30,9 @@ const ROUTES: [(&str, &str); 23] = [
     ("get", "/api/v1/reports/statement"),
     ("get", "/api/v1/reports/protocols"),
     ("get", "/api/v1/reports/split"),
+    ("get", "/api/v1/messages"),
+    ("post", "/api/v1/messages"),
+    ("post", "/api/v1/messages/read"),
     ("get", "/api/v1/export"),
     ("get", "/metrics"),
 ];

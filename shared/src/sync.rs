@@ -173,6 +173,28 @@ pub struct PullResponse {
     /// times in it. Absent from servers that do not set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Coordinators' messages to this team (to every team, its region, or the team itself),
+    /// the newest first; every pull carries them, so a laptop set up anew has them too.
+    #[serde(default)]
+    pub messages: Vec<TeamMessage>,
+}
+
+/// A coordinator's message to observer teams, as a laptop receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeamMessage {
+    pub id: uuid::Uuid,
+    /// The coordinator's name.
+    pub from: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/messages/read`: the messages this laptop has shown its observer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagesRead {
+    pub ids: Vec<uuid::Uuid>,
 }
 
 /// A mission time zone, checked: an IANA name such as `Asia/Almaty`.

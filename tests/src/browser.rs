@@ -153,3 +153,52 @@ pub async fn text(client: &Client, css: &str) -> String {
         .trim()
         .to_owned()
 }
+
+/// Signs in to the dashboard at `base` with a coordinator token and waits for the overview.
+pub async fn sign_in(client: &Client, base: &str, token: &str) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("open the sign-in page");
+    type_into(client, "#token", token).await;
+    click(client, "button[type=submit]").await;
+    wait_for(client, "#assessments").await;
+}
+
+/// A running `eom ui` on a laptop, killed (SIGKILL) on drop.
+pub struct ObserverApp {
+    child: Child,
+    /// The address it printed, with its per-launch secret.
+    pub url: String,
+}
+
+impl Drop for ObserverApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ObserverApp {
+    /// Starts `eom ui --no-browser` on `laptop` and waits for the address it prints.
+    pub fn start(laptop: &crate::Laptop) -> Self {
+        let mut child = laptop
+            .command(&["ui", "--no-browser"])
+            .spawn()
+            .expect("eom ui starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref().map_while(Result::ok) {
+                if line.starts_with("http://127.0.0.1:") {
+                    let _ = tx.send(line);
+                    break;
+                }
+            }
+            lines.for_each(drop);
+        });
+        let url = crate::recv_within(&rx, Duration::from_secs(60), "eom ui prints its address");
+        Self { child, url }
+    }
+}

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use eom_server::ingest::{Arrival, checked_item};
 use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
-    Account, AlertOutcome, AssessmentRow, ExportRow, IngestBatch, IngestDecision, IngestItem,
-    NewAccount, NewReview, ReportFilter, Role, Store, SubmissionFilter,
+    Account, AlertOutcome, AssessmentRow, Audience, ExportRow, IngestBatch, IngestDecision,
+    IngestItem, NewAccount, NewMessage, NewReview, ReportFilter, Role, Store, SubmissionFilter,
 };
 use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
@@ -1729,4 +1729,110 @@ pub fn alert_outbox(store: &dyn Store) {
         [],
         "nor queued for a channel that had not seen it"
     );
+}
+
+/// Messages reach every team, a region's teams or one team, and nobody else; reads are
+/// recorded once, only by teams the message is for; coordinators see recipients and readers.
+pub fn messages_reach_their_audience(store: &dyn Store) {
+    let w = World::new(store);
+    let south = store
+        .create_account(NewAccount {
+            region: Some("South".into()),
+            ..account("Team 3", Role::Observer, "hash-3")
+        })
+        .expect("south team");
+    let send = |audience: Audience, body: &str, minute: u32| {
+        let id = uuid::Uuid::now_v7();
+        store
+            .create_message(&NewMessage {
+                id,
+                author_id: w.coordinator.id.clone(),
+                audience,
+                body: body.into(),
+                sent_at: at(10, minute),
+            })
+            .expect("message");
+        id
+    };
+    let everyone = send(Audience::All, "Polls close at 20:00", 0);
+    let north = send(Audience::Region("North".into()), "North: call in", 1);
+    let one = send(Audience::Team(w.other.id.clone()), "Team 2: go to PEC-2", 2);
+    let inbox = |a: &Account| {
+        store
+            .inbox(&a.id, 100)
+            .expect("inbox")
+            .into_iter()
+            .map(|m| (m.id, m.from, m.body))
+            .collect::<Vec<_>>()
+    };
+    let of = |id, body: &str| (id, "Core".to_owned(), body.to_owned());
+    assert_eq!(
+        inbox(&w.observer),
+        [
+            of(north, "North: call in"),
+            of(everyone, "Polls close at 20:00")
+        ],
+        "newest first"
+    );
+    assert_eq!(
+        inbox(&w.other),
+        [
+            of(one, "Team 2: go to PEC-2"),
+            of(north, "North: call in"),
+            of(everyone, "Polls close at 20:00")
+        ]
+    );
+    assert_eq!(inbox(&south), [of(everyone, "Polls close at 20:00")]);
+    assert_eq!(store.inbox(&w.other.id, 1).expect("inbox").len(), 1);
+
+    assert_eq!(
+        store
+            .mark_messages_read(
+                &w.observer.id,
+                &[one, north, uuid::Uuid::now_v7()],
+                at(11, 0)
+            )
+            .expect("read"),
+        1,
+        "only a message addressed to the team is marked"
+    );
+    assert_eq!(
+        store
+            .mark_messages_read(&w.observer.id, &[north], at(11, 5))
+            .expect("read again"),
+        0
+    );
+    store
+        .mark_messages_read(&south.id, &[everyone], at(11, 2))
+        .expect("read");
+
+    let sent = store.sent_messages(100).expect("sent");
+    let shown: Vec<_> = sent
+        .iter()
+        .map(|m| (m.id, m.audience.clone(), m.recipients, m.read_by.clone()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (one, Audience::Team(w.other.id.clone()), 1, vec![]),
+            (
+                north,
+                Audience::Region("North".into()),
+                2,
+                vec![("Team 1".to_owned(), at(11, 0))]
+            ),
+            (
+                everyone,
+                Audience::All,
+                3,
+                vec![("Team 3".to_owned(), at(11, 2))]
+            ),
+        ]
+    );
+    assert_eq!(
+        sent[0].team,
+        Some(("Team 2".to_owned(), Some("North".to_owned())))
+    );
+    assert_eq!(sent[0].from, "Core");
+    assert_eq!(store.sent_messages(1).expect("sent").len(), 1);
 }

@@ -210,4 +210,5 @@ contract_suite!(
     server_keys_are_made_once,
     enrolment_codes_work_once,
     alert_outbox,
+    messages_reach_their_audience,
 );

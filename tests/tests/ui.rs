@@ -5,48 +5,12 @@
 //! in the outbox, sync to a real server, see it delivered and the coordinator's comment come
 //! back. Also: the door (the per-launch secret, the Host header).
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-use eom_tests::browser::{browser, click, driver_or_skip, text, type_into, wait_for};
-use eom_tests::{Laptop, Mission, recv_within};
+use eom_tests::browser::{ObserverApp, browser, click, driver_or_skip, text, type_into, wait_for};
+use eom_tests::{Laptop, Mission};
 use fantoccini::{Client, Locator};
 use serde_json::json;
-
-/// A running `eom ui`, killed (SIGKILL) on drop.
-struct App {
-    child: Child,
-    url: String,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_app(laptop: &Laptop) -> App {
-    let mut child = laptop
-        .command(&["ui", "--no-browser"])
-        .spawn()
-        .expect("eom ui starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if line.starts_with("http://127.0.0.1:") {
-                let _ = tx.send(line);
-                break;
-            }
-        }
-        lines.for_each(drop);
-    });
-    let url = recv_within(&rx, Duration::from_secs(60), "eom ui prints its address");
-    App { child, url }
-}
 
 /// Waits until the element matching `css` has (or has not) the class `class`.
 async fn wait_class(client: &Client, css: &str, class: &str, present: bool) {
@@ -128,7 +92,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
         .enable_all()
         .build()
         .expect("runtime");
-    let app = start_app(&laptop);
+    let app = ObserverApp::start(&laptop);
     runtime.block_on(async {
         let client = browser(&driver, profile.path(), 1366, 768).await;
         client.goto(&app.url).await.expect("open eom ui");
@@ -216,7 +180,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
     }
     drop(app); // SIGKILL half way
 
-    let app = start_app(&laptop);
+    let app = ObserverApp::start(&laptop);
     let profile = tempfile::tempdir().expect("profile");
     runtime.block_on(async {
         let client = browser(&driver, profile.path(), 1366, 768).await;
@@ -310,7 +274,7 @@ fn an_observer_fills_a_checklist_in_the_browser_survives_a_crash_and_syncs() {
 fn the_app_answers_only_its_own_address_with_its_secret() {
     let laptop = Laptop::new();
     laptop.setup_offline();
-    let app = start_app(&laptop);
+    let app = ObserverApp::start(&laptop);
     let base = app.url.split("/?").next().expect("base").to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -20,11 +20,15 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 use crate::vault::{self, Key};
 use serde::Serialize;
 
+mod messages;
+pub use messages::LocalMessage;
+
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_feedback.sql"),
     include_str!("migrations/0003_drafts.sql"),
     include_str!("migrations/0004_receipts.sql"),
+    include_str!("migrations/0005_messages.sql"),
 ];
 pub const DATABASE_FILE: &str = "eom.db";
 

@@ -40,6 +40,7 @@ pub fn routes() -> Router<Ui> {
         .route("/checklists/{id}", get(checklist_page))
         .route("/checklists/{id}/edit", post(edit))
         .route("/sync", post(sync_now))
+        .route("/messages", get(messages_page))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
 }
@@ -88,6 +89,7 @@ fn layout(lang: &str, title: &str, flash: Option<String>, body: Markup) -> Marku
                 header {
                     a href="/" { (t!("nav.home", locale = lang)) }
                     a #new href="/new" { (t!("nav.new", locale = lang)) }
+                    a #messages href="/messages" { (t!("nav.messages", locale = lang)) }
                 }
                 main {
                     @if let Some(message) = flash { p.flash #flash role="status" { (message) } }
@@ -157,7 +159,13 @@ async fn home(State(ui): State<Ui>) -> Page {
     let last_sync = store.setting("last_sync_at")?;
     let attention = status.rejected + status.conflict;
     let zone = crate::clock::mission_zone(&store);
+    let unread = store.unread_messages()?;
     let body = html! {
+        @if unread > 0 {
+            p.flash #unread-messages role="status" {
+                a href="/messages" { (t!("messages.arrived_ui", count = unread, locale = lang)) }
+            }
+        }
         h1 { (t!("home.outbox", locale = lang)) }
         p #counts { (t!("home.counts", queued = status.queued, delivered = status.delivered, attention = attention, locale = lang)) }
         form method="post" action="/sync" {
@@ -740,6 +748,32 @@ async fn edit(State(ui): State<Ui>, Path(id): Path<String>) -> Result<Redirect, 
     let draft = drafts::edit_of(entry.id, entry.revision, entry.content);
     store.save_draft(&draft)?;
     Ok(Redirect::to(&format!("/drafts/{id}")))
+}
+
+/// The coordinators' messages, unread first; showing them marks them read (the server hears
+/// of it at the next sync).
+async fn messages_page(State(ui): State<Ui>) -> Page {
+    let flash = take_flash(&ui).await;
+    let mut store = ui.store.lock().await;
+    let lang = lang(&store);
+    let zone = crate::clock::mission_zone(&store);
+    let messages = store.messages()?;
+    store.mark_all_read()?;
+    let title = t!("nav.messages", locale = lang).into_owned();
+    let body = html! {
+        h1 { (title) }
+        @if messages.is_empty() { p.muted #no-messages { (t!("messages.none", locale = lang)) } }
+        @for m in &messages {
+            article.message data-id=(m.id.to_string()) data-unread=(m.read_at.is_none()) {
+                p.muted {
+                    @if m.read_at.is_none() { strong.new { (t!("messages.new_mark", locale = lang)) } }
+                    (local_time(m.sent_at, zone)) " — " (m.from)
+                }
+                @for line in m.body.lines() { p.body { (line) } }
+            }
+        }
+    };
+    Ok(layout(&lang, &title, flash, body))
 }
 
 async fn sync_now(State(ui): State<Ui>) -> Result<Redirect, UiError> {

@@ -5,6 +5,7 @@ mod accounts;
 mod enrol;
 mod export;
 mod health;
+mod messages;
 mod metrics;
 mod receipts;
 mod reports;
@@ -130,6 +131,8 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(reports::statement))
         .routes(routes!(reports::protocols))
         .routes(routes!(reports::split))
+        .routes(routes!(messages::list, messages::send))
+        .routes(routes!(messages::read))
         .routes(routes!(export::export))
         .routes(routes!(metrics::metrics))
 }

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod export;
+pub mod messages;
 pub mod reports;
 pub mod scope;
 pub mod submissions;

@@ -83,6 +83,7 @@ impl Service {
     /// Forms and stations changed since the cursor, and reviews of the observer's checklists.
     pub async fn pull(&self, observer: Account, since: u64) -> Result<PullResponse, ServiceError> {
         let time_zone = self.time_zone.as_deref().map(str::to_owned);
+        let messages = self.inbox(&observer).await?;
         let changes = self
             .store_call(move |s| Ok(s.catalog_changes(since, &observer.id)?))
             .await?;
@@ -93,6 +94,7 @@ impl Service {
             stations: changes.stations,
             feedback: changes.feedback,
             time_zone,
+            messages,
         })
     }
 

@@ -287,6 +287,83 @@ pub struct CriticalFinding {
     pub observer_name: String,
 }
 
+/// Who a coordinator's message is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every observer team.
+    All,
+    /// The teams deployed to a region.
+    Region(String),
+    /// One team: its account id.
+    Team(String),
+}
+
+impl Audience {
+    /// As stored: the `audience` and `target` columns.
+    pub fn stored(&self) -> (&'static str, &str) {
+        match self {
+            Audience::All => ("all", ""),
+            Audience::Region(r) => ("region", r),
+            Audience::Team(t) => ("team", t),
+        }
+    }
+
+    pub fn from_stored(audience: &str, target: &str) -> Result<Self, StoreError> {
+        match audience {
+            "all" => Ok(Audience::All),
+            "region" => Ok(Audience::Region(target.to_owned())),
+            "team" => Ok(Audience::Team(target.to_owned())),
+            other => Err(StoreError::corrupt(format!("message audience '{other}'"))),
+        }
+    }
+}
+
+/// The condition, in SQL both backends speak, that message `m` is addressed to the account
+/// `a`: to every team, the account's region, or the account itself.
+pub(crate) const ADDRESSED: &str = "(m.audience = 'all' \
+     OR (m.audience = 'region' AND m.target = a.region) \
+     OR (m.audience = 'team' AND m.target = a.id))";
+
+/// The number of observer teams message `m` is addressed to, in SQL both backends speak.
+pub(crate) const RECIPIENTS: &str = "(SELECT count(*) FROM accounts a \
+     WHERE a.role = 'observer' AND (m.audience = 'all' \
+       OR (m.audience = 'region' AND m.target = a.region) \
+       OR (m.audience = 'team' AND m.target = a.id)))";
+
+pub struct NewMessage {
+    pub id: uuid::Uuid,
+    pub author_id: String,
+    pub audience: Audience,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A message as a team receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxMessage {
+    pub id: uuid::Uuid,
+    /// The coordinator's name.
+    pub from: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A message as coordinators see it: for whom, and which teams have read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub id: uuid::Uuid,
+    pub from: String,
+    pub audience: Audience,
+    /// For a message to one team: the team's name and region.
+    pub team: Option<(String, Option<String>)>,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    /// Observer teams it is addressed to now.
+    pub recipients: u64,
+    /// Teams whose laptops have shown it, and when: first read first.
+    pub read_by: Vec<(String, DateTime<Utc>)>,
+}
+
 /// A critical finding an alert channel has not yet received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingAlert {
@@ -656,6 +733,22 @@ pub trait Store: Send + Sync + 'static {
     /// First arrivals per hour of receipt and stage, within the filter (its window applies to
     /// the hour of receipt).
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError>;
+
+    /// Stores a coordinator's message.
+    fn create_message(&self, message: &NewMessage) -> Result<(), StoreError>;
+    /// The newest `limit` messages addressed to the observer `account_id` (to every team, its
+    /// region, or itself), newest first.
+    fn inbox(&self, account_id: &str, limit: u32) -> Result<Vec<InboxMessage>, StoreError>;
+    /// Records that the observer's laptop showed these messages; ids not addressed to it are
+    /// ignored. Returns how many were newly marked.
+    fn mark_messages_read(
+        &self,
+        account_id: &str,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// The newest `limit` messages, newest first, with their recipients and readers.
+    fn sent_messages(&self, limit: u32) -> Result<Vec<SentMessage>, StoreError>;
 
     /// Queues for `channel` every critical finding it has not had (on a channel's first use,
     /// the findings already there are recorded as predating it and never sent), drops queued

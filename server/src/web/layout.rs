@@ -21,6 +21,7 @@ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; pad
 th { font-weight: 600; color: var(--muted); font-size: .85rem; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .bar { background: #e8ebf0; border-radius: 3px; height: .8rem; min-width: 80px; position: relative; }
 .bar span { position: absolute; inset: 0 auto 0 0; background: var(--bad); border-radius: 3px; }
+.flash { background: #e6f0ff; border: 1px solid #b8cff5; border-radius: 6px; padding: .5rem .8rem; }
 .muted { color: var(--muted); } .error { color: var(--bad); font-weight: 600; }
 .statement li { margin: .2rem 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
@@ -62,6 +63,7 @@ pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
                     a href="/regions" { "Regions" }
                     a href="/findings" { "Findings" }
                     a href="/checklists" { "Checklists" }
+                    a href="/messages" { "Messages" }
                 }
                 @if let Some(user) = user {
                     span class="muted" { (user.name) }
@@ -74,6 +76,16 @@ pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
             main { h1 { (title) } (body) }
         },
     )
+}
+
+/// A time as the core team reads it: day and time of day in the mission's time zone (an
+/// IANA name), else in UTC, marked so.
+pub fn when(t: chrono::DateTime<chrono::Utc>, zone: Option<&str>) -> String {
+    const FORMAT: &str = "%d.%m %H:%M";
+    match zone.and_then(|z| eom_shared::sync::parse_time_zone(z).ok()) {
+        Some(z) => t.with_timezone(&z).format(FORMAT).to_string(),
+        None => format!("{} UTC", t.format(FORMAT)),
+    }
 }
 
 pub fn percent(x: f64) -> String {

@@ -5,6 +5,7 @@
 
 pub mod guard;
 mod layout;
+mod messages;
 mod pages;
 
 use axum::Router;
@@ -34,6 +35,7 @@ pub fn router() -> Router<Service> {
         .route("/checklists/{id}", get(pages::checklist))
         .route("/checklists/{id}/review", post(pages::review))
         .route("/export", get(pages::export))
+        .route("/messages", get(messages::list).post(messages::send))
         .layer(axum::middleware::from_fn(guard::same_origin_only))
 }
 

@@ -21,6 +21,7 @@
 mod alerts;
 mod audit;
 mod ingest;
+mod messages;
 mod migrate;
 mod reports;
 
@@ -41,10 +42,10 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     Account, AlertOutcome, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord,
-    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch,
-    IngestDecision, NewAccount, NewReview, PendingAlert, ReportFilter, ReviewRecord,
-    RevisionRecord, Role, SilentObserver, Store, StoreError, SubmissionDetail, SubmissionFilter,
-    SubmissionPage, SubmissionSummary,
+    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, InboxMessage,
+    IngestBatch, IngestDecision, NewAccount, NewMessage, NewReview, PendingAlert, ReportFilter,
+    ReviewRecord, RevisionRecord, Role, SentMessage, SilentObserver, Store, StoreError,
+    SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 use crate::rules::Contribution;
 use crate::store::Record;
@@ -56,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_receipts_and_enrolment.sql"),
     include_str!("migrations/0003_station_attributes.sql"),
     include_str!("migrations/0004_alerts.sql"),
+    include_str!("migrations/0005_messages.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -1030,6 +1032,27 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.run(async |c| reports::critical_findings(&*c, filter, limit).await)
+    }
+
+    fn create_message(&self, message: &NewMessage) -> Result<(), StoreError> {
+        self.write(async |tx| messages::create(tx, message).await)
+    }
+
+    fn inbox(&self, account_id: &str, limit: u32) -> Result<Vec<InboxMessage>, StoreError> {
+        self.run(async |c| messages::inbox(&*c, account_id, limit).await)
+    }
+
+    fn mark_messages_read(
+        &self,
+        account_id: &str,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.write(async |tx| messages::mark_read(tx, account_id, ids, at).await)
+    }
+
+    fn sent_messages(&self, limit: u32) -> Result<Vec<SentMessage>, StoreError> {
+        self.read(async |tx| messages::sent(tx, limit).await)
     }
 
     fn claim_alerts(

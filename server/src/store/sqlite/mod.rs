@@ -21,10 +21,10 @@ use crate::rules::{Contribution, TallyDelta};
 
 use super::{
     Account, AlertOutcome, ArrivalRow, AssessmentRow, CatalogChanges, ConflictRecord,
-    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, IngestBatch,
-    IngestDecision, NewAccount, NewReview, PendingAlert, ReportFilter, ReviewRecord,
-    RevisionRecord, Role, SilentObserver, Store, StoreError, SubmissionDetail, SubmissionFilter,
-    SubmissionPage, SubmissionSummary,
+    CoverageCounts, CriticalFinding, ExportRow, FindingRow, FormTally, ImportSummary, InboxMessage,
+    IngestBatch, IngestDecision, NewAccount, NewMessage, NewReview, PendingAlert, ReportFilter,
+    ReviewRecord, RevisionRecord, Role, SentMessage, SilentObserver, Store, StoreError,
+    SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 use crate::store::Record;
 use columns::{get, json, known, parsed, time, time_text};
@@ -38,12 +38,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_receipts_and_enrolment.sql"),
     include_str!("migrations/0005_station_attributes.sql"),
     include_str!("migrations/0006_alerts.sql"),
+    include_str!("migrations/0007_messages.sql"),
 ];
 
 mod alerts;
 mod audit;
 mod columns;
 mod ingest;
+mod messages;
 mod migrate;
 mod rebuild;
 mod reports;
@@ -855,6 +857,27 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.read(|c| reports::critical_findings(c, filter, limit))
+    }
+
+    fn create_message(&self, message: &NewMessage) -> Result<(), StoreError> {
+        self.write(|tx| messages::create(tx, message))
+    }
+
+    fn inbox(&self, account_id: &str, limit: u32) -> Result<Vec<InboxMessage>, StoreError> {
+        self.read(|c| messages::inbox(c, account_id, limit))
+    }
+
+    fn mark_messages_read(
+        &self,
+        account_id: &str,
+        ids: &[uuid::Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| messages::mark_read(tx, account_id, ids, at))
+    }
+
+    fn sent_messages(&self, limit: u32) -> Result<Vec<SentMessage>, StoreError> {
+        self.read(|c| messages::sent(c, limit))
     }
 
     fn claim_alerts(
