@@ -112,8 +112,9 @@ pub enum Command {
     /// PostgreSQL database) with the default forms. Only this and `serve` create one: every
     /// other command refuses a database that is not there.
     Init,
-    /// Observer accounts (they push checklists and pull forms).
-    #[command(subcommand)]
+    /// Observer teams (they push checklists and pull forms): add one, import many, list,
+    /// revoke, issue a new enrolment code.
+    #[command(subcommand, visible_alias = "observers")]
     Observer(ObserverCommand),
     /// Coordinator accounts (they read submissions and reports).
     #[command(subcommand)]
@@ -219,6 +220,21 @@ fn announce_database(cli: &Cli) -> anyhow::Result<()> {
 pub enum ObserverCommand {
     /// Create an observer account and print its token once.
     Add(AddAccount),
+    /// Create every team of a team list (CSV: name,region and optionally phone,stations;
+    /// ',' or ';', UTF-8 or Windows-1251, as Excel saves it), each with a one-time enrolment
+    /// code, all or nothing; write the enrolment sheet (CSV and printable HTML with QR codes).
+    Import(ImportTeams),
+    /// Issue a new one-time enrolment code for a team (a lost card, an expired code).
+    Code {
+        /// The account id, as 'list' shows it.
+        id: String,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = crate::enrolment::DEFAULT_VALID_HOURS)]
+        code_valid_hours: i64,
+        /// The server's address as the laptops reach it, to print the setup command.
+        #[arg(long, env = "EOM_PUBLIC_URL")]
+        server_url: Option<String>,
+    },
     /// List observer accounts.
     List,
     /// Revoke an observer's token at once (a lost or seized laptop); with --new-token, print
@@ -286,6 +302,26 @@ pub struct AddAccount {
     /// Print {"id": ..., "token": ..., "enrolment_code": ...} instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTeams {
+    /// The team list, e.g. teams.csv.
+    pub file: PathBuf,
+    /// The server's address as the laptops reach it (https://eom.mission.example): it goes
+    /// into each team's setup command and QR code.
+    #[arg(long, env = "EOM_PUBLIC_URL")]
+    pub server_url: String,
+    /// The folder for enrolment.csv and enrolment.html (made if missing; files already there
+    /// are never replaced). Default: enrolment-DATE-TIME in the current folder.
+    #[arg(long)]
+    pub sheet: Option<PathBuf>,
+    /// Hours the one-time enrolment codes stay valid.
+    #[arg(long, default_value_t = crate::enrolment::DEFAULT_VALID_HOURS)]
+    pub code_valid_hours: i64,
+    /// The language of the printed sheet: en, ru or kk.
+    #[arg(long, default_value = "en", value_parser = ["en", "ru", "kk"])]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -545,6 +581,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(AdminCommand::List) => {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Admin)
+        }
+        Command::Observer(ObserverCommand::Import(i)) => {
+            let store = open_database(&cli.db)?;
+            import_teams(store.as_ref(), i)
+        }
+        Command::Observer(ObserverCommand::Code {
+            id,
+            code_valid_hours,
+            server_url,
+        }) => {
+            let store = open_database(&cli.db)?;
+            let team = store
+                .list_accounts()?
+                .into_iter()
+                .find(|a| a.id == id.trim() && a.role == Role::Observer)
+                .with_context(|| {
+                    format!("there is no observer team with id '{id}'; 'eom-server observer list' shows them")
+                })?;
+            let (code, expires) =
+                crate::enrolment::issue(store.as_ref(), &team.id, code_valid_hours)
+                    .context("could not make the enrolment code")?;
+            println!(
+                "New one-time enrolment code for '{}' (valid until {}; works once; earlier codes stay valid until they expire or are used):",
+                team.name,
+                expires.format("%Y-%m-%d %H:%M UTC")
+            );
+            println!("{code}");
+            println!(
+                "On the team's laptop: {}",
+                crate::teams::sheet::setup_command(
+                    server_url.as_deref().unwrap_or("https://SERVER"),
+                    &code
+                )
+            );
+            Ok(())
         }
         Command::Observer(ObserverCommand::List) => {
             list_accounts(open_database(&cli.db)?.as_ref(), Role::Observer)
@@ -876,6 +947,59 @@ fn add_account(
     } else if role == Role::Observer {
         println!("On the observer's laptop: eom setup --server http://SERVER:8080 --token <token>");
     }
+    Ok(())
+}
+
+fn import_teams(store: &dyn Store, i: ImportTeams) -> anyhow::Result<()> {
+    let server_url = i.server_url.trim().to_owned();
+    if !(server_url.starts_with("https://") || server_url.starts_with("http://")) {
+        anyhow::bail!(
+            "--server-url must be the address laptops reach the server at, e.g. https://eom.mission.example (got '{server_url}')"
+        );
+    }
+    let sheet = i.sheet.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "enrolment-{}",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S")
+        ))
+    });
+    // Checked before anything is created: a sheet that cannot be written would leave codes
+    // nobody can hand out.
+    for name in [
+        crate::teams::sheet::CSV_FILE,
+        crate::teams::sheet::HTML_FILE,
+    ] {
+        if sheet.join(name).exists() {
+            anyhow::bail!(
+                "{} is already there: choose another folder with --sheet, or move the old sheet away",
+                sheet.join(name).display()
+            );
+        }
+    }
+    let teams =
+        crate::teams::import_teams_csv(store, &i.file, i.code_valid_hours, crate::audit::OPERATOR)
+            .with_context(|| format!("could not import the teams of {}", i.file.display()))?;
+    let (csv, html) = crate::teams::sheet::write(&sheet, &server_url, &teams, &i.lang)
+        .with_context(|| format!("created {} teams, but could not write the enrolment sheet in {}; issue new codes with 'eom-server observer code ID'", teams.len(), sheet.display()))?;
+    println!(
+        "Created {} observer teams, each with a one-time enrolment code.",
+        teams.len()
+    );
+    println!(
+        "Enrolment sheet: {} (print it, one card per team)",
+        html.display()
+    );
+    println!(
+        "            and: {} (for a spreadsheet or mail merge)",
+        csv.display()
+    );
+    println!(
+        "Both hold working codes until they are used or expire ({}): keep them safe and delete them once the teams are set up.",
+        teams
+            .first()
+            .map(|t| t.expires_at.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -47,6 +47,11 @@ fn code_hash(normalised: &str) -> String {
     hash_token(&format!("enrolment:{normalised}"))
 }
 
+/// The stored hash of a code as [`generate_code`] makes it.
+pub fn code_hash_of(code: &str) -> String {
+    code_hash(&normalise(code).unwrap_or_default())
+}
+
 /// Makes a code for `account_id`, valid for `hours`; returns it and its expiry.
 pub fn issue(
     store: &dyn Store,
@@ -55,8 +60,7 @@ pub fn issue(
 ) -> Result<(String, DateTime<Utc>), StoreError> {
     let code = generate_code();
     let expires = Utc::now() + Duration::hours(hours.max(1));
-    let normalised = normalise(&code).unwrap_or_default();
-    store.create_enrolment_code(&code_hash(&normalised), account_id, expires)?;
+    store.create_enrolment_code(&code_hash_of(&code), account_id, expires)?;
     Ok((code, expires))
 }
 

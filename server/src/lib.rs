@@ -20,6 +20,7 @@ pub mod reports;
 pub mod rules;
 pub mod service;
 pub mod store;
+pub mod teams;
 pub mod telemetry;
 pub mod transfer;
 pub mod views;

@@ -11,8 +11,20 @@ pub const RESAVE_HINT: &str = "save it again as CSV in UTF-8: in Excel, File > S
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The text of a file: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order
-/// mark, or Windows-1251 (Cyrillic), recognised in that order.
+/// mark, or Windows-1251 (Cyrillic), recognised in that order; Windows line ends (CR LF) are
+/// read as LF, so that the line numbers errors give count as an editor does (the `csv`
+/// crate counts a CR LF file's records one line short).
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    decode_text(bytes).map(|text| {
+        if text.contains('\r') {
+            text.replace("\r\n", "\n")
+        } else {
+            text
+        }
+    })
+}
+
+fn decode_text(bytes: &[u8]) -> Result<String, String> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         return String::from_utf8(rest.to_vec())
             .map_err(|_| format!("the file says it is UTF-8 but is not; {RESAVE_HINT}"));

@@ -279,6 +279,13 @@ mod tests {
         assert!(problems[0].starts_with("line 3") && problems[0].contains("line 2"));
         assert!(problems[1].starts_with("line 4"));
         assert!(problems[2].starts_with("line 5") && problems[2].contains("empty"));
+        // Saved on Windows (CR LF): the same lines.
+        let Err(StationListError::Rows(crlf)) =
+            parse_station_csv(text.replace('\n', "\r\n").as_bytes())
+        else {
+            panic!("expected row problems");
+        };
+        assert_eq!(crlf, problems);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use eom_server::ingest::{Arrival, checked_item};
 use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
-    Account, AlertOutcome, AssessmentRow, Audience, ExportRow, IngestBatch, IngestDecision,
-    IngestItem, NewAccount, NewMessage, NewReview, ReportFilter, Role, Store, SubmissionFilter,
+    Account, AlertOutcome, AssessmentRow, Audience, CallOutcome, ExportRow, IngestBatch,
+    IngestDecision, IngestItem, NewAccount, NewCall, NewMessage, NewReview, NewTeam, ReportFilter,
+    Role, Store, SubmissionFilter,
 };
 use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
@@ -1835,4 +1836,118 @@ pub fn messages_reach_their_audience(store: &dyn Store) {
     );
     assert_eq!(sent[0].from, "Core");
     assert_eq!(store.sent_messages(1).expect("sent").len(), 1);
+}
+
+/// The team import stores teams with contacts and working codes in one go; the team list
+/// counts each team's checklists and keeps its last call; calls are logged per team.
+pub fn teams_and_calls(store: &dyn Store) {
+    let w = World::new(store);
+    let new_team = |name: &str, phone: &str, stations: &[&str], code: &str| NewTeam {
+        account: NewAccount {
+            region: Some("South".into()),
+            ..account(name, Role::Observer, &format!("hash-{name}"))
+        },
+        phone: phone.into(),
+        stations: stations.iter().map(|s| (*s).to_owned()).collect(),
+        code_hash: format!("code-{code}"),
+        code_expires_at: Utc::now() + Duration::days(1),
+    };
+    let made = store
+        .import_teams(vec![
+            new_team("Team S1", "+7 700 000 00 01", &["PEC-3"], "a"),
+            new_team("Team S2", "", &[], "b"),
+        ])
+        .expect("import");
+    assert_eq!(made.len(), 2);
+    assert_eq!(made[0].name, "Team S1");
+    assert_eq!(made[0].only_region().as_deref(), Some("South"));
+    let redeemed = store
+        .redeem_enrolment_code("code-a", "new-token-a")
+        .expect("redeem")
+        .expect("the imported code works");
+    assert_eq!(redeemed.id, made[0].id);
+
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, new_id(), 1, voting("PEC-1", "good", at(9, 0))),
+            item(store, new_id(), 1, voting("PEC-2", "good", at(9, 30))),
+        ],
+    );
+    let call = |team: &str, minute: u32, outcome: CallOutcome, note: &str| {
+        store
+            .record_call(&NewCall {
+                id: uuid::Uuid::now_v7(),
+                team_id: team.to_owned(),
+                caller_id: w.coordinator.id.clone(),
+                at: at(12, minute),
+                outcome,
+                note: note.into(),
+            })
+            .expect("call")
+    };
+    assert!(call(&made[1].id, 0, CallOutcome::NoAnswer, ""));
+    assert!(call(
+        &made[1].id,
+        20,
+        CallOutcome::Problem,
+        "Denied entry at PEC-3"
+    ));
+    assert!(
+        !call(&w.coordinator.id, 5, CallOutcome::Reached, ""),
+        "not a team"
+    );
+    assert!(!call("no-such-account", 5, CallOutcome::Reached, ""));
+
+    let teams = store.teams().expect("teams");
+    let shown: Vec<_> = teams
+        .iter()
+        .map(|t| {
+            (
+                t.account.name.as_str(),
+                t.phone.as_str(),
+                t.stations.clone(),
+                t.checklists,
+                t.last_received_at,
+                t.last_call
+                    .as_ref()
+                    .map(|c| (c.outcome, c.note.clone(), c.at)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Team 1", "", vec![], 2, Some(at(10, 0)), None),
+            ("Team 2", "", vec![], 0, None, None),
+            (
+                "Team S1",
+                "+7 700 000 00 01",
+                vec!["PEC-3".to_owned()],
+                0,
+                None,
+                None
+            ),
+            (
+                "Team S2",
+                "",
+                vec![],
+                0,
+                None,
+                Some((
+                    CallOutcome::Problem,
+                    "Denied entry at PEC-3".to_owned(),
+                    at(12, 20)
+                ))
+            ),
+        ]
+    );
+    let log = store.calls(&made[1].id).expect("calls");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].outcome, CallOutcome::Problem, "latest first");
+    assert_eq!(log[1].outcome, CallOutcome::NoAnswer);
+    assert_eq!(log[0].caller, "Core");
+    assert!(store.calls(&made[0].id).expect("calls").is_empty());
 }

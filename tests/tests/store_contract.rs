@@ -211,4 +211,5 @@ contract_suite!(
     enrolment_codes_work_once,
     alert_outbox,
     messages_reach_their_audience,
+    teams_and_calls,
 );

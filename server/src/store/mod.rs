@@ -162,6 +162,7 @@ pub fn regions_column(regions: &[String]) -> Option<String> {
     (!regions.is_empty()).then(|| regions.join(&REGION_SEPARATOR.to_string()))
 }
 
+#[derive(Debug, Clone)]
 pub struct NewAccount {
     /// Who makes it, for the audit log: an administrator's account id, or
     /// [`crate::audit::OPERATOR`] on the command line.
@@ -285,6 +286,79 @@ pub struct CriticalFinding {
     pub region: String,
     pub observed_at: DateTime<Utc>,
     pub observer_name: String,
+}
+
+/// An observer team made by the team import: its account, contact details and first
+/// enrolment code, stored together or not at all.
+pub struct NewTeam {
+    pub account: NewAccount,
+    pub phone: String,
+    /// Codes of the stations it is assigned to.
+    pub stations: Vec<String>,
+    pub code_hash: String,
+    pub code_expires_at: DateTime<Utc>,
+}
+
+/// What became of a follow-up call to a team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The team answered and is fine.
+    Reached,
+    NoAnswer,
+    /// The team answered and reported a problem (see the note).
+    Problem,
+}
+
+impl CallOutcome {
+    pub const ALL: [CallOutcome; 3] = [
+        CallOutcome::Reached,
+        CallOutcome::NoAnswer,
+        CallOutcome::Problem,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Reached => "reached",
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::Problem => "problem",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == raw.trim())
+    }
+}
+
+pub struct NewCall {
+    pub id: uuid::Uuid,
+    pub team_id: String,
+    pub caller_id: String,
+    pub at: DateTime<Utc>,
+    pub outcome: CallOutcome,
+    pub note: String,
+}
+
+/// One follow-up call, as the log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub team_id: String,
+    /// The coordinator's name.
+    pub caller: String,
+    pub at: DateTime<Utc>,
+    pub outcome: CallOutcome,
+    pub note: String,
+}
+
+/// An observer team with what the core team needs to follow it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub account: Account,
+    /// Empty when the import gave none.
+    pub phone: String,
+    pub stations: Vec<String>,
+    pub checklists: u64,
+    pub last_received_at: Option<DateTime<Utc>>,
+    pub last_call: Option<CallRecord>,
 }
 
 /// Who a coordinator's message is for.
@@ -733,6 +807,17 @@ pub trait Store: Send + Sync + 'static {
     /// First arrivals per hour of receipt and stage, within the filter (its window applies to
     /// the hour of receipt).
     fn arrivals(&self, filter: &ReportFilter) -> Result<Vec<ArrivalRow>, StoreError>;
+
+    /// Creates observer teams with their contact details and enrolment codes, all in one
+    /// transaction.
+    fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError>;
+    /// Every observer team, by name, with its contact details, checklists (latest
+    /// revisions), last arrival and last follow-up call.
+    fn teams(&self) -> Result<Vec<Team>, StoreError>;
+    /// Logs a call to a team; false when there is no such observer team.
+    fn record_call(&self, call: &NewCall) -> Result<bool, StoreError>;
+    /// A team's calls, latest first.
+    fn calls(&self, team_id: &str) -> Result<Vec<CallRecord>, StoreError>;
 
     /// Stores a coordinator's message.
     fn create_message(&self, message: &NewMessage) -> Result<(), StoreError>;

@@ -24,6 +24,7 @@ mod ingest;
 mod messages;
 mod migrate;
 mod reports;
+mod teams;
 
 use std::future::Future;
 
@@ -49,6 +50,7 @@ use super::{
 };
 use crate::rules::Contribution;
 use crate::store::Record;
+use crate::store::{CallRecord, NewCall, NewTeam, Team};
 
 /// Embedded migrations, applied in order; `eom_schema` records how many ran. A released
 /// migration is never edited: add a new file instead.
@@ -58,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_station_attributes.sql"),
     include_str!("migrations/0004_alerts.sql"),
     include_str!("migrations/0005_messages.sql"),
+    include_str!("migrations/0006_teams.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -299,6 +302,45 @@ pub(crate) fn conflict_from_row(row: &Row) -> Result<ConflictRecord, StoreError>
     })
 }
 
+/// Inserts accounts, with their audit entries, in the caller's transaction.
+pub(crate) async fn insert_accounts(
+    tx: &deadpool_postgres::Transaction<'_>,
+    accounts: &[NewAccount],
+) -> Result<Vec<Account>, StoreError> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO accounts (id, name, role, region, token_hash, admin, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, date_trunc('milliseconds', now()))
+             RETURNING *",
+        )
+        .await?;
+    let mut out = Vec::with_capacity(accounts.len());
+    let mut entries = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let id = uuid::Uuid::now_v7().to_string();
+        let (role, admin) = a.role.stored();
+        let row = tx
+            .query_one(
+                &stmt,
+                &[&id, &a.name, &role, &a.region, &a.token_hash, &admin],
+            )
+            .await?;
+        entries.push(
+            crate::audit::AccountRow {
+                id: &id,
+                name: &a.name,
+                role: a.role.as_str(),
+                region: a.region.as_deref(),
+                token_hash: &a.token_hash,
+            }
+            .entry(&a.actor),
+        );
+        out.push(account_from_row(&row)?);
+    }
+    audit::append(tx, Utc::now(), entries).await?;
+    Ok(out)
+}
+
 fn rows<T>(
     rows: Vec<Row>,
     read: impl Fn(&Row) -> Result<T, StoreError>,
@@ -515,40 +557,7 @@ impl Store for PostgresStore {
     }
 
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError> {
-        self.write(async |tx| {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO accounts (id, name, role, region, token_hash, admin, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, date_trunc('milliseconds', now()))
-                     RETURNING *",
-                )
-                .await?;
-            let mut out = Vec::with_capacity(accounts.len());
-            let mut entries = Vec::with_capacity(accounts.len());
-            for a in &accounts {
-                let id = uuid::Uuid::now_v7().to_string();
-                let (role, admin) = a.role.stored();
-                let row = tx
-                    .query_one(
-                        &stmt,
-                        &[&id, &a.name, &role, &a.region, &a.token_hash, &admin],
-                    )
-                    .await?;
-                entries.push(
-                    crate::audit::AccountRow {
-                        id: &id,
-                        name: &a.name,
-                        role: a.role.as_str(),
-                        region: a.region.as_deref(),
-                        token_hash: &a.token_hash,
-                    }
-                    .entry(&a.actor),
-                );
-                out.push(account_from_row(&row)?);
-            }
-            audit::append(tx, Utc::now(), entries).await?;
-            Ok(out)
-        })
+        self.write(async |tx| insert_accounts(tx, &accounts).await)
     }
 
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
@@ -1032,6 +1041,22 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.run(async |c| reports::critical_findings(&*c, filter, limit).await)
+    }
+
+    fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError> {
+        self.write(async |tx| teams::import(tx, teams).await)
+    }
+
+    fn teams(&self) -> Result<Vec<Team>, StoreError> {
+        self.read(async |tx| teams::list(tx).await)
+    }
+
+    fn record_call(&self, call: &NewCall) -> Result<bool, StoreError> {
+        self.write(async |tx| teams::record_call(tx, call).await)
+    }
+
+    fn calls(&self, team_id: &str) -> Result<Vec<CallRecord>, StoreError> {
+        self.run(async |c| teams::calls(&*c, team_id).await)
     }
 
     fn create_message(&self, message: &NewMessage) -> Result<(), StoreError> {

@@ -26,7 +26,7 @@ use super::{
     ReviewRecord, RevisionRecord, Role, SentMessage, SilentObserver, Store, StoreError,
     SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
-use crate::store::Record;
+use crate::store::{CallRecord, NewCall, NewTeam, Record, Team};
 use columns::{get, json, known, parsed, time, time_text};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_station_attributes.sql"),
     include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_messages.sql"),
+    include_str!("migrations/0008_teams.sql"),
 ];
 
 mod alerts;
@@ -49,6 +50,7 @@ mod messages;
 mod migrate;
 mod rebuild;
 mod reports;
+mod teams;
 
 const MAX_IDLE_READERS: usize = 8;
 
@@ -192,6 +194,53 @@ impl SqliteStore {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// Inserts accounts, with their audit entries, in the caller's transaction.
+pub(super) fn insert_accounts(
+    tx: &rusqlite::Transaction<'_>,
+    accounts: Vec<NewAccount>,
+) -> Result<Vec<Account>, StoreError> {
+    let created = time_text(Utc::now());
+    let created_at = columns::parse_time(&created)?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO accounts (id, name, role, admin, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)",
+    )?;
+    let mut out = Vec::with_capacity(accounts.len());
+    let mut entries = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let id = uuid::Uuid::now_v7().to_string();
+        let (role, admin) = account.role.stored();
+        stmt.execute(params![
+            id,
+            account.name,
+            role,
+            account.region,
+            account.token_hash,
+            created,
+            admin
+        ])?;
+        entries.push(
+            crate::audit::AccountRow {
+                id: &id,
+                name: &account.name,
+                role: account.role.as_str(),
+                region: account.region.as_deref(),
+                token_hash: &account.token_hash,
+            }
+            .entry(&account.actor),
+        );
+        out.push(Account {
+            id,
+            name: account.name,
+            role: account.role,
+            region: account.region,
+            created_at,
+        });
+    }
+    drop(stmt);
+    audit::append(tx, created_at, entries)?;
+    Ok(out)
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -354,48 +403,7 @@ impl Store for SqliteStore {
     }
 
     fn create_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Account>, StoreError> {
-        let created = time_text(Utc::now());
-        let created_at = columns::parse_time(&created)?;
-        self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO accounts (id, name, role, admin, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)",
-            )?;
-            let mut out = Vec::with_capacity(accounts.len());
-            let mut entries = Vec::with_capacity(accounts.len());
-            for account in accounts {
-                let id = uuid::Uuid::now_v7().to_string();
-                let (role, admin) = account.role.stored();
-                stmt.execute(params![
-                    id,
-                    account.name,
-                    role,
-                    account.region,
-                    account.token_hash,
-                    created,
-                    admin
-                ])?;
-                entries.push(
-                    crate::audit::AccountRow {
-                        id: &id,
-                        name: &account.name,
-                        role: account.role.as_str(),
-                        region: account.region.as_deref(),
-                        token_hash: &account.token_hash,
-                    }
-                    .entry(&account.actor),
-                );
-                out.push(Account {
-                    id,
-                    name: account.name,
-                    role: account.role,
-                    region: account.region,
-                    created_at,
-                });
-            }
-            drop(stmt);
-            audit::append(tx, created_at, entries)?;
-            Ok(out)
-        })
+        self.write(|tx| insert_accounts(tx, accounts))
     }
 
     fn account_by_token_hash(&self, token_hash: &str) -> Result<Option<Account>, StoreError> {
@@ -857,6 +865,22 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<CriticalFinding>, StoreError> {
         self.read(|c| reports::critical_findings(c, filter, limit))
+    }
+
+    fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError> {
+        self.write(|tx| teams::import(tx, teams))
+    }
+
+    fn teams(&self) -> Result<Vec<Team>, StoreError> {
+        self.read(teams::list)
+    }
+
+    fn record_call(&self, call: &NewCall) -> Result<bool, StoreError> {
+        self.write(|tx| teams::record_call(tx, call))
+    }
+
+    fn calls(&self, team_id: &str) -> Result<Vec<CallRecord>, StoreError> {
+        self.read(|c| teams::calls(c, team_id))
     }
 
     fn create_message(&self, message: &NewMessage) -> Result<(), StoreError> {
