@@ -152,6 +152,14 @@ async fn every_route_answers_every_caller_as_it_must() {
     .expect("account")
     .account
     .id;
+    let north_team = app
+        .store
+        .list_accounts()
+        .expect("accounts")
+        .into_iter()
+        .find(|a| a.name == "Team 1")
+        .expect("the North team")
+        .id;
     let token = |who: Who| -> Option<String> {
         match who {
             Who::Nobody => None,
@@ -318,6 +326,25 @@ async fn every_route_answers_every_caller_as_it_must() {
             post.clone(),
             &format!("/api/v1/accounts/{target}/revoke"),
             Some(json!({"new_token": true})),
+            [403, 403, 403, 200],
+        ),
+        row(get.clone(), "/api/v1/teams", None, [403, 200, 200, 200]),
+        row(
+            get.clone(),
+            &format!("/api/v1/teams/{north_team}/calls"),
+            None,
+            [403, 404, 200, 200],
+        ),
+        row(
+            post.clone(),
+            &format!("/api/v1/teams/{north_team}/calls"),
+            Some(json!({"outcome": "no_answer"})),
+            [403, 404, 200, 200],
+        ),
+        row(
+            post.clone(),
+            &format!("/api/v1/teams/{north_team}/code"),
+            None,
             [403, 403, 403, 200],
         ),
         row(get.clone(), "/api/v1/messages", None, [403, 200, 200, 200]),

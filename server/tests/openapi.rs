@@ -8,7 +8,7 @@ use common::{TestApp, payload, voting};
 use eom_shared::SubmissionId;
 use serde_json::Value;
 
-const ROUTES: [(&str, &str); 26] = [
+const ROUTES: [(&str, &str); 30] = [
     ("get", "/api/v1/health"),
     ("get", "/api/v1/receipts/key"),
     ("post", "/api/v1/enrol"),
@@ -33,6 +33,10 @@ const ROUTES: [(&str, &str); 26] = [
     ("get", "/api/v1/messages"),
     ("post", "/api/v1/messages"),
     ("post", "/api/v1/messages/read"),
+    ("get", "/api/v1/teams"),
+    ("get", "/api/v1/teams/{id}/calls"),
+    ("post", "/api/v1/teams/{id}/calls"),
+    ("post", "/api/v1/teams/{id}/code"),
     ("get", "/api/v1/export"),
     ("get", "/metrics"),
 ];

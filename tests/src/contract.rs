@@ -1901,7 +1901,13 @@ pub fn teams_and_calls(store: &dyn Store) {
     );
     assert!(!call("no-such-account", 5, CallOutcome::Reached, ""));
 
-    let teams = store.teams().expect("teams");
+    let some = store
+        .teams(Some(&[made[1].id.clone(), w.coordinator.id.clone()]))
+        .expect("some teams");
+    assert_eq!(some.len(), 1, "only observer teams, only those asked for");
+    assert_eq!(some[0].account.name, "Team S2");
+    assert!(some[0].last_call.is_some());
+    let teams = store.teams(None).expect("teams");
     let shown: Vec<_> = teams
         .iter()
         .map(|t| {

@@ -157,3 +157,92 @@ fn a_team_list_with_a_mistake_creates_no_team() {
     assert_eq!(observers(&mission), 0);
     assert!(!dir.path().join("sheet").exists());
 }
+
+/// The core team's Teams pages in headless chromium: the silent team with its phone, a call
+/// logged, and an administrator's new code that sets a laptop up.
+#[test]
+fn the_teams_pages_log_a_call_and_issue_a_code_that_works() {
+    let Some(driver) = eom_tests::browser::driver_or_skip("the teams pages test") else {
+        return;
+    };
+    use eom_tests::browser::{browser, click, sign_in, text, type_into, wait_for};
+    let mut mission = Mission::new();
+    mission.start();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("teams.csv");
+    std::fs::write(
+        &file,
+        "name,region,phone\nTeam Lake,North,+7 701 555 01 02\n",
+    )
+    .expect("write");
+    mission
+        .admin(&[
+            "observer",
+            "import",
+            file.to_str().expect("utf-8"),
+            "--server-url",
+            mission.url(),
+            "--sheet",
+            dir.path().join("sheet").to_str().expect("utf-8"),
+        ])
+        .ok();
+    let admin = mission
+        .admin(&["admin", "add", "--name", "Head of mission", "--json"])
+        .ok()
+        .json()["token"]
+        .as_str()
+        .expect("admin token")
+        .to_owned();
+    let base = mission.url().to_owned();
+    let profile = tempfile::tempdir().expect("profile");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let code = runtime.block_on(async {
+        let client = browser(&driver, profile.path(), 1200, 1000).await;
+        sign_in(&client, &base, &admin).await;
+        // The overview lists the team as silent, with its phone, linking to its page.
+        let silent = text(&client, "#silent").await;
+        assert!(
+            silent.contains("Team Lake") && silent.contains("nothing received yet"),
+            "{silent}"
+        );
+        assert!(silent.contains("+7 701 555 01 02"), "{silent}");
+        click(&client, "header a[href='/teams']").await;
+        wait_for(&client, "#teams").await;
+        click(&client, "#teams tbody tr td a").await;
+        wait_for(&client, "#log-call").await;
+        click(&client, "#outcome option[value=no_answer]").await;
+        type_into(&client, "#note", "Tried twice; will try again at 16:00").await;
+        click(&client, "#log-call button").await;
+        wait_for(&client, "#calls tbody tr").await;
+        let logged = text(&client, "#calls tbody tr").await;
+        assert!(
+            logged.contains("no answer") && logged.contains("Head of mission"),
+            "{logged}"
+        );
+        assert!(logged.contains("Tried twice"), "{logged}");
+        click(&client, "#admin form[action$='/code'] button").await;
+        wait_for(&client, "#new-code strong").await;
+        let code = text(&client, "#new-code strong").await;
+        assert!(
+            !client
+                .current_url()
+                .await
+                .expect("url")
+                .as_str()
+                .contains(&code),
+            "the code never travels in a URL"
+        );
+        client.close().await.expect("close");
+        code
+    });
+    let laptop = Laptop::new();
+    laptop
+        .eom(&["setup", "--server", mission.url(), "--code", &code])
+        .ok();
+    laptop.fill_voting(1, &["PEC-001"]);
+    laptop.eom(&["sync"]).ok();
+    assert_eq!(laptop.status()["delivered"], 1);
+}

@@ -11,6 +11,7 @@ mod receipts;
 mod reports;
 mod submissions;
 mod sync;
+mod teams;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -133,6 +134,9 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(reports::split))
         .routes(routes!(messages::list, messages::send))
         .routes(routes!(messages::read))
+        .routes(routes!(teams::list))
+        .routes(routes!(teams::calls, teams::log_call))
+        .routes(routes!(teams::new_code))
         .routes(routes!(export::export))
         .routes(routes!(metrics::metrics))
 }

@@ -11,6 +11,7 @@ pub mod reports;
 pub mod scope;
 pub mod submissions;
 pub mod sync;
+pub mod teams;
 
 use std::sync::Arc;
 

@@ -811,9 +811,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates observer teams with their contact details and enrolment codes, all in one
     /// transaction.
     fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError>;
-    /// Every observer team, by name, with its contact details, checklists (latest
-    /// revisions), last arrival and last follow-up call.
-    fn teams(&self) -> Result<Vec<Team>, StoreError>;
+    /// Observer teams (all, or those with the `only` ids), by name, with their contact
+    /// details, checklists, last arrival and last follow-up call.
+    fn teams(&self, only: Option<&[String]>) -> Result<Vec<Team>, StoreError>;
     /// Logs a call to a team; false when there is no such observer team.
     fn record_call(&self, call: &NewCall) -> Result<bool, StoreError>;
     /// A team's calls, latest first.

@@ -63,6 +63,7 @@ pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
                     a href="/regions" { "Regions" }
                     a href="/findings" { "Findings" }
                     a href="/checklists" { "Checklists" }
+                    a href="/teams" { "Teams" }
                     a href="/messages" { "Messages" }
                 }
                 @if let Some(user) = user {
@@ -85,6 +86,20 @@ pub fn when(t: chrono::DateTime<chrono::Utc>, zone: Option<&str>) -> String {
     match zone.and_then(|z| eom_shared::sync::parse_time_zone(z).ok()) {
         Some(z) => t.with_timezone(&z).format(FORMAT).to_string(),
         None => format!("{} UTC", t.format(FORMAT)),
+    }
+}
+
+/// How long a team has been silent, as the core team says it: "silent for 3 h 20 min",
+/// "silent for 45 min", "nothing received yet".
+pub fn silent_for(
+    last_received_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    match crate::service::teams::silent_minutes(last_received_at, now) {
+        None => "nothing received yet".to_owned(),
+        Some(m) if m < 60 => format!("silent for {m} min"),
+        Some(m) if m < 24 * 60 => format!("silent for {} h {} min", m / 60, m % 60),
+        Some(m) => format!("silent for {} d {} h", m / (24 * 60), m % (24 * 60) / 60),
     }
 }
 

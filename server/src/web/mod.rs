@@ -7,6 +7,7 @@ pub mod guard;
 mod layout;
 mod messages;
 mod pages;
+mod teams;
 
 use axum::Router;
 use axum::extract::{Form, FromRequestParts, State};
@@ -36,6 +37,11 @@ pub fn router() -> Router<Service> {
         .route("/checklists/{id}/review", post(pages::review))
         .route("/export", get(pages::export))
         .route("/messages", get(messages::list).post(messages::send))
+        .route("/teams", get(teams::list))
+        .route("/teams/{id}", get(teams::detail))
+        .route("/teams/{id}/calls", post(teams::log_call))
+        .route("/teams/{id}/code", post(teams::new_code))
+        .route("/teams/{id}/revoke", post(teams::revoke))
         .layer(axum::middleware::from_fn(guard::same_origin_only))
 }
 

@@ -8,7 +8,7 @@ use eom_shared::{Area, Stage, StationKind};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{page, share_cells, share_headers};
+use super::layout::{page, share_cells, share_headers, silent_for};
 use super::{Session, Viewer};
 use crate::error::{ApiError, chain};
 use crate::http::{download, parse_id};
@@ -139,12 +139,16 @@ pub async fn overview(
     render(
         "Overview",
         &user,
-        overview_body(&service, &user.scope(), &q).await,
+        overview_body(&service, &user.account, &user.scope(), &q).await,
     )
 }
 
+/// Silent teams listed on the overview (the rest are on the Teams page).
+const SILENT_SHOWN: usize = 25;
+
 async fn overview_body(
     service: &Service,
+    viewer: &crate::store::Account,
     scope: &Scope,
     q: &FilterQuery,
 ) -> Result<Markup, ApiError> {
@@ -153,6 +157,20 @@ async fn overview_body(
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
     let findings = service.findings(&filter, 10).await?;
+    let silent_ids: Vec<String> = coverage
+        .silent_observers
+        .iter()
+        .take(SILENT_SHOWN)
+        .map(|o| o.id.clone())
+        .collect();
+    let contacts: std::collections::HashMap<String, crate::store::Team> = service
+        .teams_by_id(viewer, silent_ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.account.id.clone(), t))
+        .collect();
+    let zone = service.time_zone.clone();
+    let now = chrono::Utc::now();
     // The statement from the figures this page already read, not a second read of them.
     let (protocols, restrictions) = service.protocols_and_restrictions(&filter).await?;
     let lines = statement::lines(
@@ -213,13 +231,19 @@ async fn overview_body(
             @if coverage.silent_observers.is_empty() { p class="muted" { "None." } }
             table {
                 tbody {
-                    @for o in coverage.silent_observers.iter().take(25) {
-                        tr { td { (o.name) } td { (o.region.clone().unwrap_or_default()) }
-                             td class="muted" { (o.last_received_at.map_or_else(|| "never".into(), timefmt::text)) } }
+                    @for o in coverage.silent_observers.iter().take(SILENT_SHOWN) {
+                        @let contact = contacts.get(&o.id);
+                        tr data-id=(o.id) {
+                            td { a href=(format!("/teams/{}", o.id)) { (o.name) } }
+                            td { (o.region.clone().unwrap_or_default()) }
+                            td class="silent" { (silent_for(o.last_received_at, now)) }
+                            td { @if let Some(phone) = contact.map(|c| c.phone.as_str()).filter(|p| !p.is_empty()) { (phone) } }
+                            td class="muted" { (super::teams::last_call_text(contact.and_then(|c| c.last_call.as_ref()), zone.as_deref())) }
+                        }
                     }
                 }
             }
-            @if coverage.silent_total > 25 { p class="muted" { "and " (coverage.silent_total - 25) " more" } }
+            @if coverage.silent_total > SILENT_SHOWN as u64 { p class="muted" { "and " (coverage.silent_total - SILENT_SHOWN as u64) " more: " a href="/teams" { "all teams" } } }
         }
         section id="critical" {
             h2 { "Latest critical findings" }

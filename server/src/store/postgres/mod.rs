@@ -1047,8 +1047,8 @@ impl Store for PostgresStore {
         self.write(async |tx| teams::import(tx, teams).await)
     }
 
-    fn teams(&self) -> Result<Vec<Team>, StoreError> {
-        self.read(async |tx| teams::list(tx).await)
+    fn teams(&self, only: Option<&[String]>) -> Result<Vec<Team>, StoreError> {
+        self.read(async |tx| teams::list(tx, only).await)
     }
 
     fn record_call(&self, call: &NewCall) -> Result<bool, StoreError> {

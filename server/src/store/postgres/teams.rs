@@ -45,15 +45,20 @@ fn call_from_row(r: &Row) -> Result<CallRecord, StoreError> {
     })
 }
 
-pub(super) async fn list(c: &impl GenericClient) -> Result<Vec<Team>, StoreError> {
+pub(super) async fn list(
+    c: &impl GenericClient,
+    only: Option<&[String]>,
+) -> Result<Vec<Team>, StoreError> {
+    let only: Option<Vec<String>> = only.map(<[String]>::to_vec);
     let mut last_calls: HashMap<String, CallRecord> = HashMap::new();
     for r in c
         .query(
             "SELECT DISTINCT ON (c.account_id)
                     c.account_id, au.name AS caller, c.called_at, c.outcome, c.note
              FROM team_calls c JOIN accounts au ON au.id = c.caller_id
+             WHERE $1::text[] IS NULL OR c.account_id = ANY($1)
              ORDER BY c.account_id, c.called_at DESC, c.id DESC",
-            &[],
+            &[&only],
         )
         .await?
     {
@@ -65,9 +70,9 @@ pub(super) async fn list(c: &impl GenericClient) -> Result<Vec<Team>, StoreError
             "SELECT a.*, coalesce(d.phone, '') AS phone, coalesce(d.stations, '') AS stations,
                     (SELECT count(*) FROM submissions s WHERE s.observer_id = a.id) AS checklists
              FROM accounts a LEFT JOIN team_details d ON d.account_id = a.id
-             WHERE a.role = 'observer'
+             WHERE a.role = 'observer' AND ($1::text[] IS NULL OR a.id = ANY($1))
              ORDER BY a.name, a.id",
-            &[],
+            &[&only],
         )
         .await?;
     let mut teams = Vec::with_capacity(found.len());

@@ -871,8 +871,8 @@ impl Store for SqliteStore {
         self.write(|tx| teams::import(tx, teams))
     }
 
-    fn teams(&self) -> Result<Vec<Team>, StoreError> {
-        self.read(teams::list)
+    fn teams(&self, only: Option<&[String]>) -> Result<Vec<Team>, StoreError> {
+        self.read(|c| teams::list(c, only))
     }
 
     fn record_call(&self, call: &NewCall) -> Result<bool, StoreError> {

@@ -55,14 +55,16 @@ fn call_from_row(r: &rusqlite::Row<'_>) -> Result<CallRecord, StoreError> {
     })
 }
 
-pub(super) fn list(c: &Connection) -> Result<Vec<Team>, StoreError> {
+pub(super) fn list(c: &Connection, only: Option<&[String]>) -> Result<Vec<Team>, StoreError> {
+    let only = only.map(|ids| serde_json::Value::from(ids.to_vec()).to_string());
     let mut last_calls: HashMap<String, CallRecord> = HashMap::new();
     let mut stmt = c.prepare_cached(
         "SELECT c.account_id, au.name AS caller, c.called_at, c.outcome, c.note
          FROM team_calls c JOIN accounts au ON au.id = c.caller_id
+         WHERE ?1 IS NULL OR c.account_id IN (SELECT value FROM json_each(?1))
          ORDER BY c.called_at, c.id",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([&only])?;
     while let Some(r) = rows.next()? {
         let call = call_from_row(r)?;
         last_calls.insert(call.team_id.clone(), call);
@@ -72,9 +74,10 @@ pub(super) fn list(c: &Connection) -> Result<Vec<Team>, StoreError> {
                 (SELECT count(*) FROM submissions s WHERE s.observer_id = a.id) AS checklists
          FROM accounts a LEFT JOIN team_details d ON d.account_id = a.id
          WHERE a.role = 'observer'
+           AND (?1 IS NULL OR a.id IN (SELECT value FROM json_each(?1)))
          ORDER BY a.name, a.id",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([&only])?;
     let mut teams = Vec::new();
     while let Some(r) = rows.next()? {
         let account = account_from_row(r)?;
