@@ -1,41 +1,6 @@
 //! Finding a station the way people type it.
 
-/// Folds case and the accents and letter variants people type without: "алм" finds
-/// "Алматы", "hospital" finds "Hôpital", "казак" finds "Қазақ".
-pub fn fold(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ā' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'ē' => 'e',
-            'í' | 'ì' | 'î' | 'ï' | 'ı' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' | 'ū' => 'u',
-            'ç' | 'č' => 'c',
-            'ñ' => 'n',
-            'ş' | 'š' => 's',
-            'ğ' => 'g',
-            'ž' => 'z',
-            'ё' => 'е',
-            'й' => 'и',
-            'ә' => 'а',
-            'ғ' => 'г',
-            'қ' => 'к',
-            'ң' => 'н',
-            'ө' => 'о',
-            'ұ' | 'ү' => 'у',
-            'һ' => 'х',
-            'і' => 'и',
-            other => other,
-        })
-        .collect()
-}
-
-/// Whether `typed` (folded) occurs in any of `fields` (folded).
-pub fn matches(typed: &str, fields: &[&str]) -> bool {
-    let needle = fold(typed.trim());
-    needle.is_empty() || fields.iter().any(|f| fold(f).contains(&needle))
-}
+pub use eom_shared::search::{fold, matches};
 
 /// The candidate `typed` most likely meant: the same but for case, or at most two letters off
 /// (and unambiguous); `None` when nothing is that close.

@@ -64,11 +64,12 @@ async fn add_headers(mut response: Response) -> Response {
         eom_shared::VERSION_HEADER,
         HeaderValue::from_static(eom_shared::VERSION),
     );
-    // Pages have one inline stylesheet and no scripts; forms post only to this server.
+    // Pages have one inline stylesheet and one script of this server's (live updates, from
+    // this server only); forms post only to this server.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

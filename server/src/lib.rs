@@ -15,6 +15,7 @@ pub mod forms;
 pub mod http;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod net;
 pub mod reports;
 pub mod rules;
@@ -109,6 +110,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     service.window = config.window;
     service.trusted_proxies = config.trusted_proxies.into();
     service.limits = Arc::new(limits::Limiters::new(config.budgets));
+    service.live.clone().watch(service.store.clone());
     // Buckets of tokens that stopped sending are dropped every few minutes.
     let limiters = service.limits.clone();
     tokio::spawn(async move {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod form;
 pub mod limits;
 pub mod receipt;
+pub mod search;
 pub mod station;
 pub mod station_list;
 pub mod submission;

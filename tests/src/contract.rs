@@ -10,7 +10,7 @@ use eom_server::rules::{Verdict, contribution};
 use eom_server::store::{
     Account, AlertOutcome, AssessmentRow, Audience, CallOutcome, ExportRow, IngestBatch,
     IngestDecision, IngestItem, NewAccount, NewCall, NewMessage, NewReview, NewTeam, ReportFilter,
-    Role, Store, SubmissionFilter,
+    Role, SearchHits, Store, SubmissionFilter,
 };
 use eom_shared::limits::ObservationWindow;
 use eom_shared::submission::{SubmissionContent, SubmissionId, SubmissionPayload};
@@ -1956,4 +1956,71 @@ pub fn teams_and_calls(store: &dyn Store) {
     assert_eq!(log[1].outcome, CallOutcome::NoAnswer);
     assert_eq!(log[0].caller, "Core");
     assert!(store.calls(&made[0].id).expect("calls").is_empty());
+}
+
+/// A search matches a checklist by its station, its team or its region; an empty match
+/// finds nothing; the export takes the same filter.
+pub fn search_by_station_team_or_region(store: &dyn Store) {
+    let w = World::new(store);
+    let (north1, north2, south) = (new_id(), new_id(), new_id());
+    push(
+        store,
+        &w.observer,
+        at(10, 0),
+        vec![
+            item(store, north1, 1, voting("PEC-1", "good", at(9, 0))),
+            item(store, south, 1, voting("PEC-3", "good", at(9, 5))),
+        ],
+    );
+    push(
+        store,
+        &w.other,
+        at(10, 5),
+        vec![item(store, north2, 1, voting("PEC-2", "bad", at(9, 10)))],
+    );
+    let found = |hits: SearchHits| {
+        let filter = SubmissionFilter {
+            search: Some(hits),
+            ..SubmissionFilter::default()
+        };
+        let mut listed: Vec<SubmissionId> = store
+            .list_submissions(&filter, 1, 50)
+            .expect("list")
+            .items
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        listed.sort();
+        let mut exported = Vec::new();
+        store
+            .export(&filter, &mut |row| {
+                exported.push(row.summary.id);
+                true
+            })
+            .expect("export");
+        exported.sort();
+        assert_eq!(listed, exported, "the listing and the export agree");
+        listed
+    };
+    let sorted = |mut v: Vec<SubmissionId>| {
+        v.sort();
+        v
+    };
+    let hits = |stations: &[&str], observers: &[&str], regions: &[&str]| SearchHits {
+        stations: stations.iter().map(|s| (*s).to_owned()).collect(),
+        observers: observers.iter().map(|s| (*s).to_owned()).collect(),
+        regions: regions.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    assert_eq!(found(hits(&["PEC-3"], &[], &[])), [south]);
+    assert_eq!(found(hits(&[], &[&w.other.id], &[])), [north2]);
+    assert_eq!(
+        found(hits(&[], &[], &["North"])),
+        sorted(vec![north1, north2])
+    );
+    assert_eq!(
+        found(hits(&["PEC-3"], &[&w.other.id], &[])),
+        sorted(vec![south, north2]),
+        "any of them"
+    );
+    assert_eq!(found(hits(&[], &[], &[])), []);
 }

@@ -148,3 +148,96 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         "Protocol copy unreadable: please send a photo"
     );
 }
+
+/// The overview follows what arrives: a checklist pushed while it is open shows up without a
+/// reload (the page's own script state survives). The Checklists search finds a station by a
+/// lower-case fragment of its Cyrillic name.
+#[test]
+fn the_overview_updates_live_and_search_finds_a_cyrillic_station() {
+    let Some(driver) = driver_or_skip("the live dashboard test") else {
+        return;
+    };
+    use eom_tests::Laptop;
+    use eom_tests::browser::sign_in;
+    use std::time::{Duration, Instant};
+
+    let mut mission = Mission::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "code,name,region,district,level,registered_voters\nPEC-107,Школа № 7 имени Абая,North,Central,pec,1000\n",
+    )
+    .expect("write");
+    mission
+        .admin(&["stations", "import", more.to_str().expect("utf-8")])
+        .ok();
+    let token = mission.add_observer("Team 1", "North");
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &token);
+    laptop.file("voting", "PEC-001", &eom_tests::voting_answers("good"));
+    laptop.eom(&["sync"]).ok();
+
+    let base = mission.url().to_owned();
+    let coordinator = mission.coordinator_token().to_owned();
+    let profile = tempfile::tempdir().expect("profile");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = runtime.block_on(async {
+        let client = browser(&driver, profile.path(), 1200, 1400).await;
+        sign_in(&client, &base, &coordinator).await;
+        wait_for(&client, "#updated").await;
+        assert_eq!(
+            text(&client, "#assessments tr[data-stage=voting] td.count").await,
+            "0 of 1"
+        );
+        client
+            .execute("window.eomMarker = 42; return 1;", vec![])
+            .await
+            .expect("mark the page");
+        client
+    });
+
+    // A bad voting checklist at the Cyrillic station arrives while the page is open.
+    laptop.file("voting", "PEC-107", &eom_tests::voting_answers("bad"));
+    laptop.eom(&["sync"]).ok();
+
+    runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let count = text(&client, "#assessments tr[data-stage=voting] td.count").await;
+            if count == "1 of 2" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the overview still shows {count} 30 s after the checklist arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let marker = client
+            .execute("return window.eomMarker;", vec![])
+            .await
+            .expect("read the mark");
+        assert_eq!(marker, serde_json::json!(42), "updated without a reload");
+
+        client
+            .goto(&format!("{base}/checklists"))
+            .await
+            .expect("checklists");
+        type_into(&client, "#search", "школа").await;
+        click(&client, "form.filters button[type=submit]").await;
+        wait_for(&client, "table tbody tr").await;
+        let rows = client
+            .find_all(Locator::Css("table tbody tr"))
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 1, "only the checklist at the Школа");
+        let row = rows[0].text().await.expect("row");
+        assert!(row.contains("PEC-107"), "{row}");
+        client.close().await.expect("close");
+    });
+}

@@ -212,4 +212,5 @@ contract_suite!(
     alert_outbox,
     messages_reach_their_audience,
     teams_and_calls,
+    search_by_station_team_or_region,
 );

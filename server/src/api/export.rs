@@ -41,5 +41,8 @@ pub async fn export(
         )
     })?;
     let filter = coordinator.scope().submissions(query.filter.to_filter()?)?;
+    let filter = service
+        .searching(filter, query.filter.search.as_deref())
+        .await?;
     Ok(download(service.export(format, filter).await?))
 }

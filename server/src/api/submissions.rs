@@ -36,6 +36,9 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<SubmissionPageView>, ApiError> {
     let filter = coordinator.scope().submissions(query.filter.to_filter()?)?;
+    let filter = service
+        .searching(filter, query.filter.search.as_deref())
+        .await?;
     let page = service
         .list_submissions(
             filter,

@@ -130,6 +130,9 @@ pub struct SubmissionQuery {
     pub failed_check: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Part of a station's code or name, a team's name or a region's name, in any case
+    /// ("шк", "алм", "team 7"): checklists of any of them.
+    pub search: Option<String>,
 }
 
 impl SubmissionQuery {
@@ -181,6 +184,8 @@ impl SubmissionQuery {
                 .transpose()?,
             from_hour: hour(&self.from, "from")?,
             to_hour: hour(&self.to, "to")?,
+            // Resolved against the station list and the teams by the service.
+            search: None,
         })
     }
 }

@@ -42,6 +42,8 @@ pub struct Service {
     /// Reverse proxies in front of the server: a request from one of them is taken to come
     /// from the address it names in `X-Forwarded-For` (for sign-in limits and logs).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// The change stamp open dashboard pages follow.
+    pub live: Arc<crate::live::Live>,
 }
 
 /// Why a service call did not do what was asked.
@@ -116,6 +118,7 @@ impl Service {
             limits: Arc::new(crate::limits::Limiters::default()),
             receipts: Arc::new(receipts),
             trusted_proxies: Arc::new([]),
+            live: Arc::new(crate::live::Live::default()),
         })
     }
 

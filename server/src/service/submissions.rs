@@ -13,8 +13,57 @@ use crate::store::{NewReview, ReviewRecord, SubmissionDetail, SubmissionFilter, 
 /// Most checklists on one page of a listing.
 pub const MAX_PER_PAGE: u32 = 500;
 
+/// Longest search text.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
 impl Service {
     /// Latest revisions, newest first, filtered; `page` counts from 1.
+    /// `filter` narrowed to what `text` finds: stations whose code or name holds it, teams
+    /// and regions whose name does, folding case and accents as people type ("шк" finds
+    /// "Школа № 7"). Nothing found: no checklist matches.
+    pub async fn searching(
+        &self,
+        mut filter: SubmissionFilter,
+        text: Option<&str>,
+    ) -> Result<SubmissionFilter, ServiceError> {
+        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(filter);
+        };
+        if text.chars().count() > MAX_SEARCH_CHARS {
+            return Err(ServiceError::invalid(
+                format!("the search is longer than {MAX_SEARCH_CHARS} characters"),
+                "type part of a station's code or name, a team's or a region's name",
+            ));
+        }
+        let needle = eom_shared::search::fold(text);
+        let hits = self
+            .store_call(move |s| {
+                let found = |field: &str| eom_shared::search::fold(field).contains(&needle);
+                let stations = s
+                    .catalog_changes(0, "")?
+                    .stations
+                    .into_iter()
+                    .filter(|st| found(st.code.as_str()) || found(&st.name))
+                    .map(|st| st.code.to_string())
+                    .collect();
+                let observers = s
+                    .list_accounts()?
+                    .into_iter()
+                    .filter(|a| a.role == crate::store::Role::Observer && found(&a.name))
+                    .map(|a| a.id)
+                    .collect();
+                let regions = s.regions()?.into_iter().filter(|r| found(r)).collect();
+                Ok(crate::store::SearchHits {
+                    stations,
+                    observers,
+                    regions,
+                })
+            })
+            .await?;
+        filter.search = Some(hits);
+        Ok(filter)
+    }
+
     pub async fn list_submissions(
         &self,
         filter: SubmissionFilter,

@@ -239,6 +239,24 @@ pub struct SubmissionFilter {
     pub from_hour: Option<DateTime<Utc>>,
     /// Observed before the start of this hour.
     pub to_hour: Option<DateTime<Utc>>,
+    /// Only checklists of these stations, or teams, or regions (what a search matched).
+    pub search: Option<SearchHits>,
+}
+
+/// What a search text matched, resolved by the service: a checklist matches when its
+/// station, its team or its region is among them.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SearchHits {
+    pub stations: Vec<String>,
+    pub observers: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+impl SearchHits {
+    /// As one query parameter: a JSON object both backends take apart in SQL.
+    pub fn as_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
 }
 
 /// The filters every report takes: region, form, and a window of observation hours.
@@ -818,6 +836,10 @@ pub trait Store: Send + Sync + 'static {
     fn record_call(&self, call: &NewCall) -> Result<bool, StoreError>;
     /// A team's calls, latest first.
     fn calls(&self, team_id: &str) -> Result<Vec<CallRecord>, StoreError>;
+
+    /// A number that moves whenever something the reports show is written (the audit log's
+    /// last sequence number), by any instance.
+    fn change_stamp(&self) -> Result<u64, StoreError>;
 
     /// Stores a coordinator's message.
     fn create_message(&self, message: &NewMessage) -> Result<(), StoreError>;

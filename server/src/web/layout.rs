@@ -22,7 +22,8 @@ th { font-weight: 600; color: var(--muted); font-size: .85rem; } td.num { text-a
 .bar { background: #e8ebf0; border-radius: 3px; height: .8rem; min-width: 80px; position: relative; }
 .bar span { position: absolute; inset: 0 auto 0 0; background: var(--bad); border-radius: 3px; }
 .flash { background: #e6f0ff; border: 1px solid #b8cff5; border-radius: 6px; padding: .5rem .8rem; }
-.muted { color: var(--muted); } .error { color: var(--bad); font-weight: 600; }
+.muted { color: var(--muted); }
+#updated::before { content: "● "; color: #2e7d32; } [data-offline] #updated::before { color: var(--bad); } .error { color: var(--bad); font-weight: 600; }
 .statement li { margin: .2rem 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
 label { display: block; font-size: .8rem; color: var(--muted); }
@@ -45,6 +46,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · eom" }
                 style { (PreEscaped(STYLE)) }
+                script src="/assets/dashboard.js" defer {}
             }
             body { (body) }
         }
@@ -101,6 +103,17 @@ pub fn silent_for(
         Some(m) if m < 24 * 60 => format!("silent for {} h {} min", m / 60, m % 60),
         Some(m) => format!("silent for {} d {} h", m / (24 * 60), m % (24 * 60) / 60),
     }
+}
+
+/// The mark of a live page: its script follows the server's changes and swaps the fresh
+/// page in; the line says when the figures shown were read.
+pub fn live_mark(zone: Option<&str>) -> Markup {
+    let now = chrono::Utc::now();
+    let time = match zone.and_then(|z| eom_shared::sync::parse_time_zone(z).ok()) {
+        Some(z) => now.with_timezone(&z).format("%H:%M:%S").to_string(),
+        None => format!("{} UTC", now.format("%H:%M:%S")),
+    };
+    html! { p #updated class="muted" data-live { "Live: updated " (time) } }
 }
 
 pub fn percent(x: f64) -> String {

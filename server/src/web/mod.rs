@@ -5,6 +5,7 @@
 
 pub mod guard;
 mod layout;
+mod live;
 mod messages;
 mod pages;
 mod teams;
@@ -36,6 +37,8 @@ pub fn router() -> Router<Service> {
         .route("/checklists/{id}", get(pages::checklist))
         .route("/checklists/{id}/review", post(pages::review))
         .route("/export", get(pages::export))
+        .route("/events", get(live::events))
+        .route("/assets/dashboard.js", get(live::script))
         .route("/messages", get(messages::list).post(messages::send))
         .route("/teams", get(teams::list))
         .route("/teams/{id}", get(teams::detail))

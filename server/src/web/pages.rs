@@ -8,7 +8,7 @@ use eom_shared::{Area, Stage, StationKind};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{page, share_cells, share_headers, silent_for};
+use super::layout::{live_mark, page, share_cells, share_headers, silent_for};
 use super::{Session, Viewer};
 use crate::error::{ApiError, chain};
 use crate::http::{download, parse_id};
@@ -184,6 +184,7 @@ async fn overview_body(
         "en",
     );
     Ok(html! {
+        (live_mark(zone.as_deref()))
         (filter_form("/", q, &regions, &forms))
         section id="statement" {
             h2 { "Statement lines" }
@@ -277,6 +278,7 @@ pub async fn regions(
         let by_area = service.split(&filter, SplitBy::Area).await?;
         let by_kind = service.split(&filter, SplitBy::Kind).await?;
         Ok::<_, ApiError>(html! {
+            (live_mark(service.time_zone.as_deref()))
             (filter_form("/regions", &q, &regions, &forms))
             (split_section("Urban and rural stations", SplitBy::Area, &by_area))
             (split_section("Regular, special and abroad", SplitBy::Kind, &by_kind))
@@ -333,6 +335,7 @@ pub async fn findings(
         let report = service.findings(&filter, 100).await?;
         let (protocols, _) = service.protocols_and_restrictions(&filter).await?;
         Ok::<_, ApiError>(html! {
+            (live_mark(service.time_zone.as_deref()))
             (filter_form("/findings", &q, &regions, &forms))
             section #protocols {
                 h2 { "Protocol checks: failed, of the protocols whose figures were copied" }
@@ -393,16 +396,25 @@ pub async fn checklists(
         let region = q.filter.region.clone().unwrap_or_default();
         let review = q.filter.review.clone().unwrap_or_default();
         let failed_check = q.filter.failed_check.clone().unwrap_or_default();
+        let search = q.filter.search.clone().unwrap_or_default();
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let filter = user.scope().submissions(q.filter.to_filter()?)?;
+        let filter = service.searching(filter, Some(&search)).await?;
         let page_no = q.page.unwrap_or(1).max(1);
         let listed = service.list_submissions(filter, page_no, PER_PAGE).await?;
-        // A check id holds only letters, digits, '_', '-' and '.' (the filter refused
-        // anything else above), so it goes into the address as it is.
-        let query = format!("form={form}&region={region}&review={review}&failed_check={failed_check}");
+        let query = serde_urlencoded::to_string([
+            ("form", &form),
+            ("region", &region),
+            ("review", &review),
+            ("failed_check", &failed_check),
+            ("search", &search),
+        ])
+        .unwrap_or_default();
         let pages = listed.total.div_ceil(u64::from(PER_PAGE)).max(1);
         Ok::<_, ApiError>(html! {
             form class="filters" method="get" action="/checklists" {
+                div { label for="search" { "Station, team or region" }
+                    input id="search" name="search" type="search" value=(search) placeholder="шк, PEC-0, Team 7"; }
                 div { label for="form" { "Form" } select id="form" name="form" {
                     option value="" { "All forms" }
                     @for f in &forms { option value=(f) selected[*f == form] { (f) } } } }
@@ -605,11 +617,11 @@ pub async fn export(
             ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).ok_or_else(|| {
                 ApiError::bad_request("unknown export format", "use csv, csv-excel, xlsx or jsonl")
             })?;
-        Ok::<_, ApiError>(download(
-            service
-                .export(format, user.scope().submissions(q.filter.to_filter()?)?)
-                .await?,
-        ))
+        let filter = user.scope().submissions(q.filter.to_filter()?)?;
+        let filter = service
+            .searching(filter, q.filter.search.as_deref())
+            .await?;
+        Ok::<_, ApiError>(download(service.export(format, filter).await?))
     }
     .await;
     result.unwrap_or_else(|e| error_response(Some(&user), e))

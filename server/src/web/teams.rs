@@ -8,7 +8,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{page, silent_for, when};
+use super::layout::{live_mark, page, silent_for, when};
 use super::pages::error_response;
 use super::{Session, Viewer};
 use crate::error::ApiError;
@@ -51,6 +51,7 @@ pub async fn list(State(service): State<Service>, Session(user): Session) -> Res
         // The longest silent first: they are the ones to call.
         teams.sort_by_key(|t| (t.last_received_at, t.account.name.clone()));
         Ok::<Markup, ApiError>(html! {
+            (live_mark(zone.as_deref()))
             section {
                 @if teams.is_empty() { p class="muted" { "No observer teams yet: eom-server observer import teams.csv" } }
                 @else {

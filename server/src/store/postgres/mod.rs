@@ -1043,6 +1043,19 @@ impl Store for PostgresStore {
         self.run(async |c| reports::critical_findings(&*c, filter, limit).await)
     }
 
+    fn change_stamp(&self) -> Result<u64, StoreError> {
+        self.run(async |c| {
+            let row = c
+                .query_one(
+                    "SELECT coalesce(max(seq), 0)::bigint AS seq FROM audit_log",
+                    &[],
+                )
+                .await?;
+            let seq: i64 = get(&row, "seq")?;
+            Ok(u64::try_from(seq).unwrap_or_default())
+        })
+    }
+
     fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError> {
         self.write(async |tx| teams::import(tx, teams).await)
     }

@@ -15,8 +15,8 @@ use super::{
 use crate::rules::TallyDelta;
 use crate::store::{
     ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, FindingRow, NewReview,
-    ReportFilter, ReviewRecord, SilentObserver, StationCount, StoreError, SubmissionFilter,
-    SubmissionPage, VisitCount,
+    ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount, StoreError,
+    SubmissionFilter, SubmissionPage, VisitCount,
 };
 
 type Condition<'a> = (&'a str, Option<Box<dyn ToSql + Sync + Send>>);
@@ -438,6 +438,12 @@ pub(super) fn submission_where(filter: &SubmissionFilter, after: usize) -> (Stri
             ),
             ("s.observed_hour >= ?", boxed(filter.from_hour)),
             ("s.observed_hour < ?", boxed(filter.to_hour)),
+            (
+                "(s.station_code IN (SELECT jsonb_array_elements_text((?::text)::jsonb -> 'stations'))
+                  OR s.observer_id IN (SELECT jsonb_array_elements_text((?::text)::jsonb -> 'observers'))
+                  OR s.region IN (SELECT jsonb_array_elements_text((?::text)::jsonb -> 'regions')))",
+                boxed(filter.search.as_ref().map(SearchHits::as_json)),
+            ),
         ],
         after,
     )

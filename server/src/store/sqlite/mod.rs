@@ -867,6 +867,15 @@ impl Store for SqliteStore {
         self.read(|c| reports::critical_findings(c, filter, limit))
     }
 
+    fn change_stamp(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let seq: i64 = c.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {
+                r.get(0)
+            })?;
+            Ok(u64::try_from(seq).unwrap_or_default())
+        })
+    }
+
     fn import_teams(&self, teams: Vec<NewTeam>) -> Result<Vec<Account>, StoreError> {
         self.write(|tx| teams::import(tx, teams))
     }

@@ -14,8 +14,8 @@ use super::{collect, next_seq, summary_from_row};
 use crate::rules::TallyDelta;
 use crate::store::{
     ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, ExportRow, FindingRow, NewReview,
-    ReportFilter, ReviewRecord, SilentObserver, StationCount, StoreError, SubmissionFilter,
-    VisitCount,
+    ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount, StoreError,
+    SubmissionFilter, VisitCount,
 };
 
 /// `WHERE` (after any `fixed` conditions) for the conditions whose value is given, with
@@ -424,6 +424,12 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
             ),
             ("s.observed_hour >= ?", filter.from_hour.map(hour_text)),
             ("s.observed_hour < ?", filter.to_hour.map(hour_text)),
+            (
+                "(s.station_code IN (SELECT value FROM json_each(?, '$.stations'))
+                  OR s.observer_id IN (SELECT value FROM json_each(?, '$.observers'))
+                  OR s.region IN (SELECT value FROM json_each(?, '$.regions')))",
+                filter.search.as_ref().map(SearchHits::as_json),
+            ),
         ],
     )
 }
