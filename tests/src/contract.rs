@@ -2024,3 +2024,89 @@ pub fn search_by_station_team_or_region(store: &dyn Store) {
     );
     assert_eq!(found(hits(&[], &[], &[])), []);
 }
+
+/// The map's stations (those with coordinates) with what was observed there, and the
+/// checklists and negative assessments per hour of observation, within the filters.
+pub fn map_and_hours(store: &dyn Store) {
+    let w = World::new(store);
+    let mut placed = stations();
+    placed[0].coordinates = Some(eom_shared::station::Coordinates {
+        latitude: 43.25,
+        longitude: 76.9,
+    });
+    placed[1].coordinates = Some(eom_shared::station::Coordinates {
+        latitude: 51.1,
+        longitude: 71.4,
+    });
+    store.import_stations(&placed).expect("coordinates");
+    push(
+        store,
+        &w.observer,
+        at(12, 0),
+        vec![
+            item(store, new_id(), 1, voting("PEC-1", "good", at(9, 0))),
+            item(store, new_id(), 1, stuffing("PEC-1", at(9, 30))),
+            item(store, new_id(), 1, voting("PEC-3", "bad", at(11, 0))),
+        ],
+    );
+    let marks = |filter: &ReportFilter| {
+        store
+            .station_marks(filter)
+            .expect("marks")
+            .into_iter()
+            .map(|m| (m.code, m.region, m.checklists, m.negative))
+            .collect::<Vec<_>>()
+    };
+    let whole = ReportFilter::default();
+    assert_eq!(
+        marks(&whole),
+        [
+            ("PEC-1".to_owned(), "North".to_owned(), 2, 1),
+            ("PEC-2".to_owned(), "North".to_owned(), 0, 0),
+        ],
+        "only stations with coordinates; one not observed"
+    );
+    let first = store.station_marks(&whole).expect("marks");
+    assert_eq!((first[0].latitude, first[0].longitude), (43.25, 76.9));
+    assert_eq!(first[0].name, "Station PEC-1");
+    let later = ReportFilter {
+        from_hour: Some(at(10, 0)),
+        ..ReportFilter::default()
+    };
+    assert_eq!(
+        marks(&later),
+        [
+            ("PEC-1".to_owned(), "North".to_owned(), 0, 0),
+            ("PEC-2".to_owned(), "North".to_owned(), 0, 0),
+        ]
+    );
+    let south = ReportFilter {
+        regions: Some(vec!["South".into()]),
+        ..ReportFilter::default()
+    };
+    assert_eq!(marks(&south), []);
+
+    let hours = |filter: &ReportFilter| {
+        store
+            .observed_hours(filter)
+            .expect("hours")
+            .into_iter()
+            .map(|h| (h.hour, h.stage, h.checklists, h.negative))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hours(&whole),
+        [
+            (at(9, 0), Stage::Voting, 2, 1),
+            (at(11, 0), Stage::Voting, 1, 1),
+        ]
+    );
+    assert_eq!(hours(&later), [(at(11, 0), Stage::Voting, 1, 1)]);
+    assert_eq!(
+        hours(&ReportFilter {
+            regions: Some(vec!["North".into()]),
+            ..ReportFilter::default()
+        }),
+        [(at(9, 0), Stage::Voting, 2, 1)]
+    );
+}

@@ -103,9 +103,45 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
             statement.contains("Voting was assessed negatively in"),
             "{statement}"
         );
+        // The timeline is drawn on the page.
+        assert!(
+            client
+                .find_all(Locator::Css("#timeline-chart rect.received"))
+                .await
+                .expect("bars")
+                .len()
+                > 1
+        );
         let screenshot = client.screenshot().await.expect("screenshot");
         let shots = std::env::temp_dir().join("eom-dashboard-overview.png");
         std::fs::write(&shots, screenshot).expect("save the screenshot");
+
+        // The map: every station of the demo list has coordinates; its colours agree with
+        // the legend.
+        client.goto(&format!("{base}/map")).await.expect("map");
+        wait_for(&client, "#map-chart").await;
+        let circles = client
+            .find_all(Locator::Css("#map-chart circle"))
+            .await
+            .expect("points");
+        let negative = client
+            .find_all(Locator::Css("#map-chart circle.negative"))
+            .await
+            .expect("red points");
+        assert_eq!(
+            circles.len(),
+            48 + 8,
+            "one point per polling station and regional commission"
+        );
+        assert!(
+            !negative.is_empty(),
+            "the demo day has negative assessments"
+        );
+        let legend = text(&client, "#map-legend").await;
+        assert!(
+            legend.contains(&format!("assessed negatively ({})", negative.len())),
+            "{legend}"
+        );
 
         // Open a checklist from the list and flag it.
         client

@@ -213,4 +213,5 @@ contract_suite!(
     messages_reach_their_audience,
     teams_and_calls,
     search_by_station_team_or_region,
+    map_and_hours,
 );

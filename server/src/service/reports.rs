@@ -277,6 +277,32 @@ impl Service {
         Ok(groups)
     }
 
+    /// Checklists received per hour (of first receipt) and checklists and negative
+    /// assessments per hour of observation, for the timeline chart.
+    pub async fn hourly(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<
+        (
+            Vec<crate::store::ArrivalRow>,
+            Vec<crate::store::ObservedHour>,
+        ),
+        ServiceError,
+    > {
+        let f = filter.clone();
+        self.store_call(move |s| Ok((s.arrivals(&f)?, s.observed_hours(&f)?)))
+            .await
+    }
+
+    /// Stations with coordinates and what was observed there, for the map.
+    pub async fn station_marks(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<Vec<crate::store::StationMark>, ServiceError> {
+        let f = filter.clone();
+        self.store_call(move |s| Ok(s.station_marks(&f)?)).await
+    }
+
     /// The regions of the station list and the ids of the current forms, for filter menus.
     pub async fn regions_and_forms(
         &self,

@@ -456,6 +456,29 @@ pub struct SentMessage {
     pub read_by: Vec<(String, DateTime<Utc>)>,
 }
 
+/// A station with coordinates and what was observed there, for the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationMark {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Checklists within the filter (0: not observed).
+    pub checklists: u64,
+    /// Of them, assessed negatively.
+    pub negative: u64,
+}
+
+/// Checklists observed in one hour, for one stage, within the filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedHour {
+    pub hour: DateTime<Utc>,
+    pub stage: Stage,
+    pub checklists: u64,
+    pub negative: u64,
+}
+
 /// A critical finding an alert channel has not yet received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingAlert {
@@ -878,6 +901,13 @@ pub trait Store: Send + Sync + 'static {
         outcome: &AlertOutcome,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Every station with coordinates within the filter's regions, area and kind, with its
+    /// checklists and negative assessments within the filter's form and hours.
+    fn station_marks(&self, filter: &ReportFilter) -> Result<Vec<StationMark>, StoreError>;
+    /// Checklists and negative assessments per hour of observation and stage, within the
+    /// filter, oldest first.
+    fn observed_hours(&self, filter: &ReportFilter) -> Result<Vec<ObservedHour>, StoreError>;
 
     /// Recomputes every running total from the latest revisions (rejected ones left out),
     /// with `contribution` deciding what each checklist adds; returns how many were counted.

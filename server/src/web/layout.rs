@@ -63,6 +63,7 @@ pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
                 nav {
                     a href="/" { "Overview" }
                     a href="/regions" { "Regions" }
+                    a href="/map" { "Map" }
                     a href="/findings" { "Findings" }
                     a href="/checklists" { "Checklists" }
                     a href="/teams" { "Teams" }

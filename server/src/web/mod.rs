@@ -3,6 +3,7 @@
 //! assets, so it works on a mission's offline network; one small stylesheet inline, readable
 //! on a laptop and a phone.
 
+mod charts;
 pub mod guard;
 mod layout;
 mod live;
@@ -32,6 +33,7 @@ pub fn router() -> Router<Service> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/regions", get(pages::regions))
+        .route("/map", get(pages::map))
         .route("/findings", get(pages::findings))
         .route("/checklists", get(pages::checklists))
         .route("/checklists/{id}", get(pages::checklist))

@@ -171,6 +171,7 @@ async fn overview_body(
         .collect();
     let zone = service.time_zone.clone();
     let now = chrono::Utc::now();
+    let (arrivals, observed) = service.hourly(&filter).await?;
     // The statement from the figures this page already read, not a second read of them.
     let (protocols, restrictions) = service.protocols_and_restrictions(&filter).await?;
     let lines = statement::lines(
@@ -190,6 +191,10 @@ async fn overview_body(
             h2 { "Statement lines" }
             @if lines.is_empty() { p class="muted" { "No checklists yet." } }
             ul class="statement" { @for l in &lines { li { (l) } } }
+        }
+        section id="timeline" {
+            h2 { "Per hour" }
+            (super::charts::timeline(&arrivals, &observed, zone.as_deref()))
         }
         section id="assessments" {
             h2 { "Assessed negatively (bad or very bad), per stage" }
@@ -625,4 +630,24 @@ pub async fn export(
     }
     .await;
     result.unwrap_or_else(|e| error_response(Some(&user), e))
+}
+
+pub async fn map(
+    State(service): State<Service>,
+    Session(user): Session,
+    Query(q): Query<FilterQuery>,
+) -> Response {
+    let body = async {
+        let scope = user.scope();
+        let filter = scope.reports(q.to_filter()?)?;
+        let (regions, forms) = service.regions_and_forms(&scope).await?;
+        let marks = service.station_marks(&filter).await?;
+        Ok::<_, ApiError>(html! {
+            (live_mark(service.time_zone.as_deref()))
+            (filter_form("/map", &q, &regions, &forms))
+            section #map { (super::charts::map(&marks)) }
+        })
+    }
+    .await;
+    render("Map of observed stations", &user, body)
 }

@@ -1119,6 +1119,17 @@ impl Store for PostgresStore {
         })
     }
 
+    fn station_marks(&self, filter: &ReportFilter) -> Result<Vec<super::StationMark>, StoreError> {
+        self.read(async |tx| reports::station_marks(tx, filter).await)
+    }
+
+    fn observed_hours(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<Vec<super::ObservedHour>, StoreError> {
+        self.read(async |tx| reports::observed_hours(tx, filter).await)
+    }
+
     fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError> {
         self.read(async |tx| reports::coverage(tx, filter).await)
     }

@@ -15,8 +15,8 @@ use super::{
 use crate::rules::TallyDelta;
 use crate::store::{
     ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, FindingRow, NewReview,
-    ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount, StoreError,
-    SubmissionFilter, SubmissionPage, VisitCount,
+    ObservedHour, ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount,
+    StationMark, StoreError, SubmissionFilter, SubmissionPage, VisitCount,
 };
 
 type Condition<'a> = (&'a str, Option<Box<dyn ToSql + Sync + Send>>);
@@ -478,5 +478,99 @@ pub(super) async fn list_submissions(
         page,
         per_page,
         total,
+    })
+}
+
+/// The station_visits conditions of a filter (form, hours) and the station list's (regions,
+/// area, kind), numbered in that order.
+fn visit_and_place(filter: &ReportFilter) -> (String, String, Params) {
+    let (visits, mut params) = where_clause(
+        &["checklists > 0"],
+        vec![
+            ("form_id = ?", boxed(filter.form.clone())),
+            ("hour >= ?", boxed(filter.from_hour)),
+            ("hour < ?", boxed(filter.to_hour)),
+        ],
+        0,
+    );
+    let (placed, more) = where_clause(
+        &[],
+        vec![
+            ("st.region = ANY(?)", boxed(filter.regions.clone())),
+            ("st.area = ?", area_value(filter)),
+            ("st.kind = ?", kind_value(filter)),
+        ],
+        params.len(),
+    );
+    params.extend(more);
+    // `WHERE a AND b` becomes ` AND a AND b`, to follow a condition of the caller's.
+    let placed = placed
+        .strip_prefix("WHERE")
+        .map(|p| format!(" AND{p}"))
+        .unwrap_or_default();
+    (visits, placed, params)
+}
+
+pub(super) async fn station_marks(
+    c: &impl GenericClient,
+    filter: &ReportFilter,
+) -> Result<Vec<StationMark>, StoreError> {
+    let (visits, placed, params) = visit_and_place(filter);
+    let found = c
+        .query(
+            &format!(
+                "SELECT st.code, st.name, st.region, st.latitude, st.longitude,
+                        coalesce(v.checklists, 0)::bigint AS checklists,
+                        coalesce(v.negative, 0)::bigint AS negative
+                 FROM stations st
+                 LEFT JOIN (SELECT station_code, sum(checklists) AS checklists,
+                                   sum(negative) AS negative
+                            FROM station_visits {visits} GROUP BY station_code) v
+                   ON v.station_code = st.code
+                 WHERE st.latitude IS NOT NULL AND st.longitude IS NOT NULL{placed}
+                 ORDER BY st.code COLLATE \"C\""
+            ),
+            &param_refs(&params),
+        )
+        .await?;
+    rows(found, |r| {
+        Ok(StationMark {
+            code: get(r, "code")?,
+            name: get(r, "name")?,
+            region: get(r, "region")?,
+            latitude: get(r, "latitude")?,
+            longitude: get(r, "longitude")?,
+            checklists: count(r, "checklists")?,
+            negative: count(r, "negative")?,
+        })
+    })
+}
+
+pub(super) async fn observed_hours(
+    c: &impl GenericClient,
+    filter: &ReportFilter,
+) -> Result<Vec<ObservedHour>, StoreError> {
+    let (visits, placed, params) = visit_and_place(filter);
+    let found = c
+        .query(
+            &format!(
+                "SELECT v.hour, v.stage, sum(v.checklists)::bigint AS checklists,
+                        sum(v.negative)::bigint AS negative
+                 FROM (SELECT * FROM station_visits {visits}) v
+                 JOIN stations st ON st.code = v.station_code
+                 WHERE true{placed}
+                 GROUP BY v.hour, v.stage
+                 ORDER BY v.hour, v.stage"
+            ),
+            &param_refs(&params),
+        )
+        .await?;
+    rows(found, |r| {
+        Ok(ObservedHour {
+            hour: get(r, "hour")?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            checklists: count(r, "checklists")?,
+            negative: count(r, "negative")?,
+        })
     })
 }

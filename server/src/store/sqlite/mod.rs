@@ -937,6 +937,17 @@ impl Store for SqliteStore {
         self.write(|tx| alerts::finish(tx, channel, submission_id, question_id, outcome, at))
     }
 
+    fn station_marks(&self, filter: &ReportFilter) -> Result<Vec<super::StationMark>, StoreError> {
+        self.read(|c| reports::station_marks(c, filter))
+    }
+
+    fn observed_hours(
+        &self,
+        filter: &ReportFilter,
+    ) -> Result<Vec<super::ObservedHour>, StoreError> {
+        self.read(|c| reports::observed_hours(c, filter))
+    }
+
     fn coverage(&self, filter: &ReportFilter) -> Result<CoverageCounts, StoreError> {
         self.read(|c| reports::coverage(c, filter))
     }

@@ -14,8 +14,8 @@ use super::{collect, next_seq, summary_from_row};
 use crate::rules::TallyDelta;
 use crate::store::{
     ArrivalRow, AssessmentRow, CoverageCounts, CriticalFinding, ExportRow, FindingRow, NewReview,
-    ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount, StoreError,
-    SubmissionFilter, VisitCount,
+    ObservedHour, ReportFilter, ReviewRecord, SearchHits, SilentObserver, StationCount,
+    StationMark, StoreError, SubmissionFilter, VisitCount,
 };
 
 /// `WHERE` (after any `fixed` conditions) for the conditions whose value is given, with
@@ -462,4 +462,82 @@ pub(super) fn export(
         }
     }
     Ok(())
+}
+
+/// The station_visits conditions of a filter (form, hours) and the station list's (regions,
+/// area, kind), numbered in that order.
+fn visit_and_place(filter: &ReportFilter) -> (String, Vec<String>, Vec<String>) {
+    let (visits, mut values) = where_clause(
+        &["checklists > 0"],
+        &[
+            ("form_id = ?", filter.form.clone()),
+            ("hour >= ?", filter.from_hour.map(hour_text)),
+            ("hour < ?", filter.to_hour.map(hour_text)),
+        ],
+    );
+    let placed = numbered(
+        &mut values,
+        &[
+            (
+                "st.region IN (SELECT value FROM json_each(?))",
+                regions_json(filter.regions.as_deref()),
+            ),
+            ("st.area = ?", area_value(filter)),
+            ("st.kind = ?", kind_value(filter)),
+        ],
+    );
+    (visits, placed, values)
+}
+
+pub(super) fn station_marks(
+    c: &Connection,
+    filter: &ReportFilter,
+) -> Result<Vec<StationMark>, StoreError> {
+    let (visits, placed, values) = visit_and_place(filter);
+    let placed: String = placed.iter().map(|p| format!(" AND {p}")).collect();
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT st.code, st.name, st.region, st.latitude, st.longitude,
+                coalesce(v.checklists, 0) AS checklists, coalesce(v.negative, 0) AS negative
+         FROM stations st
+         LEFT JOIN (SELECT station_code, sum(checklists) AS checklists, sum(negative) AS negative
+                    FROM station_visits {visits} GROUP BY station_code) v
+           ON v.station_code = st.code
+         WHERE st.latitude IS NOT NULL AND st.longitude IS NOT NULL{placed}
+         ORDER BY st.code"
+    ))?;
+    collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
+        Ok(StationMark {
+            code: get(r, "code")?,
+            name: get(r, "name")?,
+            region: get(r, "region")?,
+            latitude: get(r, "latitude")?,
+            longitude: get(r, "longitude")?,
+            checklists: get(r, "checklists")?,
+            negative: get(r, "negative")?,
+        })
+    })
+}
+
+pub(super) fn observed_hours(
+    c: &Connection,
+    filter: &ReportFilter,
+) -> Result<Vec<ObservedHour>, StoreError> {
+    let (visits, placed, values) = visit_and_place(filter);
+    let placed: String = placed.iter().map(|p| format!(" AND {p}")).collect();
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT v.hour, v.stage, sum(v.checklists) AS checklists, sum(v.negative) AS negative
+         FROM (SELECT * FROM station_visits {visits}) v
+         JOIN stations st ON st.code = v.station_code
+         WHERE true{placed}
+         GROUP BY v.hour, v.stage
+         ORDER BY v.hour, v.stage"
+    ))?;
+    collect(stmt.query(rusqlite::params_from_iter(&values))?, |r| {
+        Ok(ObservedHour {
+            hour: parse_hour(&get::<String>(r, "hour")?)?,
+            stage: parsed(r, "stage", known(Stage::parse))?,
+            checklists: get(r, "checklists")?,
+            negative: get(r, "negative")?,
+        })
+    })
 }
