@@ -211,32 +211,23 @@ fn ask_one(
 
 /// An answer as the observer would recognise it: choice labels rather than ids.
 pub fn shown(q: &Question, value: &Value, lang: &str) -> String {
-    let label = |id: &str| {
-        q.kind
-            .choices()
-            .iter()
-            .find(|c| c.id == id)
-            .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
-    };
-    match (value, &q.kind) {
-        (Value::String(s), _) if q.not_observed && s == NOT_OBSERVED => {
-            t!("form.not_observed", locale = lang).into_owned()
-        }
-        (Value::Bool(true), _) => "yes".into(),
-        (Value::Bool(false), _) => "no".into(),
-        (Value::String(s), QuestionKind::SingleChoice { .. }) => label(s),
-        (Value::String(s), QuestionKind::Assessment) => {
-            Assessment::parse(s).map_or_else(|| s.clone(), |a| a.label().to_owned())
-        }
-        (Value::Array(items), _) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(label)
-            .collect::<Vec<_>>()
-            .join(", "),
-        (Value::String(s), _) => s.clone(),
-        (other, _) => other.to_string(),
-    }
+    let not_observed = t!("form.not_observed", locale = lang);
+    eom_shared::form::answer_text(
+        q,
+        value,
+        lang,
+        &eom_shared::form::AnswerWords {
+            yes: "yes",
+            no: "no",
+            not_observed: &not_observed,
+            assessments: [
+                Assessment::VeryGood.label(),
+                Assessment::Good.label(),
+                Assessment::Bad.label(),
+                Assessment::VeryBad.label(),
+            ],
+        },
+    )
 }
 
 fn hint(q: &Question, lang: &str) -> String {

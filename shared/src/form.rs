@@ -203,6 +203,50 @@ impl Assessment {
     }
 }
 
+/// The words an answer is shown with in one language, from the caller's own catalogue.
+pub struct AnswerWords<'a> {
+    pub yes: &'a str,
+    pub no: &'a str,
+    pub not_observed: &'a str,
+    /// Very good, good, bad, very bad.
+    pub assessments: [&'a str; 4],
+}
+
+/// An answer as a reader sees it in `lang`: choices by their labels, yes and no, the
+/// assessment and "not observed" in the caller's words, anything else as given.
+pub fn answer_text(q: &Question, value: &Value, lang: &str, words: &AnswerWords<'_>) -> String {
+    let label = |id: &str| {
+        q.kind
+            .choices()
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| id.to_owned(), |c| c.label.get(lang).to_owned())
+    };
+    match (value, &q.kind) {
+        (Value::String(s), _) if q.not_observed && s == NOT_OBSERVED => {
+            words.not_observed.to_owned()
+        }
+        (Value::Bool(true), _) => words.yes.to_owned(),
+        (Value::Bool(false), _) => words.no.to_owned(),
+        (Value::String(s), QuestionKind::SingleChoice { .. }) => label(s),
+        (Value::String(s), QuestionKind::Assessment) => match Assessment::parse(s) {
+            Some(Assessment::VeryGood) => words.assessments[0].to_owned(),
+            Some(Assessment::Good) => words.assessments[1].to_owned(),
+            Some(Assessment::Bad) => words.assessments[2].to_owned(),
+            Some(Assessment::VeryBad) => words.assessments[3].to_owned(),
+            None => s.clone(),
+        },
+        (Value::Array(items), _) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(label)
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
+    }
+}
+
 /// The id of the question every checklist form ends with.
 pub const OVERALL_QUESTION: &str = "overall";
 

@@ -277,3 +277,79 @@ fn the_overview_updates_live_and_search_finds_a_cyrillic_station() {
         client.close().await.expect("close");
     });
 }
+
+/// A checklist in the coordinator's language: the labels of the form, the critical answer
+/// highlighted, what the second revision changed, and a review refused for want of a comment
+/// shown on the page with what was chosen kept.
+#[test]
+fn a_checklist_reads_in_russian_with_its_problems_and_what_each_revision_changed() {
+    let Some(driver) = driver_or_skip("the checklist page test") else {
+        return;
+    };
+    use eom_tests::Laptop;
+    use eom_tests::browser::sign_in;
+
+    let mut mission = Mission::new();
+    let token = mission.add_observer("Team 1", "North");
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &token);
+    let mut answers = eom_tests::voting_answers("very_bad");
+    answers["box_stuffing"] = serde_json::json!(true);
+    let id = laptop.file("voting", "PEC-001", &answers);
+    laptop.eom(&["sync"]).ok();
+    answers["overall"] = serde_json::json!("bad");
+    let file = laptop.answers_file(&answers);
+    laptop
+        .eom(&["edit", &id, "--answers", file.to_str().expect("utf-8")])
+        .ok();
+    laptop.eom(&["sync"]).ok();
+
+    let base = mission.url().to_owned();
+    let coordinator = mission.coordinator_token().to_owned();
+    let profile = tempfile::tempdir().expect("profile");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = browser(&driver, profile.path(), 1200, 1400).await;
+        sign_in(&client, &base, &coordinator).await;
+        click(&client, "#languages a[href='/lang/ru']").await;
+        wait_for(&client, "#languages strong").await;
+        assert_eq!(text(&client, "#languages strong").await, "RU");
+        assert_eq!(text(&client, "header nav a[href='/']").await, "Обзор");
+
+        client
+            .goto(&format!("{base}/checklists/{id}"))
+            .await
+            .expect("checklist");
+        wait_for(&client, "#revisions").await;
+        let overall = text(
+            &client,
+            ".revision[data-revision='2'] tr[data-question=overall]",
+        )
+        .await;
+        assert!(
+            overall.contains("очень плохо") && overall.contains("плохо"),
+            "{overall}"
+        );
+        let stuffing = text(&client, "#answers tr[data-question=box_stuffing].problem.critical").await;
+        assert!(stuffing.contains("да"), "{stuffing}");
+
+        click(&client, "#status option[value=rejected]").await;
+        click(&client, "#review button").await;
+        wait_for(&client, "#review-error").await;
+        let refused = text(&client, "#review-error").await;
+        assert!(refused.contains("comment"), "{refused}");
+        let kept = client
+            .find(Locator::Css("#status option[value=rejected]"))
+            .await
+            .expect("option")
+            .prop("selected")
+            .await
+            .expect("selected");
+        assert_eq!(kept.as_deref(), Some("true"), "the choice is kept");
+        client.close().await.expect("close");
+    });
+}

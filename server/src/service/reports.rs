@@ -303,6 +303,105 @@ impl Service {
         self.store_call(move |s| Ok(s.station_marks(&f)?)).await
     }
 
+    /// Each current form's title in `lang`, by form id.
+    pub async fn form_titles(
+        &self,
+        lang: &str,
+    ) -> Result<std::collections::HashMap<String, String>, ServiceError> {
+        let lang = lang.to_owned();
+        self.store_call(move |s| {
+            Ok(s.latest_forms()?
+                .into_iter()
+                .map(|f| (f.id.to_string(), f.title.get(&lang).to_owned()))
+                .collect())
+        })
+        .await
+    }
+
+    /// Every question's text in `lang`, by (form id, question id).
+    pub async fn question_labels(
+        &self,
+        lang: &str,
+    ) -> Result<std::collections::HashMap<(String, String), String>, ServiceError> {
+        let lang = lang.to_owned();
+        self.store_call(move |s| {
+            Ok(s.latest_forms()?
+                .into_iter()
+                .flat_map(|f| {
+                    let form = f.id.to_string();
+                    let lang = lang.clone();
+                    f.questions
+                        .into_iter()
+                        .map(move |q| ((form.clone(), q.id.clone()), q.label.get(&lang).to_owned()))
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Every protocol check's text in `lang`, by (form id, check id).
+    pub async fn check_labels(
+        &self,
+        lang: &str,
+    ) -> Result<std::collections::HashMap<(String, String), String>, ServiceError> {
+        let lang = lang.to_owned();
+        self.store_call(move |s| {
+            Ok(s.latest_forms()?
+                .into_iter()
+                .flat_map(|f| {
+                    let form = f.id.to_string();
+                    let lang = lang.clone();
+                    f.checks.into_iter().map(move |c| {
+                        (
+                            (form.clone(), c.id.clone()),
+                            c.message.get(&lang).to_owned(),
+                        )
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// The latest critical findings of each stage (at most `per_stage` each), in the order
+    /// of the day: so that tabulation's findings never push voting day's off the page.
+    pub async fn critical_by_stage(
+        &self,
+        filter: &ReportFilter,
+        per_stage: u32,
+    ) -> Result<Vec<(eom_shared::Stage, Vec<crate::store::CriticalFinding>)>, ServiceError> {
+        let filter = filter.clone();
+        self.store_call(move |s| {
+            let mut by_stage: std::collections::BTreeMap<
+                eom_shared::Stage,
+                Vec<crate::store::CriticalFinding>,
+            > = std::collections::BTreeMap::new();
+            for form in s.latest_forms()? {
+                let id = form.id.to_string();
+                if filter.form.as_ref().is_some_and(|f| *f != id) {
+                    continue;
+                }
+                let found = s.critical_findings(
+                    &ReportFilter {
+                        form: Some(id),
+                        ..filter.clone()
+                    },
+                    per_stage,
+                )?;
+                by_stage.entry(form.stage).or_default().extend(found);
+            }
+            Ok(by_stage
+                .into_iter()
+                .filter(|(_, found)| !found.is_empty())
+                .map(|(stage, mut found)| {
+                    found.truncate(per_stage as usize);
+                    (stage, found)
+                })
+                .collect())
+        })
+        .await
+    }
+
     /// The regions of the station list and the ids of the current forms, for filter menus.
     pub async fn regions_and_forms(
         &self,

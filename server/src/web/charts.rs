@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
+use rust_i18n::t;
+
+use super::layout::tr;
 
 use crate::store::{ArrivalRow, ObservedHour, StationMark};
 
@@ -29,7 +32,12 @@ fn hour_label(t: DateTime<Utc>, zone: Option<&str>) -> String {
 }
 
 /// The timeline of received checklists and negative assessments per hour.
-pub fn timeline(arrivals: &[ArrivalRow], observed: &[ObservedHour], zone: Option<&str>) -> Markup {
+pub fn timeline(
+    lang: &str,
+    arrivals: &[ArrivalRow],
+    observed: &[ObservedHour],
+    zone: Option<&str>,
+) -> Markup {
     let mut hours: BTreeMap<DateTime<Utc>, (u64, u64)> = BTreeMap::new();
     for a in arrivals {
         hours.entry(a.hour).or_default().0 += a.checklists;
@@ -38,7 +46,7 @@ pub fn timeline(arrivals: &[ArrivalRow], observed: &[ObservedHour], zone: Option
         hours.entry(o.hour).or_default().1 += o.negative;
     }
     if hours.is_empty() {
-        return html! { p class="muted" { "No checklists yet." } };
+        return html! { p class="muted" { (tr(lang, "dash.none_yet")) } };
     }
     let most = hours
         .values()
@@ -55,7 +63,7 @@ pub fn timeline(arrivals: &[ArrivalRow], observed: &[ObservedHour], zone: Option
         .max(1.0) as usize;
     html! {
         svg #timeline-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {HEIGHT}"))
-            role="img" aria-label="Checklists received and negative assessments per hour" style="width:100%;height:auto" {
+            role="img" aria-label=(tr(lang, "dash.chart.timeline")) style="width:100%;height:auto" {
             line x1=(LEFT) y1=(HEIGHT - BOTTOM) x2=(WIDTH) y2=(HEIGHT - BOTTOM) stroke="#d8dde6" {}
             text x=(LEFT - 4.0) y=(TOP + 8.0) text-anchor="end" font-size="11" fill="#5b6474" { (most) }
             text x=(LEFT - 4.0) y=(HEIGHT - BOTTOM) text-anchor="end" font-size="11" fill="#5b6474" { "0" }
@@ -64,11 +72,11 @@ pub fn timeline(arrivals: &[ArrivalRow], observed: &[ObservedHour], zone: Option
                 @let label = hour_label(*hour, zone);
                 rect class="received" x=(format!("{x:.1}")) y=(format!("{:.1}", HEIGHT - BOTTOM - *received as f64 * scale))
                     width=(format!("{bar:.1}")) height=(format!("{:.1}", *received as f64 * scale)) fill="#1f5fbf" {
-                    title { (label) ": " (received) " received" }
+                    title { (t!("dash.chart.received", hour = label, count = received, locale = lang)) }
                 }
                 rect class="negative" x=(format!("{:.1}", x + bar)) y=(format!("{:.1}", HEIGHT - BOTTOM - *negative as f64 * scale))
                     width=(format!("{bar:.1}")) height=(format!("{:.1}", *negative as f64 * scale)) fill="#b3261e" {
-                    title { (label) ": " (negative) " assessed negatively" }
+                    title { (t!("dash.chart.negative", hour = label, count = negative, locale = lang)) }
                 }
                 @if i % label_every == 0 {
                     text x=(format!("{:.1}", x + bar)) y=(HEIGHT - 6.0) text-anchor="middle" font-size="11" fill="#5b6474" { (label) }
@@ -76,8 +84,8 @@ pub fn timeline(arrivals: &[ArrivalRow], observed: &[ObservedHour], zone: Option
             }
         }
         p class="muted" {
-            span style="color:#1f5fbf" { "■" } " checklists received in the hour   "
-            span style="color:#b3261e" { "■" } " assessed negatively, by hour observed"
+            span style="color:#1f5fbf" { "■" } " " (tr(lang, "dash.chart.legend_received")) "   "
+            span style="color:#b3261e" { "■" } " " (tr(lang, "dash.chart.legend_negative"))
         }
     }
 }
@@ -136,18 +144,16 @@ fn shade(m: &StationMark) -> (&'static str, &'static str) {
 }
 
 /// The map of stations with coordinates.
-pub fn map(marks: &[StationMark]) -> Markup {
+pub fn map(lang: &str, marks: &[StationMark]) -> Markup {
     if marks.is_empty() {
-        return html! { p class="muted" #no-map {
-            "No station has coordinates: add latitude and longitude columns to the station list (eom-server stations import)."
-        } };
+        return html! { p class="muted" #no-map { (tr(lang, "dash.map.none")) } };
     }
     let projection = Projection::fit(marks);
     let observed = marks.iter().filter(|m| m.checklists > 0).count();
     let negative = marks.iter().filter(|m| m.negative > 0).count();
     html! {
         svg #map-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {MAP_WIDTH} {MAP_HEIGHT}"))
-            role="img" aria-label="Stations by assessment" style="width:100%;height:auto;background:#fff" {
+            role="img" aria-label=(tr(lang, "dash.map.title")) style="width:100%;height:auto;background:#fff" {
             // Unobserved first, so that observed stations are drawn on top.
             @for m in marks.iter().filter(|m| m.checklists == 0).chain(marks.iter().filter(|m| m.checklists > 0)) {
                 @let (x, y) = projection.point(m);
@@ -155,15 +161,15 @@ pub fn map(marks: &[StationMark]) -> Markup {
                 a href=(format!("/checklists?search={}", m.code)) {
                     circle class=(class) data-code=(m.code) cx=(format!("{x:.1}")) cy=(format!("{y:.1}"))
                         r=(if m.checklists > 0 { "5" } else { "3.5" }) fill=(colour) fill-opacity="0.85" stroke="#fff" stroke-width="0.8" {
-                        title { (m.code) " " (m.name) " (" (m.region) "): " (m.checklists) " checklists, " (m.negative) " negative" }
+                        title { (m.code) " " (m.name) " (" (m.region) "): " (t!("dash.map.point", checklists = m.checklists, negative = m.negative, locale = lang)) }
                     }
                 }
             }
         }
         p class="muted" #map-legend {
-            span style="color:#b3261e" { "●" } " assessed negatively (" (negative) ")   "
-            span style="color:#2e7d32" { "●" } " observed, no negative assessment (" (observed - negative) ")   "
-            span style="color:#9aa3b2" { "●" } " not observed (" (marks.len() - observed) ")"
+            span style="color:#b3261e" { "●" } " " (t!("dash.map.negative", count = negative, locale = lang)) "   "
+            span style="color:#2e7d32" { "●" } " " (t!("dash.map.observed", count = observed - negative, locale = lang)) "   "
+            span style="color:#9aa3b2" { "●" } " " (t!("dash.map.unobserved", count = marks.len() - observed, locale = lang))
         }
     }
 }
@@ -193,7 +199,7 @@ mod tests {
             mark("B", 51.1, 71.4, 3, 0),
             mark("C", 47.0, 51.9, 2, 1),
         ];
-        let svg = map(&marks).into_string();
+        let svg = map("en", &marks).into_string();
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains(r#"class="unobserved" data-code="A""#), "{svg}");
         assert!(svg.contains(r#"class="observed" data-code="B""#));
@@ -213,7 +219,7 @@ mod tests {
         // North is up, east is right.
         assert!(projection.point(&marks[1]).1 < projection.point(&marks[0]).1);
         assert!(projection.point(&marks[0]).0 > projection.point(&marks[2]).0);
-        assert!(map(&[]).into_string().contains("no-map"));
+        assert!(map("en", &[]).into_string().contains("no-map"));
     }
 
     #[test]
@@ -241,7 +247,7 @@ mod tests {
             checklists: 20,
             negative: 5,
         }];
-        let svg = timeline(&arrivals, &observed, Some("Asia/Almaty")).into_string();
+        let svg = timeline("en", &arrivals, &observed, Some("Asia/Almaty")).into_string();
         assert_eq!(
             svg.matches(r#"class="received""#).count(),
             3,

@@ -1,6 +1,7 @@
 //! The page frame and the few pieces every page uses.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use rust_i18n::t;
 
 use crate::reports::figures::Share;
 
@@ -37,10 +38,10 @@ a { color: var(--accent); }
 "#;
 
 /// A page without the navigation (sign-in).
-pub fn bare(title: &str, body: Markup) -> Markup {
+pub fn bare(title: &str, lang: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -53,27 +54,36 @@ pub fn bare(title: &str, body: Markup) -> Markup {
     }
 }
 
-/// A signed-in page with the navigation.
+/// A signed-in page with the navigation, in the viewer's language.
 pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
+    let lang = user.map_or("en", |u| u.lang);
+    let nav = |key: &str| tr(lang, key);
     bare(
         title,
+        lang,
         html! {
             header {
                 strong { a href="/" { "eom" } }
                 nav {
-                    a href="/" { "Overview" }
-                    a href="/regions" { "Regions" }
-                    a href="/map" { "Map" }
-                    a href="/findings" { "Findings" }
-                    a href="/checklists" { "Checklists" }
-                    a href="/teams" { "Teams" }
-                    a href="/messages" { "Messages" }
+                    a href="/" { (nav("dash.nav.overview")) }
+                    a href="/regions" { (nav("dash.nav.regions")) }
+                    a href="/map" { (nav("dash.nav.map")) }
+                    a href="/findings" { (nav("dash.nav.findings")) }
+                    a href="/checklists" { (nav("dash.nav.checklists")) }
+                    a href="/teams" { (nav("dash.nav.teams")) }
+                    a href="/messages" { (nav("dash.nav.messages")) }
+                }
+                span #languages {
+                    @for l in super::LANGUAGES {
+                        @if l == lang { strong { (l.to_uppercase()) } } @else { a href=(format!("/lang/{l}")) { (l.to_uppercase()) } }
+                        " "
+                    }
                 }
                 @if let Some(user) = user {
                     span class="muted" { (user.name) }
                     form method="post" action="/logout" {
                         input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                        button type="submit" { "Sign out" }
+                        button type="submit" { (nav("dash.nav.sign_out")) }
                     }
                 }
             }
@@ -92,29 +102,47 @@ pub fn when(t: chrono::DateTime<chrono::Utc>, zone: Option<&str>) -> String {
     }
 }
 
+/// A dashboard text in the viewer's language.
+pub fn tr(lang: &str, key: &str) -> String {
+    t!(key, locale = lang).into_owned()
+}
+
 /// How long a team has been silent, as the core team says it: "silent for 3 h 20 min",
 /// "silent for 45 min", "nothing received yet".
 pub fn silent_for(
+    lang: &str,
     last_received_at: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
     match crate::service::teams::silent_minutes(last_received_at, now) {
-        None => "nothing received yet".to_owned(),
-        Some(m) if m < 60 => format!("silent for {m} min"),
-        Some(m) if m < 24 * 60 => format!("silent for {} h {} min", m / 60, m % 60),
-        Some(m) => format!("silent for {} d {} h", m / (24 * 60), m % (24 * 60) / 60),
+        None => tr(lang, "dash.silent.never"),
+        Some(m) if m < 60 => t!("dash.silent.minutes", minutes = m, locale = lang).into_owned(),
+        Some(m) if m < 24 * 60 => t!(
+            "dash.silent.hours",
+            hours = m / 60,
+            minutes = m % 60,
+            locale = lang
+        )
+        .into_owned(),
+        Some(m) => t!(
+            "dash.silent.days",
+            days = m / (24 * 60),
+            hours = m % (24 * 60) / 60,
+            locale = lang
+        )
+        .into_owned(),
     }
 }
 
 /// The mark of a live page: its script follows the server's changes and swaps the fresh
 /// page in; the line says when the figures shown were read.
-pub fn live_mark(zone: Option<&str>) -> Markup {
+pub fn live_mark(lang: &str, zone: Option<&str>) -> Markup {
     let now = chrono::Utc::now();
     let time = match zone.and_then(|z| eom_shared::sync::parse_time_zone(z).ok()) {
         Some(z) => now.with_timezone(&z).format("%H:%M:%S").to_string(),
         None => format!("{} UTC", now.format("%H:%M:%S")),
     };
-    html! { p #updated class="muted" data-live { "Live: updated " (time) } }
+    html! { p #updated class="muted" data-live { (t!("dash.live", time = time, locale = lang)) } }
 }
 
 pub fn percent(x: f64) -> String {
@@ -122,27 +150,27 @@ pub fn percent(x: f64) -> String {
 }
 
 /// "16%" with its bar, "8 of 50" and the 95% interval.
-pub fn share_cells(s: &Share) -> Markup {
+pub fn share_cells(lang: &str, s: &Share) -> Markup {
     html! {
         @match (s.share, s.ci_low, s.ci_high) {
             (Some(p), Some(lo), Some(hi)) => {
                 td class="num share" { (percent(p)) }
                 td { div class="bar" { span style=(format!("width:{:.1}%", p * 100.0)) {} } }
-                td class="num count" { (s.part) " of " (s.whole) }
+                td class="num count" { (t!("dash.of", part = s.part, whole = s.whole, locale = lang)) }
                 td class="num ci muted" { (percent(lo)) "–" (percent(hi)) }
             }
             _ => {
                 td class="num share muted" { "–" }
                 td {}
-                td class="num count" { "0 of 0" }
+                td class="num count" { (t!("dash.of", part = 0, whole = 0, locale = lang)) }
                 td {}
             }
         }
     }
 }
 
-pub fn share_headers(what: &str) -> Markup {
+pub fn share_headers(lang: &str, what: &str) -> Markup {
     html! {
-        th { (what) } th {} th class="num" { "count" } th class="num" { "95% CI" }
+        th { (what) } th {} th class="num" { (tr(lang, "dash.share.count")) } th class="num" { (tr(lang, "dash.share.ci")) }
     }
 }

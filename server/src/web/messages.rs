@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Session;
-use super::layout::{page, when};
+use super::layout::{page, tr, when};
 use super::pages::error_response;
 use crate::error::ApiError;
 use crate::service::Service;
@@ -19,10 +19,12 @@ pub struct MessagesQuery {
     sent: Option<String>,
 }
 
-fn audience_text(m: &SentMessage) -> String {
+fn audience_text(lang: &str, m: &SentMessage) -> String {
     match (&m.audience, &m.team) {
-        (Audience::All, _) => "every team".to_owned(),
-        (Audience::Region(r), _) => format!("the teams of {r}"),
+        (Audience::All, _) => tr(lang, "dash.messages.everyone"),
+        (Audience::Region(r), _) => {
+            rust_i18n::t!("dash.messages.region", region = r, locale = lang).into_owned()
+        }
         (Audience::Team(_), Some((name, _))) => name.clone(),
         (Audience::Team(id), None) => id.clone(),
     }
@@ -35,6 +37,7 @@ pub async fn list(
 ) -> Response {
     let zone = service.time_zone.clone();
     let scope = user.scope();
+    let l = user.lang;
     let result = async {
         let sent = service.sent_messages(user.account.clone()).await?;
         let (regions, _) = service.regions_and_forms(&scope).await?;
@@ -47,37 +50,37 @@ pub async fn list(
             .collect();
         teams.sort_by(|a, b| a.name.cmp(&b.name));
         Ok::<Markup, ApiError>(html! {
-            @if q.sent.is_some() { p class="flash" role="status" { "Sent. Laptops receive it at their next sync." } }
+            @if q.sent.is_some() { p class="flash" role="status" { (tr(l, "dash.messages.sent")) } }
             section {
                 form #send-message method="post" action="/messages" {
                     input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                    label for="to" { "To" }
+                    label for="to" { (tr(l, "dash.messages.to")) }
                     select #to name="to" {
-                        @if scope.is_all() { option value="" { "Every team" } }
-                        @for r in &regions { option value=(format!("region:{r}")) { "The teams of " (r) } }
+                        @if scope.is_all() { option value="" { (tr(l, "dash.messages.everyone")) } }
+                        @for r in &regions { option value=(format!("region:{r}")) { (rust_i18n::t!("dash.messages.region", region = r, locale = l)) } }
                         @for t in &teams {
                             option value=(format!("team:{}", t.id)) {
                                 (t.name) @if let Some(r) = t.only_region() { " (" (r) ")" }
                             }
                         }
                     }
-                    label for="body" { "Message" }
+                    label for="body" { (tr(l, "dash.messages.message")) }
                     textarea #body name="body" maxlength=(MAX_MESSAGE_CHARS) required {}
-                    button type="submit" { "Send" }
+                    button type="submit" { (tr(l, "dash.messages.send")) }
                 }
             }
             section {
-                @if sent.is_empty() { p class="muted" { "No messages yet." } }
+                @if sent.is_empty() { p class="muted" { (tr(l, "dash.messages.none")) } }
                 @else {
                     table #messages {
-                        thead { tr { th { "Sent" } th { "From" } th { "To" } th { "Message" } th { "Read" } } }
+                        thead { tr { th { (tr(l, "dash.messages.sent_at")) } th { (tr(l, "dash.messages.from")) } th { (tr(l, "dash.messages.to")) } th { (tr(l, "dash.messages.message")) } th { (tr(l, "dash.messages.read")) } } }
                         tbody { @for m in &sent { tr data-id=(m.id.to_string()) {
                             td class="num" { (when(m.sent_at, zone.as_deref())) }
                             td { (m.from) }
-                            td { (audience_text(m)) }
+                            td { (audience_text(l, m)) }
                             td { @for line in m.body.lines() { (line) br; } }
                             td class="read" {
-                                (m.read_by.len()) " of " (m.recipients)
+                                (rust_i18n::t!("dash.of", part = m.read_by.len(), whole = m.recipients, locale = l))
                                 @for (team, at) in &m.read_by {
                                     br; span class="muted" { (team) " " (when(*at, zone.as_deref())) }
                                 }
@@ -90,7 +93,7 @@ pub async fn list(
     }
     .await;
     match result {
-        Ok(body) => page("Messages to teams", Some(&user), body).into_response(),
+        Ok(body) => page(&tr(l, "dash.messages.title"), Some(&user), body).into_response(),
         Err(e) => error_response(Some(&user), e),
     }
 }

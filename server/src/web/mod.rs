@@ -4,6 +4,7 @@
 //! on a laptop and a phone.
 
 mod charts;
+mod checklists;
 pub mod guard;
 mod layout;
 mod live;
@@ -26,18 +27,91 @@ use crate::service::accounts::SESSION_HOURS;
 use crate::store::Account;
 
 const COOKIE: &str = "eom_session";
+/// The cookie that keeps the dashboard language chosen in the header.
+const LANG_COOKIE: &str = "eom_lang";
+/// The dashboard's languages.
+pub const LANGUAGES: [&str; 3] = ["en", "ru", "kk"];
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// The dashboard language: the one chosen in the header (a cookie), else the first of the
+/// browser's languages the dashboard speaks, else English.
+pub fn language(headers: &HeaderMap) -> &'static str {
+    let known = |tag: &str| {
+        let primary = tag
+            .trim()
+            .split(['-', '_', ';'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        LANGUAGES.into_iter().find(|l| *l == primary)
+    };
+    if let Some(chosen) = cookie(headers, LANG_COOKIE).as_deref().and_then(known) {
+        return chosen;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|accepted| accepted.split(',').find_map(known))
+        .unwrap_or("en")
+}
+
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    /// Where to go back to: a path of this dashboard.
+    back: Option<String>,
+}
+
+/// `GET /lang/{code}`: keeps the chosen language in a cookie and goes back to the page.
+async fn choose_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    // Back to the page the link was on (the Referer's path), or the one named; only ever a
+    // path of this site, never an address elsewhere.
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.path_and_query().map(|p| p.to_string()));
+    let back = q
+        .back
+        .or(referer)
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&back).into_response();
+    if let Some(lang) = LANGUAGES.into_iter().find(|l| *l == code)
+        && let Ok(value) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={lang}; SameSite=Strict; Path=/; Max-Age=31536000"
+        ))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
 
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/", get(pages::overview))
         .route("/login", get(login_form).post(login))
+        .route("/lang/{code}", get(choose_language))
         .route("/logout", post(logout))
         .route("/regions", get(pages::regions))
         .route("/map", get(pages::map))
         .route("/findings", get(pages::findings))
-        .route("/checklists", get(pages::checklists))
-        .route("/checklists/{id}", get(pages::checklist))
-        .route("/checklists/{id}/review", post(pages::review))
+        .route("/checklists", get(checklists::list))
+        .route("/checklists/{id}", get(checklists::detail))
+        .route("/checklists/{id}/review", post(checklists::review))
         .route("/export", get(pages::export))
         .route("/events", get(live::events))
         .route("/assets/dashboard.js", get(live::script))
@@ -57,6 +131,8 @@ pub struct Session(pub Viewer);
 pub struct Viewer {
     pub account: Account,
     pub csrf: String,
+    /// The dashboard's language for this coordinator: `en`, `ru` or `kk`.
+    pub lang: &'static str,
 }
 
 impl Viewer {
@@ -74,14 +150,7 @@ impl std::ops::Deref for Viewer {
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)
-        .map(|c| c.value().to_owned())
+    cookie(headers, COOKIE)
 }
 
 impl FromRequestParts<Service> for Session {
@@ -94,6 +163,7 @@ impl FromRequestParts<Service> for Session {
                 Ok(Some(account)) => Ok(Session(Viewer {
                     account,
                     csrf: guard::token_for(&t),
+                    lang: language(&parts.headers),
                 })),
                 Ok(None) => Err(Redirect::to("/login?expired=1").into_response()),
                 Err(e) => Err(pages::error_response(None, crate::error::ApiError::from(e))),
@@ -109,26 +179,33 @@ struct LoginQuery {
     failed: Option<String>,
 }
 
-async fn login_form(axum::extract::Query(q): axum::extract::Query<LoginQuery>) -> maud::Markup {
+async fn login_form(
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+    headers: HeaderMap,
+) -> maud::Markup {
+    let lang = language(&headers);
+    let tr = |key: &str| layout::tr(lang, key);
     let message = if q.failed.is_some() {
-        Some("That token is not a coordinator token. Check it and try again.")
+        Some(tr("dash.login.failed"))
     } else if q.expired.is_some() {
-        Some("Your session is no longer valid; sign in again.")
+        Some(tr("dash.login.expired"))
     } else {
         None
     };
     layout::bare(
-        "Sign in",
+        &tr("dash.login.title"),
+        lang,
         html! {
             main class="narrow" {
-                h1 { "eom: coordinators" }
+                h1 { (tr("dash.login.heading")) }
                 @if let Some(m) = message { p class="error" { (m) } }
                 form method="post" action="/login" {
-                    label for="token" { "Coordinator token" }
+                    label for="token" { (tr("dash.login.token")) }
                     input id="token" name="token" type="password" autocomplete="off" required;
-                    button type="submit" { "Sign in" }
+                    button type="submit" { (tr("dash.login.submit")) }
                 }
-                p class="muted" { "The token is printed once by 'eom-server coordinator add'." }
+                p class="muted" { (tr("dash.login.hint")) }
+                p #languages { @for l in LANGUAGES { a href=(format!("/lang/{l}?back=/login")) { (l.to_uppercase()) } " " } }
             }
         },
     )

@@ -1,25 +1,25 @@
-//! The dashboard's pages. Every figure comes from the same functions as the JSON API, so the
-//! two always agree.
+//! The dashboard's pages: Overview, Regions, Findings, Map and the export links. Every
+//! figure comes from the same functions as the JSON API, so the two always agree; every word
+//! comes from the catalogues, in the viewer's language.
 
-use axum::extract::{Form, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use eom_shared::sync::ReviewStatus;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use eom_shared::{Area, Stage, StationKind};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{live_mark, page, share_cells, share_headers, silent_for};
+use super::layout::{live_mark, page, share_cells, share_headers, silent_for, tr, when};
 use super::{Session, Viewer};
 use crate::error::{ApiError, chain};
-use crate::http::{download, parse_id};
+use crate::http::download;
 use crate::reports::export::ExportFormat;
-use crate::reports::figures::stage_name;
 use crate::reports::filter::{FilterQuery, SubmissionQuery};
 use crate::reports::statement;
-use crate::reports::timefmt;
 use crate::service::Service;
 use crate::service::reports::{DEFAULT_SILENT_MINUTES, SplitBy, SplitGroup};
-use crate::service::scope::Scope;
+use crate::store::CriticalFinding;
 
 /// Errors on a page are shown as a page with the error's status, not as JSON; internal
 /// details are logged and masked as the API masks them.
@@ -27,8 +27,9 @@ pub fn error_response(user: Option<&Viewer>, e: ApiError) -> Response {
     if let ApiError::Internal(cause) = &e {
         tracing::error!(error = %chain(cause), "internal error on a page");
     }
+    let lang = user.map_or("en", |u| u.lang);
     let body = page(
-        "Something went wrong",
+        &tr(lang, "dash.error.title"),
         user,
         html! { section { p class="error" { (e.public_message()) } } },
     );
@@ -43,44 +44,50 @@ fn render(title: &str, user: &Viewer, body: Result<Markup, ApiError>) -> Respons
     }
 }
 
-fn area_name(area: Area) -> &'static str {
-    match area {
-        Area::Urban => "Urban",
-        Area::Rural => "Rural",
-    }
+/// A stage's name in the viewer's language.
+pub fn stage_label(lang: &str, stage: Stage) -> String {
+    tr(lang, &format!("dash.stage.{}", stage.as_str()))
 }
 
-fn kind_name(kind: StationKind) -> &'static str {
-    match kind {
-        StationKind::Regular => "Regular",
-        StationKind::Special => "Special (hospital, prison, ...)",
-        StationKind::Abroad => "Abroad",
-    }
+fn area_label(lang: &str, area: Area) -> String {
+    tr(lang, &format!("dash.area.{}", area.as_str()))
+}
+
+fn kind_label(lang: &str, kind: StationKind) -> String {
+    tr(lang, &format!("dash.kind.{}", kind.as_str()))
+}
+
+/// "8 of 50" in the viewer's language.
+fn of(lang: &str, part: u64, whole: u64) -> String {
+    rust_i18n::t!("dash.of", part = part, whole = whole, locale = lang).into_owned()
 }
 
 /// The figures side by side for urban and rural stations, or per kind.
-fn split_section(title: &str, by: SplitBy, groups: &[SplitGroup]) -> Markup {
+fn split_section(lang: &str, title: &str, by: SplitBy, groups: &[SplitGroup]) -> Markup {
     let name = |value: &str| match by {
-        SplitBy::Area => Area::parse(value).map_or("", area_name),
-        SplitBy::Kind => StationKind::parse(value).map_or("", kind_name),
+        SplitBy::Area => Area::parse(value).map_or_else(|_| String::new(), |a| area_label(lang, a)),
+        SplitBy::Kind => {
+            StationKind::parse(value).map_or_else(|_| String::new(), |k| kind_label(lang, k))
+        }
     };
     html! {
         section data-split=(match by { SplitBy::Area => "area", SplitBy::Kind => "kind" }) {
             h2 { (title) }
             table {
-                thead { tr { th { "Stations" } th { "Stage" } th { "Assessed negatively (checklists)" }
-                             th { "Assessed negatively (stations)" } th { "Stations visited" } } }
+                thead { tr { th { (tr(lang, "dash.col.stations")) } th { (tr(lang, "dash.col.stage")) }
+                             th { (tr(lang, "dash.split.negative_checklists")) }
+                             th { (tr(lang, "dash.split.negative_stations")) } th { (tr(lang, "dash.split.visited")) } } }
                 tbody {
                     @for g in groups {
                         @for s in g.negative.iter().filter(|s| s.negative.whole > 0) {
                             @let c = g.coverage.iter().find(|c| c.stage == s.stage);
                             tr data-value=(g.value) data-stage=(s.stage.as_str()) {
-                                td { (name(g.value)) } td { (stage_name(s.stage)) }
-                                td class="negative" { (s.negative.part) " of " (s.negative.whole) }
+                                td { (name(g.value)) } td { (stage_label(lang, s.stage)) }
+                                td class="negative" { (of(lang, s.negative.part, s.negative.whole)) }
                                 td class="stations" {
-                                    @if let Some(c) = c { (c.assessed_negatively.part) " of " (c.assessed_negatively.whole) }
+                                    @if let Some(c) = c { (of(lang, c.assessed_negatively.part, c.assessed_negatively.whole)) }
                                 }
-                                td { @if let Some(c) = c { (c.visited.part) " of " (c.visited.whole) } }
+                                td { @if let Some(c) = c { (of(lang, c.visited.part, c.visited.whole)) } }
                             }
                         }
                     }
@@ -90,43 +97,50 @@ fn split_section(title: &str, by: SplitBy, groups: &[SplitGroup]) -> Markup {
     }
 }
 
-fn filter_form(action: &str, q: &FilterQuery, regions: &[String], forms: &[String]) -> Markup {
+fn filter_form(
+    lang: &str,
+    action: &str,
+    q: &FilterQuery,
+    regions: &[String],
+    forms: &[String],
+    titles: &HashMap<String, String>,
+) -> Markup {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     html! {
         form class="filters" method="get" action=(action) {
-            div { label for="region" { "Region" }
+            div { label for="region" { (tr(lang, "dash.filter.region")) }
                 select id="region" name="region" {
-                    option value="" { "All regions" }
+                    option value="" { (tr(lang, "dash.filter.all_regions")) }
                     @for r in regions { option value=(r) selected[selected(&q.region, r)] { (r) } }
                 }
             }
-            div { label for="area" { "Area" }
+            div { label for="area" { (tr(lang, "dash.filter.area")) }
                 select id="area" name="area" {
-                    option value="" { "Urban and rural" }
+                    option value="" { (tr(lang, "dash.filter.all_areas")) }
                     @for a in Area::ALL {
-                        option value=(a.as_str()) selected[selected(&q.area, a.as_str())] { (area_name(a)) }
+                        option value=(a.as_str()) selected[selected(&q.area, a.as_str())] { (area_label(lang, a)) }
                     }
                 }
             }
-            div { label for="kind" { "Kind of station" }
+            div { label for="kind" { (tr(lang, "dash.filter.kind")) }
                 select id="kind" name="kind" {
-                    option value="" { "All kinds" }
+                    option value="" { (tr(lang, "dash.filter.all_kinds")) }
                     @for k in StationKind::ALL {
-                        option value=(k.as_str()) selected[selected(&q.kind, k.as_str())] { (kind_name(k)) }
+                        option value=(k.as_str()) selected[selected(&q.kind, k.as_str())] { (kind_label(lang, k)) }
                     }
                 }
             }
-            div { label for="form" { "Form" }
+            div { label for="form" { (tr(lang, "dash.filter.form")) }
                 select id="form" name="form" {
-                    option value="" { "All forms" }
-                    @for f in forms { option value=(f) selected[selected(&q.form, f)] { (f) } }
+                    option value="" { (tr(lang, "dash.filter.all_forms")) }
+                    @for f in forms { option value=(f) selected[selected(&q.form, f)] { (titles.get(f).map_or(f.as_str(), String::as_str)) } }
                 }
             }
-            div { label for="from" { "Observed from (UTC)" }
+            div { label for="from" { (tr(lang, "dash.filter.from")) }
                 input id="from" name="from" type="datetime-local" value=(q.from.clone().unwrap_or_default()); }
-            div { label for="to" { "to" }
+            div { label for="to" { (tr(lang, "dash.filter.to")) }
                 input id="to" name="to" type="datetime-local" value=(q.to.clone().unwrap_or_default()); }
-            button type="submit" { "Apply" }
+            button type="submit" { (tr(lang, "dash.filter.apply")) }
         }
     }
 }
@@ -137,39 +151,47 @@ pub async fn overview(
     Query(q): Query<FilterQuery>,
 ) -> Response {
     render(
-        "Overview",
+        &tr(user.lang, "dash.nav.overview"),
         &user,
-        overview_body(&service, &user.account, &user.scope(), &q).await,
+        overview_body(&service, &user, &q).await,
     )
 }
 
 /// Silent teams listed on the overview (the rest are on the Teams page).
 const SILENT_SHOWN: usize = 25;
+/// Critical findings listed per stage on the overview.
+const CRITICAL_PER_STAGE: u32 = 5;
 
 async fn overview_body(
     service: &Service,
-    viewer: &crate::store::Account,
-    scope: &Scope,
+    user: &Viewer,
     q: &FilterQuery,
 ) -> Result<Markup, ApiError> {
+    let l = user.lang;
+    let scope = user.scope();
     let filter = scope.reports(q.to_filter()?)?;
-    let (regions, forms) = service.regions_and_forms(scope).await?;
+    let (regions, forms) = service.regions_and_forms(&scope).await?;
+    let titles = service.form_titles(l).await?;
     let (assessment, access) = service.assessment_and_access(&filter).await?;
     let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
-    let findings = service.findings(&filter, 10).await?;
+    let critical = service
+        .critical_by_stage(&filter, CRITICAL_PER_STAGE)
+        .await?;
+    let labels = service.question_labels(l).await?;
     let silent_ids: Vec<String> = coverage
         .silent_observers
         .iter()
         .take(SILENT_SHOWN)
         .map(|o| o.id.clone())
         .collect();
-    let contacts: std::collections::HashMap<String, crate::store::Team> = service
-        .teams_by_id(viewer, silent_ids)
+    let contacts: HashMap<String, crate::store::Team> = service
+        .teams_by_id(&user.account, silent_ids)
         .await?
         .into_iter()
         .map(|t| (t.account.id.clone(), t))
         .collect();
     let zone = service.time_zone.clone();
+    let zone = zone.as_deref();
     let now = chrono::Utc::now();
     let (arrivals, observed) = service.hourly(&filter).await?;
     // The statement from the figures this page already read, not a second read of them.
@@ -182,59 +204,78 @@ async fn overview_body(
             protocols: &protocols,
             restrictions: &restrictions,
         },
-        "en",
+        l,
     );
+    let finding_row = |f: &CriticalFinding| {
+        html! {
+            tr {
+                td { a href=(format!("/checklists/{}", f.submission_id)) {
+                    (labels.get(&(f.form_id.to_string(), f.question_id.clone())).cloned().unwrap_or_else(|| f.question_id.clone())) } }
+                td { (f.station) " · " (f.region) }
+                td class="muted" { (when(f.observed_at, zone)) }
+                td { (f.observer_name) }
+            }
+        }
+    };
     Ok(html! {
-        (live_mark(zone.as_deref()))
-        (filter_form("/", q, &regions, &forms))
+        (live_mark(l, zone))
+        (filter_form(l, "/", q, &regions, &forms, &titles))
         section id="statement" {
-            h2 { "Statement lines" }
-            @if lines.is_empty() { p class="muted" { "No checklists yet." } }
-            ul class="statement" { @for l in &lines { li { (l) } } }
+            h2 { (tr(l, "dash.overview.statement")) }
+            @if lines.is_empty() { p class="muted" { (tr(l, "dash.none_yet")) } }
+            ul class="statement" { @for line in &lines { li { (line) } } }
+        }
+        section id="critical" {
+            h2 { (tr(l, "dash.overview.critical")) }
+            @if critical.is_empty() { p class="muted" { (tr(l, "dash.none")) } }
+            @for (stage, findings) in &critical {
+                h3 data-stage=(stage.as_str()) { (stage_label(l, *stage)) }
+                table data-stage=(stage.as_str()) { tbody { @for f in findings { (finding_row(f)) } } }
+            }
         }
         section id="timeline" {
-            h2 { "Per hour" }
-            (super::charts::timeline(&arrivals, &observed, zone.as_deref()))
+            h2 { (tr(l, "dash.overview.per_hour")) }
+            (super::charts::timeline(l, &arrivals, &observed, zone))
         }
         section id="assessments" {
-            h2 { "Assessed negatively (bad or very bad), per stage" }
+            h2 { (tr(l, "dash.overview.negative")) }
             table {
-                thead { tr { th { "Stage" } (share_headers("negative")) } }
+                thead { tr { th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.negative"))) } }
                 tbody {
                     @for s in &assessment.stages {
-                        tr data-stage=(s.stage.as_str()) { td { (stage_name(s.stage)) } (share_cells(&s.negative)) }
+                        tr data-stage=(s.stage.as_str()) { td { (stage_label(l, s.stage)) } (share_cells(l, &s.negative)) }
                     }
                 }
             }
         }
         section id="access" {
-            h2 { "Observers restricted" }
+            h2 { (tr(l, "dash.overview.restricted")) }
             table {
-                thead { tr { th { "Stage" } (share_headers("restricted")) } }
+                thead { tr { th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.restricted"))) } }
                 tbody {
                     @for a in access.iter().filter(|a| a.region.is_none()) {
                         tr data-stage=(a.stage.map_or("all", Stage::as_str)) {
-                            td { (a.stage.map_or("All observations", stage_name)) }
-                            (share_cells(&a.restricted))
+                            td { (a.stage.map_or_else(|| tr(l, "dash.all_observations"), |s| stage_label(l, s))) }
+                            (share_cells(l, &a.restricted))
                         }
                     }
                 }
             }
         }
         section id="coverage" {
-            h2 { "Coverage" }
+            h2 { (tr(l, "dash.overview.coverage")) }
             table {
-                thead { tr { th { "Stage" } (share_headers("stations visited")) } }
+                thead { tr { th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.visited"))) } }
                 tbody {
                     @for c in &coverage.totals {
-                        tr data-stage=(c.stage.as_str()) { td { (stage_name(c.stage)) } (share_cells(&c.visited)) }
+                        tr data-stage=(c.stage.as_str()) { td { (stage_label(l, c.stage)) } (share_cells(l, &c.visited)) }
                     }
                 }
             }
         }
         section id="silent" {
-            h2 { "Silent teams" span class="muted" { " (nothing received for " (coverage.silent_after_minutes) " minutes)" } }
-            @if coverage.silent_observers.is_empty() { p class="muted" { "None." } }
+            h2 { (tr(l, "dash.overview.silent")) span class="muted" { " (" (rust_i18n::t!("dash.overview.silent_after", minutes = coverage.silent_after_minutes, locale = l)) ")" } }
+            @if coverage.silent_observers.is_empty() { p class="muted" { (tr(l, "dash.none")) } }
             table {
                 tbody {
                     @for o in coverage.silent_observers.iter().take(SILENT_SHOWN) {
@@ -242,29 +283,15 @@ async fn overview_body(
                         tr data-id=(o.id) {
                             td { a href=(format!("/teams/{}", o.id)) { (o.name) } }
                             td { (o.region.clone().unwrap_or_default()) }
-                            td class="silent" { (silent_for(o.last_received_at, now)) }
+                            td class="silent" { (silent_for(l, o.last_received_at, now)) }
                             td { @if let Some(phone) = contact.map(|c| c.phone.as_str()).filter(|p| !p.is_empty()) { (phone) } }
-                            td class="muted" { (super::teams::last_call_text(contact.and_then(|c| c.last_call.as_ref()), zone.as_deref())) }
+                            td class="muted" { (super::teams::last_call_text(l, contact.and_then(|c| c.last_call.as_ref()), zone)) }
                         }
                     }
                 }
             }
-            @if coverage.silent_total > SILENT_SHOWN as u64 { p class="muted" { "and " (coverage.silent_total - SILENT_SHOWN as u64) " more: " a href="/teams" { "all teams" } } }
-        }
-        section id="critical" {
-            h2 { "Latest critical findings" }
-            @if findings.critical.is_empty() { p class="muted" { "None." } }
-            table {
-                tbody {
-                    @for f in &findings.critical {
-                        tr {
-                            td { a href=(format!("/checklists/{}", f.submission_id)) { (f.form_id) ": " (f.question_id) } }
-                            td { (f.station) " · " (f.region) }
-                            td class="muted" { (timefmt::text(f.observed_at)) }
-                            td { (f.observer_name) }
-                        }
-                    }
-                }
+            @if coverage.silent_total > SILENT_SHOWN as u64 {
+                p class="muted" { (rust_i18n::t!("dash.overview.more", count = coverage.silent_total - SILENT_SHOWN as u64, locale = l)) " " a href="/teams" { (tr(l, "dash.nav.teams")) } }
             }
         }
     })
@@ -275,50 +302,52 @@ pub async fn regions(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
+    let l = user.lang;
     let body = async {
         let filter = user.scope().reports(q.to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
+        let titles = service.form_titles(l).await?;
         let (assessment, access) = service.assessment_and_access(&filter).await?;
         let coverage = service.coverage(&filter, DEFAULT_SILENT_MINUTES).await?;
         let by_area = service.split(&filter, SplitBy::Area).await?;
         let by_kind = service.split(&filter, SplitBy::Kind).await?;
         Ok::<_, ApiError>(html! {
-            (live_mark(service.time_zone.as_deref()))
-            (filter_form("/regions", &q, &regions, &forms))
-            (split_section("Urban and rural stations", SplitBy::Area, &by_area))
-            (split_section("Regular, special and abroad", SplitBy::Kind, &by_kind))
+            (live_mark(l, service.time_zone.as_deref()))
+            (filter_form(l, "/regions", &q, &regions, &forms, &titles))
+            (split_section(l, &tr(l, "dash.regions.by_area"), SplitBy::Area, &by_area))
+            (split_section(l, &tr(l, "dash.regions.by_kind"), SplitBy::Kind, &by_kind))
             section {
-                h2 { "Negative assessments per region" }
+                h2 { (tr(l, "dash.regions.negative")) }
                 table {
-                    thead { tr { th { "Region" } th { "Stage" } (share_headers("negative")) } }
+                    thead { tr { th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.negative"))) } }
                     tbody {
                         @for r in &assessment.regions {
                             tr data-region=(r.region) data-stage=(r.stage.as_str()) {
-                                td { (r.region) } td { (stage_name(r.stage)) } (share_cells(&r.negative))
+                                td { (r.region) } td { (stage_label(l, r.stage)) } (share_cells(l, &r.negative))
                             }
                         }
                     }
                 }
             }
             section {
-                h2 { "Observers restricted per region" }
+                h2 { (tr(l, "dash.regions.restricted")) }
                 table {
-                    thead { tr { th { "Region" } th { "Stage" } (share_headers("restricted")) } }
+                    thead { tr { th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.restricted"))) } }
                     tbody {
                         @for a in access.iter().filter(|a| a.region.is_some()) {
                             tr { td { (a.region.clone().unwrap_or_default()) }
-                                 td { (a.stage.map_or("All", stage_name)) } (share_cells(&a.restricted)) }
+                                 td { (a.stage.map_or_else(|| tr(l, "dash.all_observations"), |s| stage_label(l, s))) } (share_cells(l, &a.restricted)) }
                         }
                     }
                 }
             }
             section {
-                h2 { "Coverage per region" }
+                h2 { (tr(l, "dash.regions.coverage")) }
                 table {
-                    thead { tr { th { "Region" } th { "Stage" } (share_headers("visited")) } }
+                    thead { tr { th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.stage")) } (share_headers(l, &tr(l, "dash.share.visited"))) } }
                     tbody {
                         @for c in &coverage.regions {
-                            tr { td { (c.region) } td { (stage_name(c.stage)) } (share_cells(&c.visited)) }
+                            tr { td { (c.region) } td { (stage_label(l, c.stage)) } (share_cells(l, &c.visited)) }
                         }
                     }
                 }
@@ -326,7 +355,7 @@ pub async fn regions(
         })
     }
     .await;
-    render("Regions", &user, body)
+    render(&tr(l, "dash.nav.regions"), &user, body)
 }
 
 pub async fn findings(
@@ -334,27 +363,32 @@ pub async fn findings(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
+    let l = user.lang;
     let body = async {
         let filter = user.scope().reports(q.to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
+        let titles = service.form_titles(l).await?;
+        let labels = service.question_labels(l).await?;
+        let checks = service.check_labels(l).await?;
         let report = service.findings(&filter, 100).await?;
         let (protocols, _) = service.protocols_and_restrictions(&filter).await?;
+        let title = |id: &str| titles.get(id).cloned().unwrap_or_else(|| id.to_owned());
         Ok::<_, ApiError>(html! {
-            (live_mark(service.time_zone.as_deref()))
-            (filter_form("/findings", &q, &regions, &forms))
+            (live_mark(l, service.time_zone.as_deref()))
+            (filter_form(l, "/findings", &q, &regions, &forms, &titles))
             section #protocols {
-                h2 { "Protocol checks: failed, of the protocols whose figures were copied" }
-                @if protocols.is_empty() { p class="muted" { "No copied protocol figures yet." } }
+                h2 { (tr(l, "dash.findings.protocols")) }
+                @if protocols.is_empty() { p class="muted" { (tr(l, "dash.findings.no_protocols")) } }
                 table {
-                    thead { tr { th { "Form" } th { "Check" } (share_headers("failed")) th { "Where" } } }
+                    thead { tr { th { (tr(l, "dash.filter.form")) } th { (tr(l, "dash.findings.check")) } (share_headers(l, &tr(l, "dash.share.failed"))) th {} } }
                     tbody {
                         @for p in &protocols {
                             tr data-check=(format!("{}.{}", p.form_id, p.check_id)) {
-                                td { (p.form_id) }
-                                td { (p.label) br; span class="muted" { (p.relation) } }
-                                (share_cells(&p.failed))
+                                td { (title(&p.form_id)) }
+                                td { (checks.get(&(p.form_id.clone(), p.check_id.clone())).cloned().unwrap_or_else(|| p.label.clone())) br; span class="muted" { (p.relation) } }
+                                (share_cells(l, &p.failed))
                                 td { @if p.failed.part > 0 {
-                                    a href=(format!("/checklists?form={}&failed_check={}", p.form_id, p.check_id)) { "the stations" }
+                                    a href=(format!("/checklists?{}", serde_urlencoded::to_string([("form", p.form_id.as_str()), ("failed_check", p.check_id.as_str())]).unwrap_or_default())) { (tr(l, "dash.findings.stations")) }
                                 } }
                             }
                         }
@@ -362,15 +396,16 @@ pub async fn findings(
                 }
             }
             section {
-                h2 { "Per question: share of observations where the problem was seen" }
+                h2 { (tr(l, "dash.findings.questions")) }
                 table {
-                    thead { tr { th { "Form" } th { "Question" } (share_headers("seen")) } }
+                    thead { tr { th { (tr(l, "dash.filter.form")) } th { (tr(l, "dash.findings.question")) } (share_headers(l, &tr(l, "dash.share.seen"))) } }
                     tbody {
                         @for f in &report.questions {
                             tr data-question=(format!("{}.{}", f.form_id, f.question_id)) {
-                                td { (f.form_id) }
-                                td { (f.label) @if f.critical { " " span class="tag rejected" { "critical" } } }
-                                (share_cells(&f.concern))
+                                td { (title(&f.form_id)) }
+                                td { (labels.get(&(f.form_id.clone(), f.question_id.clone())).cloned().unwrap_or_else(|| f.label.clone()))
+                                     @if f.critical { " " span class="tag rejected" { (tr(l, "dash.critical")) } } }
+                                (share_cells(l, &f.concern))
                             }
                         }
                     }
@@ -379,230 +414,7 @@ pub async fn findings(
         })
     }
     .await;
-    render("Findings", &user, body)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChecklistsQuery {
-    #[serde(flatten)]
-    filter: SubmissionQuery,
-    page: Option<u32>,
-}
-
-const PER_PAGE: u32 = 50;
-
-pub async fn checklists(
-    State(service): State<Service>,
-    Session(user): Session,
-    Query(q): Query<ChecklistsQuery>,
-) -> Response {
-    let body = async {
-        let form = q.filter.form.clone().unwrap_or_default();
-        let region = q.filter.region.clone().unwrap_or_default();
-        let review = q.filter.review.clone().unwrap_or_default();
-        let failed_check = q.filter.failed_check.clone().unwrap_or_default();
-        let search = q.filter.search.clone().unwrap_or_default();
-        let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
-        let filter = user.scope().submissions(q.filter.to_filter()?)?;
-        let filter = service.searching(filter, Some(&search)).await?;
-        let page_no = q.page.unwrap_or(1).max(1);
-        let listed = service.list_submissions(filter, page_no, PER_PAGE).await?;
-        let query = serde_urlencoded::to_string([
-            ("form", &form),
-            ("region", &region),
-            ("review", &review),
-            ("failed_check", &failed_check),
-            ("search", &search),
-        ])
-        .unwrap_or_default();
-        let pages = listed.total.div_ceil(u64::from(PER_PAGE)).max(1);
-        Ok::<_, ApiError>(html! {
-            form class="filters" method="get" action="/checklists" {
-                div { label for="search" { "Station, team or region" }
-                    input id="search" name="search" type="search" value=(search) placeholder="шк, PEC-0, Team 7"; }
-                div { label for="form" { "Form" } select id="form" name="form" {
-                    option value="" { "All forms" }
-                    @for f in &forms { option value=(f) selected[*f == form] { (f) } } } }
-                div { label for="region" { "Region" } select id="region" name="region" {
-                    option value="" { "All regions" }
-                    @for r in &regions { option value=(r) selected[*r == region] { (r) } } } }
-                div { label for="review" { "Review" } select id="review" name="review" {
-                    option value="" { "Any" }
-                    @for s in ReviewStatus::ALL { option value=(s.as_str()) selected[s.as_str() == review] { (s.as_str()) } } } }
-                @if !failed_check.is_empty() {
-                    input type="hidden" name="failed_check" value=(failed_check);
-                }
-                button type="submit" { "Apply" }
-            }
-            section {
-                @if !failed_check.is_empty() {
-                    p { "Only checklists whose protocol failed the check " code { (failed_check) } ". "
-                        a href="/checklists" { "Show all" } }
-                }
-                p {
-                    (listed.total) " checklists. Export: "
-                    @if form.is_empty() {
-                        a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
-                        span class="muted" { " (choose a form for CSV and XLSX)" }
-                    } @else {
-                        a href=(format!("/export?format=csv&{query}")) { "CSV" } " · "
-                        a href=(format!("/export?format=csv-excel&{query}")) { "CSV for Excel" } " · "
-                        a href=(format!("/export?format=xlsx&{query}")) { "XLSX" } " · "
-                        a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
-                    }
-                }
-                table {
-                    thead { tr { th { "Checklist" } th { "Station" } th { "Observer" } th { "Overall" } th { "Observed" } th { "Review" } } }
-                    tbody {
-                        @for s in &listed.items {
-                            tr data-id=(s.id) {
-                                td { a href=(format!("/checklists/{}", s.id)) { (s.form_id) " · rev " (s.revision) } }
-                                td { (s.station) " · " (s.region) }
-                                td { (s.observer_name) }
-                                td { (s.overall.map(|a| a.as_str()).unwrap_or_default()) }
-                                td class="muted" { (timefmt::text(s.observed_at)) }
-                                td { @if s.review_status != ReviewStatus::None {
-                                    span class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) } } }
-                            }
-                        }
-                    }
-                }
-                p class="muted" {
-                    "Page " (page_no) " of " (pages) " "
-                    @if page_no > 1 { a href=(format!("/checklists?{query}&page={}", page_no - 1)) { "← previous" } " " }
-                    @if u64::from(page_no) < pages { a href=(format!("/checklists?{query}&page={}", page_no + 1)) { "next →" } }
-                }
-            }
-        })
-    }
-    .await;
-    render("Checklists", &user, body)
-}
-
-pub async fn checklist(
-    State(service): State<Service>,
-    Session(user): Session,
-    Path(raw_id): Path<String>,
-) -> Response {
-    let body = async {
-        let id = parse_id(&raw_id)?;
-        let (detail, form) = service.submission_with_form(id, &user.scope()).await?;
-        let s = &detail.summary;
-        let latest = detail.revisions.iter().find(|r| r.revision == s.revision);
-        Ok::<_, ApiError>(html! {
-            section {
-                p { strong { (s.form_id) } " at " (s.station) " (" (s.region) "), by " (s.observer_name) }
-                p class="muted" { "Observed " (timefmt::text(s.observed_at)) " · received " (timefmt::text(s.received_at)) " · revision " (s.revision) " of " (detail.revisions.len()) " stored" }
-                p { "Review: " span id="review-status" class=(format!("tag {}", s.review_status.as_str())) { (s.review_status.as_str()) }
-                    @if s.reviewed_revision.is_some_and(|r| r < s.revision) { " " span class="muted" { "(edited by the observer since)" } } }
-            }
-            section {
-                h2 { "Review" }
-                form method="post" action=(format!("/checklists/{}/review", s.id)) {
-                    input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                    label for="status" { "Mark as" }
-                    select id="status" name="status" {
-                        @for st in [ReviewStatus::Verified, ReviewStatus::Flagged, ReviewStatus::Rejected, ReviewStatus::None] {
-                            option value=(st.as_str()) selected[st == s.review_status] {
-                                (match st { ReviewStatus::None => "not reviewed", other => other.as_str() })
-                            }
-                        }
-                    }
-                    label for="comment" { "Comment (the observer sees it; required to flag or reject)" }
-                    textarea id="comment" name="comment" {}
-                    button type="submit" { "Save review" }
-                }
-                @if !detail.reviews.is_empty() {
-                    table { tbody { @for r in detail.reviews.iter().rev() {
-                        tr { td { span class=(format!("tag {}", r.status.as_str())) { (r.status.as_str()) } }
-                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (timefmt::text(r.at)) " · rev " (r.revision) } }
-                    } } }
-                }
-            }
-            @if let Some(rev) = latest {
-                section {
-                    h2 { "Answers" }
-                    table { tbody {
-                        @if let Some(form) = &form {
-                            @for q in &form.questions {
-                                @if let Some(v) = rev.answers.get(&q.id) {
-                                    tr data-question=(q.id) { td { (q.label.get("en")) } td { (answer_text(v)) } }
-                                }
-                            }
-                        } @else {
-                            tr { td { (serde_json::Value::Object(rev.answers.clone()).to_string()) } }
-                        }
-                    } }
-                    @if !rev.notes.is_empty() { p { "Notes: " (rev.notes) } }
-                    @if !rev.warnings.is_empty() {
-                        h2 { "Warnings" }
-                        ul { @for w in &rev.warnings { li { (w.message) } } }
-                    }
-                }
-            }
-            @if !detail.conflicts.is_empty() {
-                section {
-                    h2 { "Conflicting copies" }
-                    p class="muted" { "Other content arrived under an already stored revision. It is kept here; nothing was overwritten." }
-                    @for c in &detail.conflicts { p { "Revision " (c.revision) ", received " (timefmt::text(c.received_at)) } pre { (c.payload.to_string()) } }
-                }
-            }
-        })
-    }
-    .await;
-    render("Checklist", &user, body)
-}
-
-fn answer_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Bool(true) => "yes".into(),
-        serde_json::Value::Bool(false) => "no".into(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ReviewForm {
-    status: String,
-    #[serde(default)]
-    comment: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn review(
-    State(service): State<Service>,
-    Session(user): Session,
-    Path(raw_id): Path<String>,
-    Form(form): Form<ReviewForm>,
-) -> Response {
-    if !super::guard::verify(&user.csrf, &form.csrf) {
-        return super::guard::refused();
-    }
-    let result = async {
-        let id = parse_id(&raw_id)?;
-        service
-            .review(
-                user.id.clone(),
-                &user.scope(),
-                id,
-                &form.status,
-                &form.comment,
-            )
-            .await?;
-        Ok::<_, ApiError>(id)
-    }
-    .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/checklists/{id}")).into_response(),
-        Err(e) => error_response(Some(&user), e),
-    }
+    render(&tr(l, "dash.nav.findings"), &user, body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -637,17 +449,19 @@ pub async fn map(
     Session(user): Session,
     Query(q): Query<FilterQuery>,
 ) -> Response {
+    let l = user.lang;
     let body = async {
         let scope = user.scope();
         let filter = scope.reports(q.to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&scope).await?;
+        let titles = service.form_titles(l).await?;
         let marks = service.station_marks(&filter).await?;
         Ok::<_, ApiError>(html! {
-            (live_mark(service.time_zone.as_deref()))
-            (filter_form("/map", &q, &regions, &forms))
-            section #map { (super::charts::map(&marks)) }
+            (live_mark(l, service.time_zone.as_deref()))
+            (filter_form(l, "/map", &q, &regions, &forms, &titles))
+            section #map { (super::charts::map(l, &marks)) }
         })
     }
     .await;
-    render("Map of observed stations", &user, body)
+    render(&tr(l, "dash.map.title"), &user, body)
 }

@@ -8,28 +8,24 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{live_mark, page, silent_for, when};
+use super::layout::{live_mark, page, silent_for, tr, when};
 use super::pages::error_response;
 use super::{Session, Viewer};
 use crate::error::ApiError;
 use crate::service::Service;
 use crate::store::{CallOutcome, CallRecord, Role, Team};
 
-fn outcome_text(o: CallOutcome) -> &'static str {
-    match o {
-        CallOutcome::Reached => "reached, all well",
-        CallOutcome::NoAnswer => "no answer",
-        CallOutcome::Problem => "reached, a problem",
-    }
+fn outcome_text(lang: &str, o: CallOutcome) -> String {
+    tr(lang, &format!("dash.call.{}", o.as_str()))
 }
 
 /// The last call in a few words, for tables.
-pub fn last_call_text(call: Option<&CallRecord>, zone: Option<&str>) -> String {
+pub fn last_call_text(lang: &str, call: Option<&CallRecord>, zone: Option<&str>) -> String {
     call.map_or_else(String::new, |c| {
         format!(
             "{} {} ({})",
             when(c.at, zone),
-            outcome_text(c.outcome),
+            outcome_text(lang, c.outcome),
             c.caller
         )
     })
@@ -44,6 +40,7 @@ fn tel(phone: &str) -> Markup {
 }
 
 pub async fn list(State(service): State<Service>, Session(user): Session) -> Response {
+    let l = user.lang;
     let zone = service.time_zone.clone();
     let now = Utc::now();
     let result = async {
@@ -51,20 +48,20 @@ pub async fn list(State(service): State<Service>, Session(user): Session) -> Res
         // The longest silent first: they are the ones to call.
         teams.sort_by_key(|t| (t.last_received_at, t.account.name.clone()));
         Ok::<Markup, ApiError>(html! {
-            (live_mark(zone.as_deref()))
+            (live_mark(l, zone.as_deref()))
             section {
-                @if teams.is_empty() { p class="muted" { "No observer teams yet: eom-server observer import teams.csv" } }
+                @if teams.is_empty() { p class="muted" { (tr(l, "dash.teams.none")) } }
                 @else {
                     table #teams {
-                        thead { tr { th { "Team" } th { "Region" } th { "Phone" } th { "Stations" } th class="num" { "Checklists" } th { "Last contact" } th { "Last call" } } }
+                        thead { tr { th { (tr(l, "dash.col.team")) } th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.phone")) } th { (tr(l, "dash.col.stations")) } th class="num" { (tr(l, "dash.nav.checklists")) } th { (tr(l, "dash.col.last_contact")) } th { (tr(l, "dash.col.last_call")) } } }
                         tbody { @for t in &teams { tr data-id=(t.account.id) {
                             td { a href=(format!("/teams/{}", t.account.id)) { (t.account.name) } }
                             td { (t.account.only_region().unwrap_or_default()) }
                             td { (tel(&t.phone)) }
                             td class="muted" { (t.stations.join(", ")) }
                             td class="num" { (t.checklists) }
-                            td class="silent" { (silent_for(t.last_received_at, now)) }
-                            td class="muted" { (last_call_text(t.last_call.as_ref(), zone.as_deref())) }
+                            td class="silent" { (silent_for(l, t.last_received_at, now)) }
+                            td class="muted" { (last_call_text(l, t.last_call.as_ref(), zone.as_deref())) }
                         } } }
                     }
                 }
@@ -73,7 +70,7 @@ pub async fn list(State(service): State<Service>, Session(user): Session) -> Res
     }
     .await;
     match result {
-        Ok(body) => page("Teams", Some(&user), body).into_response(),
+        Ok(body) => page(&tr(l, "dash.nav.teams"), Some(&user), body).into_response(),
         Err(e) => error_response(Some(&user), e),
     }
 }
@@ -94,53 +91,54 @@ fn team_body(
     q: &TeamQuery,
 ) -> Markup {
     let now = Utc::now();
+    let l = user.lang;
     html! {
         @if let Some(code) = &q.code {
             p class="flash" #new-code role="status" {
-                "New one-time enrolment code (shown only now): " strong { (code) }
-                " — on the team's laptop: eom setup --server ADDRESS --code " (code)
+                (tr(l, "dash.team.new_code")) " " strong { (code) }
+                " — eom setup --server ADDRESS --code " (code)
             }
         }
-        @if q.revoked.is_some() { p class="flash" role="status" { "The team's token is revoked: its laptop can no longer send or receive. Issue a new code to set a laptop up again." } }
+        @if q.revoked.is_some() { p class="flash" role="status" { (tr(l, "dash.team.revoked")) } }
         section {
             table {
-                tr { th { "Region" } td { (team.account.only_region().unwrap_or_default()) } }
-                tr { th { "Phone" } td #phone { (tel(&team.phone)) } }
-                tr { th { "Stations" } td { (team.stations.join(", ")) } }
-                tr { th { "Checklists" } td { (team.checklists) } }
-                tr { th { "Last contact" } td #last-contact { (silent_for(team.last_received_at, now)) } }
+                tr { th { (tr(l, "dash.col.region")) } td { (team.account.only_region().unwrap_or_default()) } }
+                tr { th { (tr(l, "dash.col.phone")) } td #phone { (tel(&team.phone)) } }
+                tr { th { (tr(l, "dash.col.stations")) } td { (team.stations.join(", ")) } }
+                tr { th { (tr(l, "dash.nav.checklists")) } td { (team.checklists) } }
+                tr { th { (tr(l, "dash.col.last_contact")) } td #last-contact { (silent_for(l, team.last_received_at, now)) } }
             }
         }
         section {
-            h2 { "Calls" }
+            h2 { (tr(l, "dash.team.calls")) }
             form #log-call method="post" action=(format!("/teams/{}/calls", team.account.id)) class="filters" {
                 input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                div { label for="outcome" { "Outcome" }
-                    select #outcome name="outcome" { @for o in CallOutcome::ALL { option value=(o.as_str()) { (outcome_text(o)) } } } }
-                div style="flex:1" { label for="note" { "Note" } input #note name="note" type="text" maxlength="1000" style="width:100%"; }
-                button type="submit" { "Log the call" }
+                div { label for="outcome" { (tr(l, "dash.team.outcome")) }
+                    select #outcome name="outcome" { @for o in CallOutcome::ALL { option value=(o.as_str()) { (outcome_text(l, o)) } } } }
+                div style="flex:1" { label for="note" { (tr(l, "dash.team.note")) } input #note name="note" type="text" maxlength="1000" style="width:100%"; }
+                button type="submit" { (tr(l, "dash.team.log_call")) }
             }
-            @if calls.is_empty() { p class="muted" { "No calls logged." } }
+            @if calls.is_empty() { p class="muted" { (tr(l, "dash.team.no_calls")) } }
             @else {
                 table #calls {
-                    thead { tr { th { "When" } th { "Who called" } th { "Outcome" } th { "Note" } } }
+                    thead { tr { th { (tr(l, "dash.team.when")) } th { (tr(l, "dash.team.caller")) } th { (tr(l, "dash.team.outcome")) } th { (tr(l, "dash.team.note")) } } }
                     tbody { @for c in calls { tr data-outcome=(c.outcome.as_str()) {
-                        td { (when(c.at, zone)) } td { (c.caller) } td { (outcome_text(c.outcome)) } td { (c.note) }
+                        td { (when(c.at, zone)) } td { (c.caller) } td { (outcome_text(l, c.outcome)) } td { (c.note) }
                     } } }
                 }
             }
         }
         @if user.account.role == Role::Admin {
             section #admin {
-                h2 { "Administration" }
+                h2 { (tr(l, "dash.team.admin")) }
                 form method="post" action=(format!("/teams/{}/code", team.account.id)) style="display:inline" {
                     input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                    button type="submit" { "Issue a new enrolment code" }
+                    button type="submit" { (tr(l, "dash.team.issue_code")) }
                 }
                 " "
                 form method="post" action=(format!("/teams/{}/revoke", team.account.id)) style="display:inline" {
                     input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                    button type="submit" { "Revoke the team's token (lost or seized laptop)" }
+                    button type="submit" { (tr(l, "dash.team.revoke")) }
                 }
             }
         }
@@ -206,7 +204,7 @@ fn admin_only(user: &Viewer, form: &AdminForm) -> Option<Response> {
     (user.account.role != Role::Admin).then(|| {
         error_response(
             Some(user),
-            ApiError::Forbidden("only an administrator manages teams' access".into()),
+            ApiError::Forbidden(tr(user.lang, "dash.team.admins_only")),
         )
     })
 }
