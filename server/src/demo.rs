@@ -188,6 +188,10 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
         }
     }
     let mut stored = 0;
+    // Every 40th voting or counting checklist is corrected later by its team (a second
+    // revision with another overall assessment), as real ones are.
+    let mut corrections: Vec<(String, SubmissionId, Stage, SubmissionContent)> = Vec::new();
+    let mut seen = 0usize;
     for chunk in chunks {
         let mut batches: Vec<IngestBatch> = Vec::new();
         for v in chunk {
@@ -203,8 +207,20 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
                 answers,
                 notes: String::new(),
             };
+            let id = SubmissionId::new();
+            if matches!(v.stage, Stage::Voting | Stage::Counting) {
+                seen += 1;
+                if seen % 40 == 0 {
+                    corrections.push((
+                        observers[v.observer].id.clone(),
+                        id,
+                        v.stage,
+                        content.clone(),
+                    ));
+                }
+            }
             let payload = SubmissionPayload {
-                id: SubmissionId::new(),
+                id,
                 revision: 1,
                 content_hash: content.content_hash(),
                 content,
@@ -224,6 +240,42 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
         let received = chunk.last().map_or_else(Utc::now, |v| v.at) + Duration::minutes(12);
         stored += chunk.len();
         store.ingest(received.min(Utc::now()), &batches)?;
+    }
+
+    // Stored a few thousand at a time, as the main day is: one transaction each.
+    for group in corrections.chunks(CHUNK) {
+        let mut batches = Vec::with_capacity(group.len());
+        let mut latest = None;
+        for (observer_id, id, stage, content) in group {
+            let (observer_id, id, mut content) = (observer_id.clone(), *id, content.clone());
+            let form = form_for(*stage)?;
+            let corrected = match content.answers.get("overall").and_then(|a| a.as_str()) {
+                Some("very_good") => "good",
+                Some("good") => "bad",
+                Some("bad") => "very_bad",
+                _ => "bad",
+            };
+            content
+                .answers
+                .insert("overall".into(), serde_json::json!(corrected));
+            content.notes = "Corrected after talking to the commission chair".into();
+            let received = content.observed_at + Duration::minutes(55);
+            latest = latest.max(Some(received));
+            let payload = SubmissionPayload {
+                id,
+                revision: 2,
+                content_hash: content.content_hash(),
+                content,
+            };
+            let item = checked_item(form, payload, &demo_arrival).map_err(|issues| {
+                anyhow::anyhow!("the demo made an invalid correction: {issues:?}")
+            })?;
+            batches.push(IngestBatch {
+                observer_id,
+                items: vec![item],
+            });
+        }
+        store.ingest(latest.unwrap_or_else(Utc::now).min(Utc::now()), &batches)?;
     }
 
     let coordinator = admin::create_account(
@@ -377,12 +429,19 @@ fn number(
     id: &str,
     min: Option<i64>,
     max: Option<i64>,
-    _station: &Station,
+    station: &Station,
     bad: bool,
     rng: &mut StdRng,
 ) -> i64 {
     let lo = min.unwrap_or(0);
+    let registered = i64::from(station.registered_voters.unwrap_or(1500));
     let value = match id {
+        // What the commission says at the observer's visit: the list as registered (a few
+        // added on the day), and part of it having voted (more than the list where a station
+        // was stuffed, as a protocol check then shows).
+        "voters_on_list" => registered + rng.random_range(0..30),
+        "voted_so_far" if bad && rng.random_bool(0.3) => registered + rng.random_range(20..200),
+        "voted_so_far" => registered * rng.random_range(10..70) / 100,
         "minutes_late" => rng.random_range(5..90),
         "commission_members_present" => rng.random_range(5..13),
         "protocols_observed" => rng.random_range(10..40),

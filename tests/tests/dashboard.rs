@@ -44,6 +44,17 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
         voting["negative"]["part"], voting["negative"]["whole"]
     );
 
+    // The demo day has checklists their teams corrected (a second revision).
+    let listed = mission.coordinator_get("/api/v1/submissions?per_page=500");
+    let corrected = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["revision"] == 2)
+        .expect("a corrected checklist in the demo")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let profile = tempfile::tempdir().expect("profile dir");
     let base = mission.url().to_owned();
     let token = mission.coordinator_token().to_owned();
@@ -112,9 +123,7 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
                 .len()
                 > 1
         );
-        let screenshot = client.screenshot().await.expect("screenshot");
-        let shots = std::env::temp_dir().join("eom-dashboard-overview.png");
-        std::fs::write(&shots, screenshot).expect("save the screenshot");
+        screenshot(&client, "dashboard-overview").await;
 
         // The map: every station of the demo list has coordinates; its colours agree with
         // the legend.
@@ -137,11 +146,24 @@ fn a_coordinator_signs_in_reads_the_overview_and_flags_a_checklist() {
             !negative.is_empty(),
             "the demo day has negative assessments"
         );
+        screenshot(&client, "dashboard-map").await;
         let legend = text(&client, "#map-legend").await;
         assert!(
             legend.contains(&format!("assessed negatively ({})", negative.len())),
             "{legend}"
         );
+
+        // A checklist its team corrected: what the second revision changed.
+        client
+            .goto(&format!("{base}/checklists/{corrected}"))
+            .await
+            .expect("a corrected checklist");
+        wait_for(
+            &client,
+            ".revision[data-revision='2'] tr[data-question=overall]",
+        )
+        .await;
+        screenshot(&client, "dashboard-checklist").await;
 
         // Open a checklist from the list and flag it.
         client
@@ -334,7 +356,11 @@ fn a_checklist_reads_in_russian_with_its_problems_and_what_each_revision_changed
             overall.contains("очень плохо") && overall.contains("плохо"),
             "{overall}"
         );
-        let stuffing = text(&client, "#answers tr[data-question=box_stuffing].problem.critical").await;
+        let stuffing = text(
+            &client,
+            "#answers tr[data-question=box_stuffing].problem.critical",
+        )
+        .await;
         assert!(stuffing.contains("да"), "{stuffing}");
 
         click(&client, "#status option[value=rejected]").await;
@@ -352,4 +378,14 @@ fn a_checklist_reads_in_russian_with_its_problems_and_what_each_revision_changed
         assert_eq!(kept.as_deref(), Some("true"), "the choice is kept");
         client.close().await.expect("close");
     });
+}
+
+/// Saves a screenshot for the README when `EOM_SCREENSHOTS` names a folder
+/// (`scripts/screenshots.sh`).
+async fn screenshot(client: &fantoccini::Client, name: &str) {
+    if let Some(dir) = std::env::var_os("EOM_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("screenshot");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
+            .expect("save the screenshot");
+    }
 }

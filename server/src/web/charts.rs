@@ -151,9 +151,21 @@ pub fn map(lang: &str, marks: &[StationMark]) -> Markup {
     let projection = Projection::fit(marks);
     let observed = marks.iter().filter(|m| m.checklists > 0).count();
     let negative = marks.iter().filter(|m| m.negative > 0).count();
+    // Each region's name at the middle of its stations: a map without a base layer still
+    // says where is where.
+    let mut regions: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+    for m in marks {
+        let (x, y) = projection.point(m);
+        let entry = regions.entry(m.region.as_str()).or_default();
+        *entry = (entry.0 + x, entry.1 + y, entry.2 + 1.0);
+    }
     html! {
         svg #map-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {MAP_WIDTH} {MAP_HEIGHT}"))
             role="img" aria-label=(tr(lang, "dash.map.title")) style="width:100%;height:auto;background:#fff" {
+            @for (region, (x, y, n)) in &regions {
+                text class="region" x=(format!("{:.1}", x / n)) y=(format!("{:.1}", (y / n - 14.0).max(12.0)))
+                    text-anchor="middle" font-size="13" fill="#5b6474" { (region) }
+            }
             // Unobserved first, so that observed stations are drawn on top.
             @for m in marks.iter().filter(|m| m.checklists == 0).chain(marks.iter().filter(|m| m.checklists > 0)) {
                 @let (x, y) = projection.point(m);

@@ -266,26 +266,13 @@ pub async fn detail_page(
                 p { (tr(l, "dash.col.review")) ": " span id="review-status" class=(format!("tag {}", s.review_status.as_str())) { (review_label(l, s.review_status)) }
                     @if s.reviewed_revision.is_some_and(|r| r < s.revision) { " " span class="muted" { (tr(l, "dash.checklist.edited_since")) } } }
             }
-            section #review {
-                h2 { (tr(l, "dash.col.review")) }
-                @if let Some(a) = &attempt { p class="error" #review-error role="alert" { (a.error) } }
-                form method="post" action=(format!("/checklists/{}/review", s.id)) {
-                    input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
-                    label for="status" { (tr(l, "dash.checklist.mark_as")) }
-                    select id="status" name="status" {
-                        @for st in [ReviewStatus::Verified, ReviewStatus::Flagged, ReviewStatus::Rejected, ReviewStatus::None] {
-                            option value=(st.as_str()) selected[st.as_str() == status] { (review_label(l, st)) }
-                        }
+            @if detail.revisions.len() > 1 {
+                section #revisions {
+                    h2 { (tr(l, "dash.checklist.revisions")) }
+                    @for pair in detail.revisions.windows(2).rev() {
+                        (revision_diff(l, form.as_ref(), &pair[0], &pair[1], &w, zone))
                     }
-                    label for="comment" { (tr(l, "dash.checklist.comment")) }
-                    textarea id="comment" name="comment" { (comment) }
-                    button type="submit" { (tr(l, "dash.checklist.save_review")) }
-                }
-                @if !detail.reviews.is_empty() {
-                    table { tbody { @for r in detail.reviews.iter().rev() {
-                        tr { td { span class=(format!("tag {}", r.status.as_str())) { (review_label(l, r.status)) } }
-                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (when(r.at, zone)) " · " (tr(l, "dash.rev")) " " (r.revision) } }
-                    } } }
+                    p class="muted" { (tr(l, "dash.rev")) " 1 · " (when(detail.revisions[0].received_at, zone)) }
                 }
             }
             @if let Some(rev) = latest {
@@ -314,13 +301,26 @@ pub async fn detail_page(
                     }
                 }
             }
-            @if detail.revisions.len() > 1 {
-                section #revisions {
-                    h2 { (tr(l, "dash.checklist.revisions")) }
-                    @for pair in detail.revisions.windows(2).rev() {
-                        (revision_diff(l, form.as_ref(), &pair[0], &pair[1], &w, zone))
+            section #review {
+                h2 { (tr(l, "dash.col.review")) }
+                @if let Some(a) = &attempt { p class="error" #review-error role="alert" { (a.error) } }
+                form method="post" action=(format!("/checklists/{}/review", s.id)) {
+                    input type="hidden" name=(super::guard::FIELD) value=(user.csrf);
+                    label for="status" { (tr(l, "dash.checklist.mark_as")) }
+                    select id="status" name="status" {
+                        @for st in [ReviewStatus::Verified, ReviewStatus::Flagged, ReviewStatus::Rejected, ReviewStatus::None] {
+                            option value=(st.as_str()) selected[st.as_str() == status] { (review_label(l, st)) }
+                        }
                     }
-                    p class="muted" { (tr(l, "dash.rev")) " 1 · " (when(detail.revisions[0].received_at, zone)) }
+                    label for="comment" { (tr(l, "dash.checklist.comment")) }
+                    textarea id="comment" name="comment" { (comment) }
+                    button type="submit" { (tr(l, "dash.checklist.save_review")) }
+                }
+                @if !detail.reviews.is_empty() {
+                    table { tbody { @for r in detail.reviews.iter().rev() {
+                        tr { td { span class=(format!("tag {}", r.status.as_str())) { (review_label(l, r.status)) } }
+                             td { (r.comment) } td { (r.reviewer) } td class="muted" { (when(r.at, zone)) " · " (tr(l, "dash.rev")) " " (r.revision) } }
+                    } } }
                 }
             }
             @if !detail.conflicts.is_empty() {

@@ -24,6 +24,9 @@ th { font-weight: 600; color: var(--muted); font-size: .85rem; } td.num { text-a
 .bar span { position: absolute; inset: 0 auto 0 0; background: var(--bad); border-radius: 3px; }
 .flash { background: #e6f0ff; border: 1px solid #b8cff5; border-radius: 6px; padding: .5rem .8rem; }
 .muted { color: var(--muted); }
+tr.problem td { background: #fdecea; } tr.critical td:first-child { box-shadow: inset 3px 0 var(--bad); }
+del { color: var(--bad); } ins { color: #2e7d32; } .revision h3 { font-size: 1rem; margin: .8rem 0 .3rem; }
+#languages a, #languages strong { font-size: .85rem; }
 #updated::before { content: "● "; color: #2e7d32; } [data-offline] #updated::before { color: var(--bad); } .error { color: var(--bad); font-weight: 600; }
 .statement li { margin: .2rem 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
