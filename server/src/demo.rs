@@ -210,7 +210,7 @@ pub fn generate(store: &dyn Store, config: DemoConfig) -> anyhow::Result<DemoSum
             let id = SubmissionId::new();
             if matches!(v.stage, Stage::Voting | Stage::Counting) {
                 seen += 1;
-                if seen % 40 == 0 {
+                if seen.is_multiple_of(40) {
                     corrections.push((
                         observers[v.observer].id.clone(),
                         id,
