@@ -36,7 +36,7 @@ fn keys_in(dir: &Path, found: &mut BTreeSet<String>) {
             keys_in(&path, found);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).expect("source");
-            for prefix in ["\"dash.", "\"sheet."] {
+            for prefix in ["\"dash.", "\"sheet.", "\"export."] {
                 for piece in text.split(prefix).skip(1) {
                     let key: String = piece
                         .chars()
@@ -95,6 +95,22 @@ fn every_key_the_code_names_is_in_the_catalogue() {
     }
     for v in ["very_good", "good", "bad", "very_bad"] {
         named.insert(format!("dash.assessment.{v}"));
+    }
+    for c in [
+        "id",
+        "revision",
+        "form",
+        "station",
+        "region",
+        "area",
+        "kind",
+        "observer",
+        "observed_at",
+        "received_at",
+        "review",
+        "notes",
+    ] {
+        named.insert(format!("export.col.{c}"));
     }
     for v in ["reached", "no_answer", "problem"] {
         named.insert(format!("dash.call.{v}"));

@@ -794,6 +794,60 @@ async fn exports_in_csv_xlsx_and_json_lines() {
     assert_eq!(range.height(), 11);
     assert_eq!(range.width(), columns);
 
+    // Times are spreadsheet times (the date-time style), not text.
+    let first_row = sheet.split("<row r=\"2\">").nth(1).expect("a second row");
+    assert!(first_row.contains(r#"<c s="2"><v>"#), "{first_row}");
+
+    // Without a form: a sheet per form, in the language asked for.
+    let (status, all, _) = download(&day.app, "/api/v1/export?format=xlsx&lang=ru").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(all)).expect("an XLSX calamine opens");
+    let names = calamine::Reader::sheet_names(&book);
+    assert_eq!(names.len(), 5, "a sheet per form: {names:?}");
+    let voting = names
+        .iter()
+        .position(|n| n == "Голосование")
+        .unwrap_or_else(|| panic!("the voting sheet by its Russian title: {names:?}"));
+    let range = calamine::Reader::worksheet_range_at(&mut book, voting)
+        .expect("a sheet")
+        .expect("readable");
+    assert_eq!(range.height(), 51, "header and fifty voting checklists");
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(header.iter().any(|h| h == "участок"), "{header:?}");
+    let overall = header
+        .iter()
+        .position(|h| h.ends_with("[overall]"))
+        .expect("the overall column");
+    let observed = header
+        .iter()
+        .position(|h| h.starts_with("время наблюдения"))
+        .expect("the observation time column");
+    let labels: std::collections::BTreeSet<String> = range
+        .rows()
+        .skip(1)
+        .map(|r| r[overall].to_string())
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .all(|l| ["очень хорошо", "хорошо", "плохо", "очень плохо"].contains(&l.as_str())),
+        "assessments by their Russian labels: {labels:?}"
+    );
+    assert!(
+        range.rows().skip(1).all(|r| matches!(
+            r[observed],
+            calamine::Data::DateTime(_) | calamine::Data::Float(_)
+        )),
+        "observation times are spreadsheet times"
+    );
+
     let (status, _, _) = download(&day.app, "/api/v1/export?format=csv").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "CSV needs a form");
     let (status, _, _) = download(&day.app, "/api/v1/export?format=pdf&form=voting").await;

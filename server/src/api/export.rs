@@ -13,6 +13,8 @@ use crate::service::Service;
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
     format: Option<String>,
+    /// The language of an XLSX file's labels: en, ru or kk.
+    lang: Option<String>,
     #[serde(flatten)]
     filter: SubmissionQuery,
 }
@@ -24,7 +26,7 @@ pub struct ExportQuery {
     path = "/api/v1/export",
     tag = "export",
     summary = "The latest revision of each matching checklist, streamed",
-    params(("format" = Option<String>, Query, description = "csv (default), csv-excel (BOM and ';', for Excel in any locale), xlsx or jsonl; all but jsonl need form="), crate::reports::filter::SubmissionQuery),
+    params(("format" = Option<String>, Query, description = "csv (default), csv-excel (BOM and ';', for Excel in any locale), xlsx (a sheet per form, labels in lang, real times) or jsonl; csv needs form="), ("lang" = Option<String>, Query, description = "en (default), ru or kk: the labels of an XLSX file"), crate::reports::filter::SubmissionQuery),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"), super::TokenErrors),
     security(("bearer" = []))
 )]
@@ -44,5 +46,6 @@ pub async fn export(
     let filter = service
         .searching(filter, query.filter.search.as_deref())
         .await?;
-    Ok(download(service.export(format, filter).await?))
+    let lang = query.lang.as_deref().unwrap_or("en");
+    Ok(download(service.export(format, filter, lang).await?))
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::{Service, ServiceError};
-use crate::reports::export::{ExportFormat, Exporter};
+use crate::reports::export::{ExportFormat, Exporter, Presentation};
 use crate::store::SubmissionFilter;
 
 /// Bytes gathered before a chunk goes to the client.
@@ -57,17 +57,20 @@ impl Write for ChannelWriter {
 }
 
 impl Service {
-    /// Starts exporting the latest revision of each checklist matching `filter`.
+    /// Starts exporting the latest revision of each checklist matching `filter`; XLSX in
+    /// `lang` (labels of questions and answers) with times in the mission's zone, a sheet per
+    /// form.
     pub async fn export(
         &self,
         format: ExportFormat,
         filter: SubmissionFilter,
+        lang: &str,
     ) -> Result<Download, ServiceError> {
-        let form = match (&filter.form, format.needs_form()) {
-            (Some(id), _) => {
-                let forms = self.store_call(|s| Ok(s.latest_forms()?)).await?;
-                let form = forms.into_iter().find(|f| f.id.as_str() == id);
-                if form.is_none() && format.needs_form() {
+        let forms = self.store_call(|s| Ok(s.latest_forms()?)).await?;
+        let forms: Vec<_> = match &filter.form {
+            Some(id) => {
+                let form: Vec<_> = forms.into_iter().filter(|f| f.id.as_str() == id).collect();
+                if form.is_empty() {
                     return Err(ServiceError::invalid(
                         format!("there is no form '{id}'"),
                         "use one of the form ids from GET /api/v1/reports/summary",
@@ -75,13 +78,20 @@ impl Service {
                 }
                 form
             }
-            (None, true) => {
+            None if format.needs_form() => {
                 return Err(ServiceError::invalid(
-                    "CSV and XLSX exports have one column per question, so they need a form",
-                    "add form=opening, voting, counting, tabulation or incident; or use format=jsonl for all forms",
+                    "a CSV export has one column per question, so it needs a form",
+                    "add form=opening, voting, counting, tabulation or incident; or use format=xlsx (a sheet per form) or jsonl",
                 ));
             }
-            (None, false) => None,
+            None => forms,
+        };
+        let presentation = Presentation {
+            lang: crate::reports::statement::language(Some(lang)).to_owned(),
+            zone: self
+                .time_zone
+                .as_deref()
+                .and_then(|z| eom_shared::sync::parse_time_zone(z).ok()),
         };
         let file_name = format!(
             "eom-{}.{}",
@@ -97,19 +107,43 @@ impl Service {
                 tx,
             };
             let result = (|| -> io::Result<()> {
-                let mut exporter = Exporter::start(format, form, writer)?;
-                let mut failure = None;
-                store
-                    .export(&filter, &mut |row| match exporter.write(&row) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            failure = Some(e);
-                            false
-                        }
-                    })
-                    .map_err(io::Error::other)?;
-                if let Some(e) = failure {
-                    return Err(e);
+                let single = (forms.len() == 1).then(|| forms[0].clone());
+                let mut exporter = Exporter::start(format, single, writer, presentation)?;
+                // XLSX: one pass per form, each its own sheet; the others: one pass.
+                let passes: Vec<(Option<&eom_shared::form::Form>, SubmissionFilter)> =
+                    if format == ExportFormat::Xlsx {
+                        forms
+                            .iter()
+                            .map(|f| {
+                                (
+                                    Some(f),
+                                    SubmissionFilter {
+                                        form: Some(f.id.to_string()),
+                                        ..filter.clone()
+                                    },
+                                )
+                            })
+                            .collect()
+                    } else {
+                        vec![(None, filter.clone())]
+                    };
+                for (form, filter) in passes {
+                    if let Some(form) = form {
+                        exporter.begin_form(form)?;
+                    }
+                    let mut failure = None;
+                    store
+                        .export(&filter, &mut |row| match exporter.write(&row) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                failure = Some(e);
+                                false
+                            }
+                        })
+                        .map_err(io::Error::other)?;
+                    if let Some(e) = failure {
+                        return Err(e);
+                    }
                 }
                 exporter.finish()
             })();

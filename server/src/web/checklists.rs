@@ -89,6 +89,7 @@ pub async fn list(
                 p #listed {
                     (t_count(l, "dash.checklists.count", listed.total)) " "
                     @if form.is_empty() {
+                        a href=(format!("/export?format=xlsx&{query}")) { "XLSX" } " · "
                         a href=(format!("/export?format=jsonl&{query}")) { "JSON Lines" }
                         span class="muted" { " (" (tr(l, "dash.checklists.choose_form")) ")" }
                     } @else {

@@ -438,7 +438,7 @@ pub async fn export(
         let filter = service
             .searching(filter, q.filter.search.as_deref())
             .await?;
-        Ok::<_, ApiError>(download(service.export(format, filter).await?))
+        Ok::<_, ApiError>(download(service.export(format, filter, user.lang).await?))
     }
     .await;
     result.unwrap_or_else(|e| error_response(Some(&user), e))
