@@ -44,70 +44,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server until Ctrl-C or SIGTERM.
-    Serve {
-        /// Address to listen on; port 0 picks a free port (printed at start).
-        #[arg(long, env = "EOM_LISTEN", default_value = DEFAULT_LISTEN)]
-        listen: SocketAddr,
-        /// Pushes that may wait for the database writer; beyond this the server answers 503
-        /// with Retry-After instead of piling up.
-        #[arg(long, env = "EOM_WRITE_QUEUE", default_value_t = WriterConfig::default().queue_capacity)]
-        write_queue: usize,
-        /// Most checklists stored in one transaction (group commit).
-        #[arg(long, env = "EOM_MAX_GROUP", default_value_t = WriterConfig::default().max_group_items)]
-        max_group: usize,
-        /// The mission's time zone, an IANA name such as Asia/Almaty: laptops show and take
-        /// times of day in it (default: each laptop's own clock).
-        #[arg(long, env = "EOM_TIME_ZONE", value_parser = parse_zone)]
-        time_zone: Option<String>,
-        /// Serve HTTPS with this certificate chain (PEM, e.g. fullchain.pem); needs --tls-key.
-        #[arg(long, env = "EOM_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The private key of --tls-cert (PEM, e.g. privkey.pem).
-        #[arg(long, env = "EOM_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// Most connections open at once; lowered to fit the open-file limit.
-        #[arg(long, env = "EOM_MAX_CONNECTIONS", default_value_t = crate::net::Limits::default().max_connections)]
-        max_connections: usize,
-        /// Seconds a client has to send a request's headers, and that an idle connection is
-        /// kept open.
-        #[arg(long, env = "EOM_HEADER_TIMEOUT", default_value_t = crate::net::Limits::default().header_timeout.as_secs())]
-        header_timeout: u64,
-        /// Oldest observation time accepted, in days before the checklist arrives.
-        #[arg(long, env = "EOM_OBSERVED_DAYS_BACK", default_value_t = 14)]
-        observed_days_back: u32,
-        /// Latest observation time accepted, in minutes after the checklist arrives (laptop
-        /// clocks run fast).
-        #[arg(long, env = "EOM_OBSERVED_MINUTES_AHEAD", default_value_t = 15)]
-        observed_minutes_ahead: u32,
-        /// Sustained requests per second allowed per token (0: no limit); beyond it, 429.
-        #[arg(long, env = "EOM_TOKEN_REQUESTS_PER_SECOND", default_value_t = Budgets::default().requests_per_second)]
-        token_requests_per_second: u32,
-        /// Requests a token may send at once above the sustained rate.
-        #[arg(long, env = "EOM_TOKEN_REQUEST_BURST", default_value_t = Budgets::default().request_burst)]
-        token_request_burst: u32,
-        /// Request body MiB per hour allowed per token, after decompression (0: no limit).
-        #[arg(long, env = "EOM_TOKEN_MIB_PER_HOUR", default_value_t = Budgets::default().mebibytes_per_hour)]
-        token_mib_per_hour: u32,
-        /// Dashboard sign-in attempts per minute allowed per address.
-        #[arg(long, env = "EOM_SIGN_INS_PER_MINUTE", default_value_t = Budgets::default().sign_ins_per_minute)]
-        sign_ins_per_minute: u32,
-        /// A reverse proxy in front of the server (its IP address; repeat for several):
-        /// requests from it are taken to come from the address it puts in X-Forwarded-For,
-        /// for sign-in limits and logs. Without it the header is ignored, so it cannot be
-        /// forged.
-        #[arg(
-            long = "trusted-proxy",
-            value_name = "IP",
-            env = "EOM_TRUSTED_PROXIES",
-            value_delimiter = ','
-        )]
-        trusted_proxies: Vec<std::net::IpAddr>,
-        /// Post every new critical finding as JSON to this URL (a chat bot, an on-call tool):
-        /// within seconds of its checklist, retried with backoff until the receiver answers
-        /// 2xx, kept across restarts. Each alert has an `id` to deduplicate on.
-        #[arg(long, env = "EOM_ALERT_WEBHOOK", value_name = "URL", value_parser = parse_webhook)]
-        alert_webhook: Option<String>,
-    },
+    Serve(Box<ServeArgs>),
     /// Create the mission's database (a new SQLite file, or the tables in an empty
     /// PostgreSQL database) with the default forms. Only this and `serve` create one: every
     /// other command refuses a database that is not there.
@@ -169,13 +106,104 @@ pub enum Command {
     },
 }
 
+/// `eom-server serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "EOM_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// Pushes that may wait for the database writer; beyond this the server answers 503
+    /// with Retry-After instead of piling up.
+    #[arg(long, env = "EOM_WRITE_QUEUE", default_value_t = WriterConfig::default().queue_capacity)]
+    pub write_queue: usize,
+    /// Most checklists stored in one transaction (group commit).
+    #[arg(long, env = "EOM_MAX_GROUP", default_value_t = WriterConfig::default().max_group_items)]
+    pub max_group: usize,
+    /// The mission's time zone, an IANA name such as Asia/Almaty: laptops show and take
+    /// times of day in it (default: each laptop's own clock).
+    #[arg(long, env = "EOM_TIME_ZONE", value_parser = parse_zone)]
+    pub time_zone: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, e.g. fullchain.pem); needs --tls-key.
+    #[arg(long, env = "EOM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, e.g. privkey.pem).
+    #[arg(long, env = "EOM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Most connections open at once; lowered to fit the open-file limit.
+    #[arg(long, env = "EOM_MAX_CONNECTIONS", default_value_t = crate::net::Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and that an idle connection is
+    /// kept open.
+    #[arg(long, env = "EOM_HEADER_TIMEOUT", default_value_t = crate::net::Limits::default().header_timeout.as_secs())]
+    pub header_timeout: u64,
+    /// Oldest observation time accepted, in days before the checklist arrives.
+    #[arg(long, env = "EOM_OBSERVED_DAYS_BACK", default_value_t = 14)]
+    pub observed_days_back: u32,
+    /// Latest observation time accepted, in minutes after the checklist arrives (laptop
+    /// clocks run fast).
+    #[arg(long, env = "EOM_OBSERVED_MINUTES_AHEAD", default_value_t = 15)]
+    pub observed_minutes_ahead: u32,
+    /// Sustained requests per second allowed per token (0: no limit); beyond it, 429.
+    #[arg(long, env = "EOM_TOKEN_REQUESTS_PER_SECOND", default_value_t = Budgets::default().requests_per_second)]
+    pub token_requests_per_second: u32,
+    /// Requests a token may send at once above the sustained rate.
+    #[arg(long, env = "EOM_TOKEN_REQUEST_BURST", default_value_t = Budgets::default().request_burst)]
+    pub token_request_burst: u32,
+    /// Request body MiB per hour allowed per token, after decompression (0: no limit).
+    #[arg(long, env = "EOM_TOKEN_MIB_PER_HOUR", default_value_t = Budgets::default().mebibytes_per_hour)]
+    pub token_mib_per_hour: u32,
+    /// Dashboard sign-in attempts per minute allowed per address.
+    #[arg(long, env = "EOM_SIGN_INS_PER_MINUTE", default_value_t = Budgets::default().sign_ins_per_minute)]
+    pub sign_ins_per_minute: u32,
+    /// A reverse proxy in front of the server (its IP address; repeat for several):
+    /// requests from it are taken to come from the address it puts in X-Forwarded-For,
+    /// for sign-in limits and logs. Without it the header is ignored, so it cannot be
+    /// forged.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP",
+        env = "EOM_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Post every new critical finding as JSON to this URL (a chat bot, an on-call tool):
+    /// within seconds of its checklist, retried with backoff until the receiver answers
+    /// 2xx, kept across restarts. Each alert has an `id` to deduplicate on.
+    #[arg(long, env = "EOM_ALERT_WEBHOOK", hide_env_values = true, value_name = "URL", value_parser = parse_webhook)]
+    pub alert_webhook: Option<String>,
+    /// Also e-mail every new critical finding through this SMTP server:
+    /// smtps://user:password@mail.example:465, smtp://user:password@mail.example:587?tls=required
+    /// (STARTTLS), or smtp://relay:25 on the mission's own network. Needs
+    /// --alert-email-from and at least one recipient.
+    #[arg(
+        long,
+        env = "EOM_ALERT_SMTP",
+        value_name = "URL",
+        requires = "alert_email_from"
+    )]
+    pub alert_smtp: Option<String>,
+    /// The sender of alert e-mails, e.g. "eom <eom@mission.example>".
+    #[arg(long, env = "EOM_ALERT_EMAIL_FROM", value_name = "ADDRESS", value_parser = crate::alerts::email::parse_address)]
+    pub alert_email_from: Option<lettre::message::Mailbox>,
+    /// The core team: gets every alert (repeat for several addresses).
+    #[arg(long = "alert-email", env = "EOM_ALERT_EMAILS", value_delimiter = ',', value_name = "ADDRESS", value_parser = crate::alerts::email::parse_address)]
+    pub alert_emails: Vec<lettre::message::Mailbox>,
+    /// A region's coordinators: get that region's alerts, e.g. North=north-desk@mission.example
+    /// (repeat for each region or address).
+    #[arg(long = "alert-email-region", value_name = "REGION=ADDRESS", value_parser = crate::alerts::email::parse_region_address)]
+    pub alert_email_regions: Vec<(String, lettre::message::Mailbox)>,
+    /// The language of alert e-mails: en, ru or kk.
+    #[arg(long, env = "EOM_ALERT_LANG", default_value = "en", value_parser = ["en", "ru", "kk"])]
+    pub alert_lang: String,
+}
+
 impl Command {
     /// Whether the command may create the database it is given: `serve` and `init` (and
     /// `demo`, which makes a database of its own); every other one must find it there.
     fn creates_database(&self) -> bool {
         matches!(
             self,
-            Command::Serve { .. } | Command::Init | Command::Demo { .. }
+            Command::Serve(_) | Command::Init | Command::Demo { .. }
         )
     }
 }
@@ -207,7 +235,7 @@ fn announce_database(cli: &Cli) -> anyhow::Result<()> {
              or create one with 'eom-server init' (or by starting 'eom-server serve')"
         );
     }
-    if matches!(cli.command, Command::Serve { .. }) {
+    if matches!(cli.command, Command::Serve(_)) {
         // The server's standard error is its log (JSON lines when asked).
         tracing::info!(database = %where_, "using the database");
     } else {
@@ -436,24 +464,58 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve {
-            listen,
-            write_queue,
-            max_group,
-            time_zone,
-            tls_cert,
-            tls_key,
-            max_connections,
-            header_timeout,
-            observed_days_back,
-            observed_minutes_ahead,
-            token_requests_per_second,
-            token_request_burst,
-            token_mib_per_hour,
-            sign_ins_per_minute,
-            trusted_proxies,
-            alert_webhook,
-        } => {
+        Command::Serve(args) => {
+            let ServeArgs {
+                listen,
+                write_queue,
+                max_group,
+                time_zone,
+                tls_cert,
+                tls_key,
+                max_connections,
+                header_timeout,
+                observed_days_back,
+                observed_minutes_ahead,
+                token_requests_per_second,
+                token_request_burst,
+                token_mib_per_hour,
+                sign_ins_per_minute,
+                trusted_proxies,
+                alert_webhook,
+                alert_smtp,
+                alert_email_from,
+                alert_emails,
+                alert_email_regions,
+                alert_lang,
+            } = *args;
+            let alert_email = match (alert_smtp, alert_email_from) {
+                (Some(url), Some(from)) => {
+                    let mut recipients = crate::alerts::email::Recipients {
+                        core: alert_emails,
+                        ..Default::default()
+                    };
+                    for (region, address) in alert_email_regions {
+                        recipients.regions.entry(region).or_default().push(address);
+                    }
+                    if recipients.is_empty() {
+                        anyhow::bail!(
+                            "--alert-smtp needs someone to write to: give --alert-email (the core team) or --alert-email-region REGION=ADDRESS"
+                        );
+                    }
+                    Some(crate::config::EmailAlerts {
+                        smtp_url: url,
+                        from,
+                        recipients,
+                        lang: alert_lang,
+                    })
+                }
+                _ if !alert_emails.is_empty() || !alert_email_regions.is_empty() => {
+                    anyhow::bail!(
+                        "alert e-mail addresses need an SMTP server to send through: give --alert-smtp URL and --alert-email-from ADDRESS"
+                    );
+                }
+                _ => None,
+            };
             let runtime = tokio::runtime::Runtime::new().context("could not start the server")?;
             runtime.block_on(crate::serve(ServeConfig {
                 db: cli.db,
@@ -485,6 +547,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(crate::alerts::webhook::parse_url)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
+                alert_email,
             }))
         }
         Command::Observer(ObserverCommand::Add(a)) => {

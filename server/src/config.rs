@@ -70,6 +70,17 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where critical findings are posted as they arrive.
     pub alert_webhook: Option<reqwest::Url>,
+    /// Where critical findings are e-mailed, if anywhere.
+    pub alert_email: Option<EmailAlerts>,
+}
+
+/// E-mail alerts: the SMTP server, the sender, who gets what, in which language.
+#[derive(Debug, Clone)]
+pub struct EmailAlerts {
+    pub smtp_url: String,
+    pub from: lettre::message::Mailbox,
+    pub recipients: crate::alerts::email::Recipients,
+    pub lang: String,
 }
 
 #[cfg(test)]

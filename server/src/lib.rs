@@ -126,6 +126,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .await
             .context("could not set up the alert webhook")?;
     }
+    if let Some(email) = config.alert_email {
+        tracing::info!(
+            core = email.recipients.core.len(),
+            regions = email.recipients.regions.len(),
+            "critical findings are e-mailed"
+        );
+        let destination =
+            alerts::email::Email::new(&email.smtp_url, email.from, email.recipients, &email.lang)
+                .map_err(anyhow::Error::msg)?;
+        alerts::start(service.store.clone(), destination)
+            .await
+            .context("could not set up the alert e-mails")?;
+    }
     net::serve(
         listener,
         app(service),

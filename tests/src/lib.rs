@@ -11,6 +11,7 @@ pub mod fake_server;
 pub mod postgres;
 pub mod proxy;
 pub mod receiver;
+pub mod smtp_sink;
 pub mod tls;
 
 use std::collections::HashMap;

@@ -90,3 +90,68 @@ fn a_webhook_that_is_not_an_http_url_is_refused_at_start() {
         run.stderr
     );
 }
+
+#[test]
+fn a_critical_finding_is_emailed_to_the_core_team_and_its_regions_coordinators_only() {
+    let sink = eom_tests::smtp_sink::SmtpSink::start();
+    let mut mission = Mission::new();
+    let token = mission.add_observer("Team 1", "North");
+    let smtp = sink.url();
+    mission.start_with(&[
+        "--alert-smtp",
+        &smtp,
+        "--alert-email-from",
+        "eom <eom@mission.example>",
+        "--alert-email",
+        "core@mission.example",
+        "--alert-email-region",
+        "North=north-desk@mission.example",
+        "--alert-email-region",
+        "South=south-desk@mission.example",
+        "--alert-lang",
+        "ru",
+    ]);
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &token);
+    laptop.file("voting", "PEC-001", &stuffing());
+    laptop.eom(&["sync"]).ok();
+    let mails = sink.wait_for(1, Duration::from_secs(60));
+    assert_eq!(mails.len(), 1, "one e-mail for one finding: {mails:#?}");
+    // Several more rounds of the outbox send nothing more.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(sink.mails().len(), 1);
+    let mail = &mails[0];
+    let mut to = mail.to.clone();
+    to.sort();
+    assert_eq!(to, ["core@mission.example", "north-desk@mission.example"]);
+    assert_eq!(mail.from, "eom@mission.example");
+    assert!(
+        mail.data.contains("PEC-001 (North)"),
+        "the subject: {}",
+        mail.data
+    );
+    // The body: UTF-8 text, in base64, in the language asked for.
+    let (_, body) = mail
+        .data
+        .split_once("\r\n\r\n")
+        .expect("headers, then the body");
+    let body: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    use base64::Engine as _;
+    let text = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("a base64 body"),
+    )
+    .expect("UTF-8");
+    assert!(text.contains("PEC-001 School No. 1"), "{text}");
+    assert!(text.contains("Группа: Team 1"), "{text}");
+    assert!(text.contains("вброс"), "the question in Russian: {text}");
+}
+
+#[test]
+fn email_addresses_without_an_smtp_server_are_refused_at_start() {
+    let mission = Mission::new();
+    let run = mission.admin(&["serve", "--alert-email", "core@mission.example"]);
+    assert!(!run.success());
+    assert!(run.stderr.contains("--alert-smtp"), "{}", run.stderr);
+}

@@ -12,6 +12,7 @@
 //! Every instance runs the loop; on PostgreSQL the claim's lease keeps two from sending the
 //! same alert at once.
 
+pub mod email;
 pub mod webhook;
 
 use std::collections::HashMap;
