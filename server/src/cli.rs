@@ -178,6 +178,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "EOM_ALERT_SMTP",
+        hide_env_values = true,
         value_name = "URL",
         requires = "alert_email_from"
     )]
