@@ -1950,6 +1950,19 @@ pub fn teams_and_calls(store: &dyn Store) {
             ),
         ]
     );
+    store
+        .note_client_version(&made[0].id, "0.2.0")
+        .expect("version");
+    store
+        .note_client_version(&w.observer.id, "0.1.9")
+        .expect("a version for a team not imported");
+    let versions: Vec<String> = store
+        .teams(None)
+        .expect("teams")
+        .into_iter()
+        .map(|t| t.client_version)
+        .collect();
+    assert_eq!(versions, ["0.1.9", "", "0.2.0", ""]);
     let log = store.calls(&made[1].id).expect("calls");
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].outcome, CallOutcome::Problem, "latest first");

@@ -94,6 +94,21 @@ fn a_team_list_from_excel_is_imported_and_its_codes_set_laptops_up() {
         listed["items"][0]["observer_name"], "Команда Север",
         "{listed}"
     );
+    // The team list says which version of eom the laptop runs, and the team's phone.
+    let teams = mission.coordinator_get("/api/v1/teams");
+    let north = teams
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|t| t["name"] == "Команда Север")
+        .expect("the team");
+    assert_eq!(
+        north["client_version"],
+        env!("CARGO_PKG_VERSION"),
+        "{north}"
+    );
+    assert_eq!(north["phone"], "+7 701 111 22 33");
+    assert_eq!(north["stations"], serde_json::json!(["PEC-001", "PEC-002"]));
 
     // The same list again: every name is taken, nothing is created, the sheet stays.
     let again = mission.admin(&[

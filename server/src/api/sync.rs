@@ -96,8 +96,21 @@ pub struct PullQuery {
 pub async fn pull(
     State(service): State<Service>,
     Observer(observer): Observer,
+    headers: axum::http::HeaderMap,
     ApiQuery(query): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    // `eom/0.1.0`: the laptop's version, for the coordinators' team list.
+    let client_version = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.strip_prefix("eom/"))
+        .map(|v| {
+            v.chars()
+                .take(32)
+                .filter(|c| c.is_ascii_graphic())
+                .collect::<String>()
+        })
+        .filter(|v| !v.is_empty());
     let since = match query.since.as_deref().map(str::trim) {
         None | Some("") => 0,
         // Cursors are database sequence numbers: they never exceed i64::MAX.
@@ -108,7 +121,7 @@ pub async fn pull(
             )
         })?,
     };
-    Ok(Json(service.pull(observer, since).await?))
+    Ok(Json(service.pull(observer, since, client_version).await?))
 }
 
 #[derive(Debug, Deserialize)]

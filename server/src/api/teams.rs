@@ -46,6 +46,8 @@ pub struct TeamView {
     /// Minutes since the last checklist arrived; `null` when none ever did.
     pub silent_minutes: Option<i64>,
     pub last_call: Option<CallView>,
+    /// The version of eom the team's laptop last pulled with (empty: not known yet).
+    pub client_version: String,
 }
 
 impl TeamView {
@@ -60,6 +62,7 @@ impl TeamView {
             silent_minutes: silent_minutes(t.last_received_at, now),
             last_received_at: t.last_received_at,
             last_call: t.last_call.map(Into::into),
+            client_version: t.client_version,
         }
     }
 }

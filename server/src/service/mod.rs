@@ -44,6 +44,9 @@ pub struct Service {
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
     /// The change stamp open dashboard pages follow.
     pub live: Arc<crate::live::Live>,
+    /// The eom version each team's laptop last pulled with, as recorded: a write only when it
+    /// changes, so pulls stay reads.
+    pub client_versions: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 /// Why a service call did not do what was asked.
@@ -119,6 +122,7 @@ impl Service {
             receipts: Arc::new(receipts),
             trusted_proxies: Arc::new([]),
             live: Arc::new(crate::live::Live::default()),
+            client_versions: Arc::default(),
         })
     }
 

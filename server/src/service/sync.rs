@@ -81,7 +81,15 @@ impl Service {
     }
 
     /// Forms and stations changed since the cursor, and reviews of the observer's checklists.
-    pub async fn pull(&self, observer: Account, since: u64) -> Result<PullResponse, ServiceError> {
+    pub async fn pull(
+        &self,
+        observer: Account,
+        since: u64,
+        client_version: Option<String>,
+    ) -> Result<PullResponse, ServiceError> {
+        if let Some(version) = client_version {
+            self.note_client_version(&observer.id, version).await?;
+        }
         let time_zone = self.time_zone.as_deref().map(str::to_owned);
         let messages = self.inbox(&observer).await?;
         let changes = self
@@ -96,6 +104,29 @@ impl Service {
             time_zone,
             messages,
         })
+    }
+
+    /// Records the eom version a team's laptop pulls with, when it is not the one recorded.
+    async fn note_client_version(
+        &self,
+        account: &str,
+        version: String,
+    ) -> Result<(), ServiceError> {
+        let known = self
+            .client_versions
+            .lock()
+            .map(|v| v.get(account) == Some(&version))
+            .unwrap_or(false);
+        if known {
+            return Ok(());
+        }
+        let (id, noted) = (account.to_owned(), version.clone());
+        self.store_call(move |s| Ok(s.note_client_version(&id, &noted)?))
+            .await?;
+        if let Ok(mut v) = self.client_versions.lock() {
+            v.insert(account.to_owned(), version);
+        }
+        Ok(())
     }
 
     /// The observer's own checklists, latest revisions with their content and last review,

@@ -377,6 +377,8 @@ pub struct Team {
     pub checklists: u64,
     pub last_received_at: Option<DateTime<Utc>>,
     pub last_call: Option<CallRecord>,
+    /// The version of eom the team's laptop last pulled with (empty: not known yet).
+    pub client_version: String,
 }
 
 /// Who a coordinator's message is for.
@@ -859,6 +861,8 @@ pub trait Store: Send + Sync + 'static {
     fn record_call(&self, call: &NewCall) -> Result<bool, StoreError>;
     /// A team's calls, latest first.
     fn calls(&self, team_id: &str) -> Result<Vec<CallRecord>, StoreError>;
+    /// Records the version of eom a team's laptop pulls with.
+    fn note_client_version(&self, account_id: &str, version: &str) -> Result<(), StoreError>;
 
     /// A number that moves whenever something the reports show is written (the audit log's
     /// last sequence number), by any instance.

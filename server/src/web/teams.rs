@@ -53,7 +53,7 @@ pub async fn list(State(service): State<Service>, Session(user): Session) -> Res
                 @if teams.is_empty() { p class="muted" { (tr(l, "dash.teams.none")) } }
                 @else {
                     table #teams {
-                        thead { tr { th { (tr(l, "dash.col.team")) } th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.phone")) } th { (tr(l, "dash.col.stations")) } th class="num" { (tr(l, "dash.nav.checklists")) } th { (tr(l, "dash.col.last_contact")) } th { (tr(l, "dash.col.last_call")) } } }
+                        thead { tr { th { (tr(l, "dash.col.team")) } th { (tr(l, "dash.col.region")) } th { (tr(l, "dash.col.phone")) } th { (tr(l, "dash.col.stations")) } th class="num" { (tr(l, "dash.nav.checklists")) } th { (tr(l, "dash.col.last_contact")) } th { (tr(l, "dash.col.last_call")) } th { "eom" } } }
                         tbody { @for t in &teams { tr data-id=(t.account.id) {
                             td { a href=(format!("/teams/{}", t.account.id)) { (t.account.name) } }
                             td { (t.account.only_region().unwrap_or_default()) }
@@ -62,6 +62,7 @@ pub async fn list(State(service): State<Service>, Session(user): Session) -> Res
                             td class="num" { (t.checklists) }
                             td class="silent" { (silent_for(l, t.last_received_at, now)) }
                             td class="muted" { (last_call_text(l, t.last_call.as_ref(), zone.as_deref())) }
+                            td class="muted version" { (t.client_version) }
                         } } }
                     }
                 }

@@ -1043,6 +1043,10 @@ impl Store for PostgresStore {
         self.run(async |c| reports::critical_findings(&*c, filter, limit).await)
     }
 
+    fn note_client_version(&self, account_id: &str, version: &str) -> Result<(), StoreError> {
+        self.write(async |tx| teams::note_client_version(tx, account_id, version).await)
+    }
+
     fn change_stamp(&self) -> Result<u64, StoreError> {
         self.run(async |c| {
             let row = c

@@ -67,7 +67,7 @@ pub(super) async fn list(
     }
     let found = c
         .query(
-            "SELECT a.*, coalesce(d.phone, '') AS phone, coalesce(d.stations, '') AS stations,
+            "SELECT a.*, coalesce(d.phone, '') AS phone, coalesce(d.stations, '') AS stations, coalesce(d.client_version, '') AS client_version,
                     (SELECT count(*) FROM submissions s WHERE s.observer_id = a.id) AS checklists
              FROM accounts a LEFT JOIN team_details d ON d.account_id = a.id
              WHERE a.role = 'observer' AND ($1::text[] IS NULL OR a.id = ANY($1))
@@ -82,6 +82,7 @@ pub(super) async fn list(
         let checklists: i64 = get(r, "checklists")?;
         teams.push(Team {
             last_call: last_calls.remove(&account.id),
+            client_version: get(r, "client_version")?,
             account,
             phone: get(r, "phone")?,
             stations: stations.lines().map(str::to_owned).collect(),
@@ -128,4 +129,19 @@ pub(super) async fn calls(
         )
         .await?;
     found.iter().map(call_from_row).collect()
+}
+
+pub(super) async fn note_client_version(
+    tx: &impl GenericClient,
+    account_id: &str,
+    version: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO team_details (account_id, client_version)
+         SELECT id, $2 FROM accounts WHERE id = $1
+         ON CONFLICT (account_id) DO UPDATE SET client_version = excluded.client_version",
+        &[&account_id, &version],
+    )
+    .await?;
+    Ok(())
 }

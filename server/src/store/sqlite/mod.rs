@@ -867,6 +867,10 @@ impl Store for SqliteStore {
         self.read(|c| reports::critical_findings(c, filter, limit))
     }
 
+    fn note_client_version(&self, account_id: &str, version: &str) -> Result<(), StoreError> {
+        self.write(|tx| teams::note_client_version(tx, account_id, version))
+    }
+
     fn change_stamp(&self) -> Result<u64, StoreError> {
         self.read(|c| {
             let seq: i64 = c.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {

@@ -70,7 +70,7 @@ pub(super) fn list(c: &Connection, only: Option<&[String]>) -> Result<Vec<Team>,
         last_calls.insert(call.team_id.clone(), call);
     }
     let mut stmt = c.prepare_cached(
-        "SELECT a.*, coalesce(d.phone, '') AS phone, coalesce(d.stations, '') AS stations,
+        "SELECT a.*, coalesce(d.phone, '') AS phone, coalesce(d.stations, '') AS stations, coalesce(d.client_version, '') AS client_version,
                 (SELECT count(*) FROM submissions s WHERE s.observer_id = a.id) AS checklists
          FROM accounts a LEFT JOIN team_details d ON d.account_id = a.id
          WHERE a.role = 'observer'
@@ -84,6 +84,7 @@ pub(super) fn list(c: &Connection, only: Option<&[String]>) -> Result<Vec<Team>,
         let stations: String = get(r, "stations")?;
         teams.push(Team {
             last_call: last_calls.remove(&account.id),
+            client_version: get(r, "client_version")?,
             account,
             phone: get(r, "phone")?,
             stations: stations.lines().map(str::to_owned).collect(),
@@ -122,4 +123,18 @@ pub(super) fn calls(c: &Connection, team_id: &str) -> Result<Vec<CallRecord>, St
         found.push(call_from_row(r)?);
     }
     Ok(found)
+}
+
+pub(super) fn note_client_version(
+    tx: &Transaction<'_>,
+    account_id: &str,
+    version: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO team_details (account_id, client_version)
+         SELECT id, ?2 FROM accounts WHERE id = ?1
+         ON CONFLICT (account_id) DO UPDATE SET client_version = excluded.client_version",
+        params![account_id, version],
+    )?;
+    Ok(())
 }

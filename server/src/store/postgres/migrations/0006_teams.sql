@@ -1,8 +1,9 @@
 -- Observer teams' contact details and the call log (see the SQLite migration 0008).
 CREATE TABLE team_details (
-    account_id  TEXT PRIMARY KEY REFERENCES accounts (id),
-    phone       TEXT NOT NULL DEFAULT '',
-    stations    TEXT NOT NULL DEFAULT ''
+    account_id      TEXT PRIMARY KEY REFERENCES accounts (id),
+    phone           TEXT NOT NULL DEFAULT '',
+    stations        TEXT NOT NULL DEFAULT '',
+    client_version  TEXT NOT NULL DEFAULT ''
 );
 
 CREATE TABLE team_calls (

@@ -1,9 +1,11 @@
 -- Observer teams' contact details from the team import: the phone to call when the team
--- falls silent, and the stations it is assigned to (codes, one per line).
+-- falls silent, and the stations it is assigned to (codes, one per line); and the version of
+-- eom its laptop last pulled with.
 CREATE TABLE team_details (
-    account_id  TEXT PRIMARY KEY REFERENCES accounts (id),
-    phone       TEXT NOT NULL DEFAULT '',
-    stations    TEXT NOT NULL DEFAULT ''
+    account_id      TEXT PRIMARY KEY REFERENCES accounts (id),
+    phone           TEXT NOT NULL DEFAULT '',
+    stations        TEXT NOT NULL DEFAULT '',
+    client_version  TEXT NOT NULL DEFAULT ''
 );
 
 -- Follow-up calls to teams: who called, when, and what came of it.
