@@ -795,7 +795,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let moved = crate::transfer::migrate(from.as_ref(), destination.as_ref())
                 .with_context(|| format!("could not migrate {} to {to}", cli.db))?;
             println!(
-                "Moved {} to {to} in {:.1} s: {} accounts, {} form versions, {} stations, {} checklists ({} revisions), {} conflicts, {} reviews. Every report matches.",
+                "Moved {} to {to} in {:.1} s: {} accounts, {} form versions, {} stations, {} checklists ({} revisions), {} conflicts, {} reviews, {} messages to teams, {} calls. Every report matches.",
                 cli.db,
                 started.elapsed().as_secs_f64(),
                 moved.accounts,
@@ -804,7 +804,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 moved.checklists,
                 moved.revisions,
                 moved.conflicts,
-                moved.reviews
+                moved.reviews,
+                moved.messages,
+                moved.calls
             );
             println!(
                 "Next: stop the servers on {}, then serve with --db {to}",

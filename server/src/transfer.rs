@@ -26,6 +26,8 @@ pub struct Moved {
     pub checklists: u64,
     pub conflicts: u64,
     pub reviews: u64,
+    pub messages: u64,
+    pub calls: u64,
 }
 
 impl Moved {
@@ -38,7 +40,13 @@ impl Moved {
             Record::Current { .. } => self.checklists += 1,
             Record::Conflict { .. } => self.conflicts += 1,
             Record::Review { .. } => self.reviews += 1,
-            Record::Cursor(_) | Record::ServerKey { .. } | Record::Audit(_) => {}
+            Record::Message(_) => self.messages += 1,
+            Record::Call(_) => self.calls += 1,
+            Record::Cursor(_)
+            | Record::ServerKey { .. }
+            | Record::Audit(_)
+            | Record::TeamDetails { .. }
+            | Record::MessageRead { .. } => {}
         }
     }
 }

@@ -1384,7 +1384,47 @@ pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
     let w = World::new(from);
     let (edited, rejected) = eventful_day(from, &w);
     let key = from.server_key("receipts", "ab").expect("key");
+    // The core team's follow-up: a message read by one team, a call, a laptop's version.
+    let message = uuid::Uuid::now_v7();
+    from.create_message(&NewMessage {
+        id: message,
+        author_id: w.coordinator.id.clone(),
+        audience: Audience::Region("North".into()),
+        body: "Call in after the count".into(),
+        sent_at: at(16, 0),
+    })
+    .expect("message");
+    from.mark_messages_read(&w.observer.id, &[message], at(16, 5))
+        .expect("read");
+    from.record_call(&NewCall {
+        id: uuid::Uuid::now_v7(),
+        team_id: w.other.id.clone(),
+        caller_id: w.coordinator.id.clone(),
+        at: at(17, 0),
+        outcome: CallOutcome::NoAnswer,
+        note: "Will try again".into(),
+    })
+    .expect("call");
+    from.note_client_version(&w.observer.id, "0.1.0")
+        .expect("version");
     let moved = eom_server::transfer::migrate(from, to).expect("migrate");
+    assert_eq!((moved.messages, moved.calls), (1, 1));
+    assert_eq!(
+        from.sent_messages(10).expect("sent"),
+        to.sent_messages(10).expect("moved")
+    );
+    assert_eq!(
+        from.inbox(&w.observer.id, 10).expect("inbox"),
+        to.inbox(&w.observer.id, 10).expect("moved")
+    );
+    assert_eq!(
+        from.teams(None).expect("teams"),
+        to.teams(None).expect("moved")
+    );
+    assert_eq!(
+        from.calls(&w.other.id).expect("calls"),
+        to.calls(&w.other.id).expect("moved")
+    );
     // Receipts issued before the move still check out: the key moved with the mission.
     assert_eq!(to.server_key("receipts", "cd").expect("key"), key);
     // And the audit log moved whole: it verifies against the moved rows.

@@ -347,6 +347,7 @@ impl CallOutcome {
     }
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewCall {
     pub id: uuid::Uuid,
     pub team_id: String,
@@ -424,6 +425,7 @@ pub(crate) const RECIPIENTS: &str = "(SELECT count(*) FROM accounts a \
        OR (m.audience = 'region' AND m.target = a.region) \
        OR (m.audience = 'team' AND m.target = a.id)))";
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewMessage {
     pub id: uuid::Uuid,
     pub author_id: String,
@@ -741,6 +743,23 @@ pub enum Record {
     },
     /// An audit log entry, moved as it is so the chain still verifies.
     Audit(crate::audit::AuditEntry),
+    /// A team's contacts from the team import, and the eom its laptop last pulled with.
+    TeamDetails {
+        account_id: String,
+        phone: String,
+        stations: Vec<String>,
+        client_version: String,
+    },
+    /// A coordinator's message to teams.
+    Message(NewMessage),
+    /// A team's laptop showed a message.
+    MessageRead {
+        message_id: uuid::Uuid,
+        account_id: String,
+        read_at: DateTime<Utc>,
+    },
+    /// A follow-up call to a team.
+    Call(NewCall),
 }
 
 pub trait Store: Send + Sync + 'static {

@@ -12,7 +12,7 @@ use super::{
     account_from_row, conflict_from_row, count, get, json, known, optional_count, parsed,
     revision_from_row, station_from_row,
 };
-use crate::store::{Record, StoreError};
+use crate::store::{Audience, CallOutcome, NewCall, NewMessage, Record, StoreError};
 
 /// The queries of a dump, in the order `load` needs, each with its row reader.
 pub(super) type Reader = fn(&Row) -> Result<Record, StoreError>;
@@ -32,12 +32,64 @@ pub(super) const DUMP: &[(&str, Reader)] = &[
     ),
     ("SELECT * FROM reviews ORDER BY id", read_review),
     (
+        "SELECT * FROM team_details ORDER BY account_id",
+        read_team_details,
+    ),
+    ("SELECT * FROM messages ORDER BY sent_at, id", read_message),
+    (
+        "SELECT * FROM message_reads ORDER BY message_id, account_id",
+        read_message_read,
+    ),
+    ("SELECT * FROM team_calls ORDER BY called_at, id", read_call),
+    (
         "SELECT purpose, secret FROM server_keys ORDER BY purpose",
         read_key,
     ),
     ("SELECT * FROM audit_log ORDER BY seq", read_audit),
     ("SELECT value FROM catalog_sequence", read_cursor),
 ];
+
+fn read_team_details(r: &Row) -> Result<Record, StoreError> {
+    let stations: String = get(r, "stations")?;
+    Ok(Record::TeamDetails {
+        account_id: get(r, "account_id")?,
+        phone: get(r, "phone")?,
+        stations: stations.lines().map(str::to_owned).collect(),
+        client_version: get(r, "client_version")?,
+    })
+}
+
+fn read_message(r: &Row) -> Result<Record, StoreError> {
+    let (audience, target): (String, String) = (get(r, "audience")?, get(r, "target")?);
+    Ok(Record::Message(NewMessage {
+        id: parsed(r, "id", uuid::Uuid::parse_str)?,
+        author_id: get(r, "author_id")?,
+        audience: Audience::from_stored(&audience, &target)?,
+        body: get(r, "body")?,
+        sent_at: get(r, "sent_at")?,
+    }))
+}
+
+fn read_message_read(r: &Row) -> Result<Record, StoreError> {
+    Ok(Record::MessageRead {
+        message_id: parsed(r, "message_id", uuid::Uuid::parse_str)?,
+        account_id: get(r, "account_id")?,
+        read_at: get(r, "read_at")?,
+    })
+}
+
+fn read_call(r: &Row) -> Result<Record, StoreError> {
+    let outcome: String = get(r, "outcome")?;
+    Ok(Record::Call(NewCall {
+        id: parsed(r, "id", uuid::Uuid::parse_str)?,
+        team_id: get(r, "account_id")?,
+        caller_id: get(r, "caller_id")?,
+        at: get(r, "called_at")?,
+        outcome: CallOutcome::parse(&outcome)
+            .ok_or_else(|| StoreError::corrupt(format!("call outcome '{outcome}'")))?,
+        note: get(r, "note")?,
+    }))
+}
 
 fn read_account(r: &Row) -> Result<Record, StoreError> {
     Ok(Record::Account {
@@ -350,6 +402,34 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
                     ],
                 )
                 .await?;
+            }
+            Record::TeamDetails {
+                account_id,
+                phone,
+                stations,
+                client_version,
+            } => {
+                tx.execute(
+                    "INSERT INTO team_details (account_id, phone, stations, client_version)
+                     VALUES ($1, $2, $3, $4)",
+                    &[account_id, phone, &stations.join("\n"), client_version],
+                )
+                .await?;
+            }
+            Record::Message(m) => super::messages::create(tx, m).await?,
+            Record::MessageRead {
+                message_id,
+                account_id,
+                read_at,
+            } => {
+                tx.execute(
+                    "INSERT INTO message_reads (message_id, account_id, read_at) VALUES ($1, $2, $3)",
+                    &[&message_id.to_string(), account_id, read_at],
+                )
+                .await?;
+            }
+            Record::Call(call) => {
+                super::teams::record_call(tx, call).await?;
             }
         }
     }

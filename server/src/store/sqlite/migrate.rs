@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::columns::{get, json, known, optional_time, parsed, time, time_text};
 use super::{account_from_row, conflict_from_row, revision_from_row, station_from_row};
-use crate::store::{Record, StoreError};
+use crate::store::{Audience, CallOutcome, NewCall, NewMessage, Record, StoreError};
 
 type Sink<'a> = &'a mut dyn FnMut(Record) -> Result<(), StoreError>;
 
@@ -98,6 +98,64 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
             seq: get(r, "seq")?,
         })
     })?;
+    each(
+        c,
+        "SELECT * FROM team_details ORDER BY account_id",
+        sink,
+        |r| {
+            let stations: String = get(r, "stations")?;
+            Ok(Record::TeamDetails {
+                account_id: get(r, "account_id")?,
+                phone: get(r, "phone")?,
+                stations: stations.lines().map(str::to_owned).collect(),
+                client_version: get(r, "client_version")?,
+            })
+        },
+    )?;
+    each(
+        c,
+        "SELECT * FROM messages ORDER BY sent_at, id",
+        sink,
+        |r| {
+            let (audience, target): (String, String) = (get(r, "audience")?, get(r, "target")?);
+            Ok(Record::Message(NewMessage {
+                id: parsed(r, "id", uuid::Uuid::parse_str)?,
+                author_id: get(r, "author_id")?,
+                audience: Audience::from_stored(&audience, &target)?,
+                body: get(r, "body")?,
+                sent_at: time(r, "sent_at")?,
+            }))
+        },
+    )?;
+    each(
+        c,
+        "SELECT * FROM message_reads ORDER BY message_id, account_id",
+        sink,
+        |r| {
+            Ok(Record::MessageRead {
+                message_id: parsed(r, "message_id", uuid::Uuid::parse_str)?,
+                account_id: get(r, "account_id")?,
+                read_at: time(r, "read_at")?,
+            })
+        },
+    )?;
+    each(
+        c,
+        "SELECT * FROM team_calls ORDER BY called_at, id",
+        sink,
+        |r| {
+            let outcome: String = get(r, "outcome")?;
+            Ok(Record::Call(NewCall {
+                id: parsed(r, "id", uuid::Uuid::parse_str)?,
+                team_id: get(r, "account_id")?,
+                caller_id: get(r, "caller_id")?,
+                at: time(r, "called_at")?,
+                outcome: CallOutcome::parse(&outcome)
+                    .ok_or_else(|| StoreError::corrupt(format!("call outcome '{outcome}'")))?,
+                note: get(r, "note")?,
+            }))
+        },
+    )?;
     let keys: Vec<(String, String)> = c
         .prepare("SELECT purpose, secret FROM server_keys ORDER BY purpose")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -293,6 +351,57 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                 )?;
             }
             Record::Audit(e) => super::audit::insert(tx, e)?,
+            Record::TeamDetails {
+                account_id,
+                phone,
+                stations,
+                client_version,
+            } => {
+                tx.execute(
+                    "INSERT INTO team_details (account_id, phone, stations, client_version)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![account_id, phone, stations.join("\n"), client_version],
+                )?;
+            }
+            Record::Message(m) => {
+                let (audience, target) = m.audience.stored();
+                tx.execute(
+                    "INSERT INTO messages (id, author_id, audience, target, body, sent_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        m.id.to_string(),
+                        m.author_id,
+                        audience,
+                        target,
+                        m.body,
+                        time_text(m.sent_at)
+                    ],
+                )?;
+            }
+            Record::MessageRead {
+                message_id,
+                account_id,
+                read_at,
+            } => {
+                tx.execute(
+                    "INSERT INTO message_reads (message_id, account_id, read_at) VALUES (?1, ?2, ?3)",
+                    params![message_id.to_string(), account_id, time_text(*read_at)],
+                )?;
+            }
+            Record::Call(call) => {
+                tx.execute(
+                    "INSERT INTO team_calls (id, account_id, caller_id, called_at, outcome, note)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        call.id.to_string(),
+                        call.team_id,
+                        call.caller_id,
+                        time_text(call.at),
+                        call.outcome.as_str(),
+                        call.note
+                    ],
+                )?;
+            }
         }
     }
     Ok(())
