@@ -1048,8 +1048,9 @@ fn import_teams(store: &dyn Store, i: ImportTeams) -> anyhow::Result<()> {
     let (csv, html) = crate::teams::sheet::write(&sheet, &server_url, &teams, &i.lang)
         .with_context(|| format!("created {} teams, but could not write the enrolment sheet in {}; issue new codes with 'eom-server observer code ID'", teams.len(), sheet.display()))?;
     println!(
-        "Created {} observer teams, each with a one-time enrolment code.",
-        teams.len()
+        "Created {} observer {}, each with a one-time enrolment code.",
+        teams.len(),
+        if teams.len() == 1 { "team" } else { "teams" }
     );
     println!(
         "Enrolment sheet: {} (print it, one card per team)",

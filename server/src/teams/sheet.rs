@@ -133,7 +133,10 @@ pub fn write(
             team.phone.as_str(),
             team.stations.join(" ").as_str(),
             team.code.as_str(),
-            team.expires_at.to_rfc3339().as_str(),
+            team.expires_at
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+                .as_str(),
             setup_command(server_url, &team.code).as_str(),
         ])?;
     }
