@@ -72,6 +72,16 @@ struct LangQuery {
 }
 
 /// `GET /lang/{code}`: keeps the chosen language in a cookie and goes back to the page.
+/// Whether `path` is a path of this site to send a browser back to, never an address
+/// elsewhere. Browsers drop tabs and line breaks from addresses ("/\t/evil.example" is
+/// "//evil.example"), so only printable characters pass.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.chars().all(|c| !c.is_control() && !c.is_whitespace())
+}
+
 async fn choose_language(
     axum::extract::Path(code): axum::extract::Path<String>,
     axum::extract::Query(q): axum::extract::Query<LangQuery>,
@@ -87,7 +97,7 @@ async fn choose_language(
     let back = q
         .back
         .or(referer)
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| is_local_path(b))
         .unwrap_or_else(|| "/".to_owned());
     let mut response = Redirect::to(&back).into_response();
     if let Some(lang) = LANGUAGES.into_iter().find(|l| *l == code)
@@ -279,4 +289,54 @@ async fn logout(
         HeaderValue::from_static("eom_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_gone_back_to() {
+        assert!(is_local_path("/checklists?search=%D1%88%D0%BA"));
+        assert!(is_local_path("/"));
+        for elsewhere in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "/ /x",
+        ] {
+            assert!(!is_local_path(elsewhere), "{elsewhere}");
+        }
+    }
+
+    #[test]
+    fn the_language_is_the_chosen_one_else_the_browsers_else_english() {
+        let headers = |pairs: &[(&str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                    HeaderValue::from_str(v).expect("value"),
+                );
+            }
+            h
+        };
+        assert_eq!(language(&headers(&[])), "en");
+        assert_eq!(
+            language(&headers(&[("accept-language", "de-DE,ru;q=0.8,en;q=0.5")])),
+            "ru"
+        );
+        assert_eq!(language(&headers(&[("accept-language", "kk-KZ")])), "kk");
+        assert_eq!(
+            language(&headers(&[
+                ("accept-language", "ru"),
+                ("cookie", "eom_lang=kk")
+            ])),
+            "kk",
+            "the choice in the header wins"
+        );
+        assert_eq!(language(&headers(&[("cookie", "eom_lang=xx")])), "en");
+    }
 }
