@@ -70,6 +70,36 @@ pub fn parse_hour(raw: &str) -> Result<DateTime<Utc>, String> {
     Ok(hour_of(utc))
 }
 
+/// A time of day as the dashboard's inputs give it (`2026-03-19T14:00`, no zone) read in the
+/// mission's time zone, as RFC 3339 (which [`parse_hour`] takes); a time that names its own
+/// offset, or one that is not a time, is left as it is for `parse_hour` to judge.
+pub fn local_to_utc(raw: &str, zone: chrono_tz::Tz) -> String {
+    use chrono::TimeZone;
+    let trimmed = raw.trim();
+    if DateTime::parse_from_rfc3339(trimmed).is_ok() {
+        return raw.to_owned();
+    }
+    NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .and_then(|naive| zone.from_local_datetime(&naive).earliest())
+        .map_or_else(|| raw.to_owned(), |t| t.with_timezone(&Utc).to_rfc3339())
+}
+
+impl FilterQuery {
+    /// The same filter with its times read in the mission's zone (the dashboard's inputs).
+    pub fn in_zone(&self, zone: Option<&str>) -> FilterQuery {
+        let Some(zone) = zone.and_then(|z| eom_shared::sync::parse_time_zone(z).ok()) else {
+            return self.clone();
+        };
+        FilterQuery {
+            from: self.from.as_deref().map(|t| local_to_utc(t, zone)),
+            to: self.to.as_deref().map(|t| local_to_utc(t, zone)),
+            ..self.clone()
+        }
+    }
+}
+
 fn hour(v: &Option<String>, name: &str) -> Result<Option<DateTime<Utc>>, ServiceError> {
     nonempty(v)
         .map(|raw| {
@@ -197,6 +227,30 @@ mod tests {
 
     fn hour_text(raw: &str) -> Result<String, String> {
         parse_hour(raw).map(timefmt::hour)
+    }
+
+    #[test]
+    fn the_dashboards_times_are_read_in_the_missions_zone() {
+        let almaty: chrono_tz::Tz = "Asia/Almaty".parse().expect("zone");
+        assert_eq!(
+            hour_text(&local_to_utc("2026-03-19T14:00", almaty)),
+            Ok("2026-03-19T09".into())
+        );
+        assert_eq!(
+            local_to_utc("2026-03-19T14:00Z", almaty),
+            "2026-03-19T14:00Z"
+        );
+        assert_eq!(local_to_utc("soon", almaty), "soon");
+        let q = FilterQuery {
+            from: Some("2026-03-19T14:00".into()),
+            ..FilterQuery::default()
+        };
+        assert_eq!(q.in_zone(None).from, q.from, "no zone: UTC, as before");
+        assert!(
+            q.in_zone(Some("Asia/Almaty"))
+                .from
+                .is_some_and(|f| f.starts_with("2026-03-19T09:00:00"))
+        );
     }
 
     #[test]

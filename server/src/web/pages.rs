@@ -99,6 +99,7 @@ fn split_section(lang: &str, title: &str, by: SplitBy, groups: &[SplitGroup]) ->
 
 fn filter_form(
     lang: &str,
+    zone: Option<&str>,
     action: &str,
     q: &FilterQuery,
     regions: &[String],
@@ -136,7 +137,7 @@ fn filter_form(
                     @for f in forms { option value=(f) selected[selected(&q.form, f)] { (titles.get(f).map_or(f.as_str(), String::as_str)) } }
                 }
             }
-            div { label for="from" { (tr(lang, "dash.filter.from")) }
+            div { label for="from" { (rust_i18n::t!("dash.filter.from", zone = zone.unwrap_or("UTC"), locale = lang)) }
                 input id="from" name="from" type="datetime-local" value=(q.from.clone().unwrap_or_default()); }
             div { label for="to" { (tr(lang, "dash.filter.to")) }
                 input id="to" name="to" type="datetime-local" value=(q.to.clone().unwrap_or_default()); }
@@ -169,7 +170,7 @@ async fn overview_body(
 ) -> Result<Markup, ApiError> {
     let l = user.lang;
     let scope = user.scope();
-    let filter = scope.reports(q.to_filter()?)?;
+    let filter = scope.reports(q.in_zone(service.time_zone.as_deref()).to_filter()?)?;
     let (regions, forms) = service.regions_and_forms(&scope).await?;
     let titles = service.form_titles(l).await?;
     let (assessment, access) = service.assessment_and_access(&filter).await?;
@@ -219,7 +220,7 @@ async fn overview_body(
     };
     Ok(html! {
         (live_mark(l, zone))
-        (filter_form(l, "/", q, &regions, &forms, &titles))
+        (filter_form(l, zone, "/", q, &regions, &forms, &titles))
         section id="statement" {
             h2 { (tr(l, "dash.overview.statement")) }
             @if lines.is_empty() { p class="muted" { (tr(l, "dash.none_yet")) } }
@@ -304,7 +305,7 @@ pub async fn regions(
 ) -> Response {
     let l = user.lang;
     let body = async {
-        let filter = user.scope().reports(q.to_filter()?)?;
+        let filter = user.scope().reports(q.in_zone(service.time_zone.as_deref()).to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let titles = service.form_titles(l).await?;
         let (assessment, access) = service.assessment_and_access(&filter).await?;
@@ -313,7 +314,7 @@ pub async fn regions(
         let by_kind = service.split(&filter, SplitBy::Kind).await?;
         Ok::<_, ApiError>(html! {
             (live_mark(l, service.time_zone.as_deref()))
-            (filter_form(l, "/regions", &q, &regions, &forms, &titles))
+            (filter_form(l, service.time_zone.as_deref(), "/regions", &q, &regions, &forms, &titles))
             (split_section(l, &tr(l, "dash.regions.by_area"), SplitBy::Area, &by_area))
             (split_section(l, &tr(l, "dash.regions.by_kind"), SplitBy::Kind, &by_kind))
             section {
@@ -365,7 +366,7 @@ pub async fn findings(
 ) -> Response {
     let l = user.lang;
     let body = async {
-        let filter = user.scope().reports(q.to_filter()?)?;
+        let filter = user.scope().reports(q.in_zone(service.time_zone.as_deref()).to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&user.scope()).await?;
         let titles = service.form_titles(l).await?;
         let labels = service.question_labels(l).await?;
@@ -375,7 +376,7 @@ pub async fn findings(
         let title = |id: &str| titles.get(id).cloned().unwrap_or_else(|| id.to_owned());
         Ok::<_, ApiError>(html! {
             (live_mark(l, service.time_zone.as_deref()))
-            (filter_form(l, "/findings", &q, &regions, &forms, &titles))
+            (filter_form(l, service.time_zone.as_deref(), "/findings", &q, &regions, &forms, &titles))
             section #protocols {
                 h2 { (tr(l, "dash.findings.protocols")) }
                 @if protocols.is_empty() { p class="muted" { (tr(l, "dash.findings.no_protocols")) } }
@@ -452,13 +453,13 @@ pub async fn map(
     let l = user.lang;
     let body = async {
         let scope = user.scope();
-        let filter = scope.reports(q.to_filter()?)?;
+        let filter = scope.reports(q.in_zone(service.time_zone.as_deref()).to_filter()?)?;
         let (regions, forms) = service.regions_and_forms(&scope).await?;
         let titles = service.form_titles(l).await?;
         let marks = service.station_marks(&filter).await?;
         Ok::<_, ApiError>(html! {
             (live_mark(l, service.time_zone.as_deref()))
-            (filter_form(l, "/map", &q, &regions, &forms, &titles))
+            (filter_form(l, service.time_zone.as_deref(), "/map", &q, &regions, &forms, &titles))
             section #map { (super::charts::map(l, &marks)) }
         })
     }
