@@ -70,6 +70,27 @@ pub fn delimiter(text: &str, expected: &[&str]) -> u8 {
     best.1
 }
 
+/// A CSV reader over a decoded file held in memory.
+pub type Reader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
+/// A CSV reader over a file as a spreadsheet saved it ([`decode`]d, its separator found by
+/// the `expected` column names), fields trimmed and rows of any length, and its header row.
+/// `Err` says why the file cannot be read at all.
+pub fn reader(
+    bytes: &[u8],
+    expected: &[&str],
+) -> Result<(Reader, csv::StringRecord), String> {
+    let text = decode(bytes)?;
+    let separator = delimiter(&text, expected);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .delimiter(separator)
+        .from_reader(std::io::Cursor::new(text.into_bytes()));
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    Ok((reader, headers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,17 +55,8 @@ pub fn parse_station_csv(mut input: impl Read) -> Result<Vec<Station>, StationLi
     input
         .read_to_end(&mut bytes)
         .map_err(|e| StationListError::Unreadable(e.to_string()))?;
-    let text = crate::csv_file::decode(&bytes).map_err(StationListError::Unreadable)?;
-    let separator = crate::csv_file::delimiter(&text, &COLUMNS);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .delimiter(separator)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| StationListError::Unreadable(e.to_string()))?
-        .clone();
+    let (mut reader, headers) =
+        crate::csv_file::reader(&bytes, &COLUMNS).map_err(StationListError::Unreadable)?;
     let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let missing: Vec<&str> = COLUMNS
         .iter()

@@ -116,6 +116,9 @@ impl<T> Filtered<T> {
     }
 }
 
+/// Texts by (form id, question or check id).
+pub type FormTexts = std::collections::HashMap<(String, String), String>;
+
 impl Service {
     /// Per form: checklists and negative overall assessments, over what `scope` sees.
     pub async fn summary(&self, scope: &Scope) -> Result<Summary, ServiceError> {
@@ -319,44 +322,43 @@ impl Service {
     }
 
     /// Every question's text in `lang`, by (form id, question id).
-    pub async fn question_labels(
-        &self,
-        lang: &str,
-    ) -> Result<std::collections::HashMap<(String, String), String>, ServiceError> {
-        let lang = lang.to_owned();
-        self.store_call(move |s| {
-            Ok(s.latest_forms()?
-                .into_iter()
-                .flat_map(|f| {
-                    let form = f.id.to_string();
-                    let lang = lang.clone();
-                    f.questions
-                        .into_iter()
-                        .map(move |q| ((form.clone(), q.id.clone()), q.label.get(&lang).to_owned()))
-                })
-                .collect())
+    pub async fn question_labels(&self, lang: &str) -> Result<FormTexts, ServiceError> {
+        self.form_texts(lang, |f, lang| {
+            f.questions
+                .iter()
+                .map(|q| (q.id.clone(), q.label.get(lang).to_owned()))
+                .collect()
         })
         .await
     }
 
     /// Every protocol check's text in `lang`, by (form id, check id).
-    pub async fn check_labels(
+    pub async fn check_labels(&self, lang: &str) -> Result<FormTexts, ServiceError> {
+        self.form_texts(lang, |f, lang| {
+            f.checks
+                .iter()
+                .map(|c| (c.id.clone(), c.message.get(lang).to_owned()))
+                .collect()
+        })
+        .await
+    }
+
+    /// Texts of the current forms' parts, keyed by (form id, part id): `pick` lists a form's
+    /// parts with their text in `lang`.
+    async fn form_texts(
         &self,
         lang: &str,
-    ) -> Result<std::collections::HashMap<(String, String), String>, ServiceError> {
+        pick: fn(&eom_shared::form::Form, &str) -> Vec<(String, String)>,
+    ) -> Result<FormTexts, ServiceError> {
         let lang = lang.to_owned();
         self.store_call(move |s| {
             Ok(s.latest_forms()?
-                .into_iter()
+                .iter()
                 .flat_map(|f| {
                     let form = f.id.to_string();
-                    let lang = lang.clone();
-                    f.checks.into_iter().map(move |c| {
-                        (
-                            (form.clone(), c.id.clone()),
-                            c.message.get(&lang).to_owned(),
-                        )
-                    })
+                    pick(f, &lang)
+                        .into_iter()
+                        .map(move |(id, text)| ((form.clone(), id), text))
                 })
                 .collect())
         })

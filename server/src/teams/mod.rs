@@ -70,24 +70,13 @@ fn station_codes(cell: &str) -> Vec<String> {
 /// Reads a team list: `name,region` and optionally `phone,stations`, in UTF-8 (with or
 /// without a byte-order mark), UTF-16 or Windows-1251, separated by `,`, `;` or tabs.
 pub fn parse_team_csv(bytes: &[u8]) -> Result<Vec<TeamRow>, TeamImportError> {
-    let text =
-        eom_shared::csv_file::decode(bytes).map_err(|reason| TeamImportError::Unreadable {
-            path: "the team list".into(),
-            reason,
+    let (mut reader, headers) =
+        eom_shared::csv_file::reader(bytes, &COLUMNS).map_err(|reason| {
+            TeamImportError::Unreadable {
+                path: "the team list".into(),
+                reason,
+            }
         })?;
-    let separator = eom_shared::csv_file::delimiter(&text, &COLUMNS);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .delimiter(separator)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| TeamImportError::Unreadable {
-            path: "the team list".into(),
-            reason: e.to_string(),
-        })?
-        .clone();
     let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let missing: Vec<&str> = COLUMNS
         .iter()

@@ -9,7 +9,7 @@ use crate::store::{
     ADDRESSED, Audience, InboxMessage, NewMessage, RECIPIENTS, SentMessage, StoreError,
 };
 
-pub(super) fn create(tx: &Transaction<'_>, m: &NewMessage) -> Result<(), StoreError> {
+pub(super) fn create(tx: &Connection, m: &NewMessage) -> Result<(), StoreError> {
     let (audience, target) = m.audience.stored();
     tx.execute(
         "INSERT INTO messages (id, author_id, audience, target, body, sent_at)

@@ -363,21 +363,7 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                     params![account_id, phone, stations.join("\n"), client_version],
                 )?;
             }
-            Record::Message(m) => {
-                let (audience, target) = m.audience.stored();
-                tx.execute(
-                    "INSERT INTO messages (id, author_id, audience, target, body, sent_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        m.id.to_string(),
-                        m.author_id,
-                        audience,
-                        target,
-                        m.body,
-                        time_text(m.sent_at)
-                    ],
-                )?;
-            }
+            Record::Message(m) => super::messages::create(tx, m)?,
             Record::MessageRead {
                 message_id,
                 account_id,
@@ -389,18 +375,7 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                 )?;
             }
             Record::Call(call) => {
-                tx.execute(
-                    "INSERT INTO team_calls (id, account_id, caller_id, called_at, outcome, note)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        call.id.to_string(),
-                        call.team_id,
-                        call.caller_id,
-                        time_text(call.at),
-                        call.outcome.as_str(),
-                        call.note
-                    ],
-                )?;
+                super::teams::record_call(tx, call)?;
             }
         }
     }

@@ -95,7 +95,7 @@ pub(super) fn list(c: &Connection, only: Option<&[String]>) -> Result<Vec<Team>,
     Ok(teams)
 }
 
-pub(super) fn record_call(tx: &Transaction<'_>, call: &NewCall) -> Result<bool, StoreError> {
+pub(super) fn record_call(tx: &Connection, call: &NewCall) -> Result<bool, StoreError> {
     Ok(tx.execute(
         "INSERT INTO team_calls (id, account_id, caller_id, called_at, outcome, note)
          SELECT ?1, a.id, ?3, ?4, ?5, ?6 FROM accounts a WHERE a.id = ?2 AND a.role = 'observer'",
