@@ -76,10 +76,7 @@ pub type Reader = csv::Reader<std::io::Cursor<Vec<u8>>>;
 /// A CSV reader over a file as a spreadsheet saved it ([`decode`]d, its separator found by
 /// the `expected` column names), fields trimmed and rows of any length, and its header row.
 /// `Err` says why the file cannot be read at all.
-pub fn reader(
-    bytes: &[u8],
-    expected: &[&str],
-) -> Result<(Reader, csv::StringRecord), String> {
+pub fn reader(bytes: &[u8], expected: &[&str]) -> Result<(Reader, csv::StringRecord), String> {
     let text = decode(bytes)?;
     let separator = delimiter(&text, expected);
     let mut reader = csv::ReaderBuilder::new()
