@@ -110,6 +110,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     service.window = config.window;
     service.trusted_proxies = config.trusted_proxies.into();
     service.limits = Arc::new(limits::Limiters::new(config.budgets));
+    let store = service.store.clone();
+    let stamp = tokio::task::spawn_blocking(move || store.change_stamp())
+        .await?
+        .context("could not read the change stamp")?;
+    service.live.prime(stamp);
     service.live.clone().watch(service.store.clone());
     // Buckets of tokens that stopped sending are dropped every few minutes.
     let limiters = service.limits.clone();

@@ -36,6 +36,12 @@ impl Live {
         self.stamp.subscribe()
     }
 
+    /// Sets the stamp as it is when the server starts, before any page follows it: the first
+    /// read then finds nothing moved, and no page reloads for nothing.
+    pub fn prime(&self, stamp: u64) {
+        self.stamp.send_replace(stamp);
+    }
+
     /// Reads the stamp every [`POLL`] until the process ends, publishing each change.
     pub fn watch(self: Arc<Self>, store: Arc<dyn Store>) {
         tokio::spawn(async move {

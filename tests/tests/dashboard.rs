@@ -266,7 +266,15 @@ fn the_overview_updates_live_and_search_finds_a_cyrillic_station() {
     runtime.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let count = text(&client, "#assessments tr[data-stage=voting] td.count").await;
+            // The page swaps its content in while it is read: an element found just before
+            // the swap is gone by the time its text is asked for, so a failed read is retried.
+            let count = match client
+                .find(Locator::Css("#assessments tr[data-stage=voting] td.count"))
+                .await
+            {
+                Ok(cell) => cell.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
             if count == "1 of 2" {
                 break;
             }
