@@ -69,6 +69,14 @@ pub enum Command {
     /// The mission's checklist forms: install a new form or version, list, export.
     #[command(subcommand)]
     Forms(FormsCommand),
+    /// The contests of the election, with their candidates: the counting form copies one
+    /// protocol per contest.
+    #[command(subcommand)]
+    Contests(ContestsCommand),
+    /// Results the election administration published, to compare with the protocols
+    /// observers copied.
+    #[command(subcommand)]
+    Results(ResultsCommand),
     /// Report maintenance.
     #[command(subcommand)]
     Reports(ReportsCommand),
@@ -410,6 +418,47 @@ pub enum FormsCommand {
         /// Write to FILE instead of standard output (an existing file is not overwritten).
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContestsCommand {
+    /// Read the contests (JSON: {"contests": [{"id", "title", "candidates", "against_all",
+    /// "stations"}]}) and publish them as the next version of the counting form, one protocol
+    /// section per contest; laptops receive it on their next sync.
+    Import {
+        /// The contests file.
+        file: PathBuf,
+    },
+    /// The contests the counting form copies now, with their protocol line ids.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Import published results from a CSV file with the header station,contest,line,value
+    /// (line: a protocol line id, as 'contests list' shows). Each import is a new version;
+    /// a corrected file never overwrites an earlier one. All or nothing.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// When the administration published it: 2026-03-16T08:00:00+05:00, 2026-03-16 08:00
+        /// (UTC) or 2026-03-16.
+        #[arg(long, value_parser = crate::results::official::parse_published_at)]
+        published_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The comparison of copied protocols with the newest published results.
+    Compare {
+        /// The whole report as JSON (as GET /api/v1/reports/discrepancies gives it).
+        #[arg(long)]
+        json: bool,
+        /// Texts in this language: en, ru or kk.
+        #[arg(long, default_value = "en")]
+        lang: String,
     },
 }
 
@@ -817,6 +866,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forms(command) => {
             let store = open_database(&cli.db)?;
             forms_command(store.as_ref(), command)
+        }
+        Command::Contests(command) => {
+            let store = open_database(&cli.db)?;
+            crate::results::commands::contests(store.as_ref(), command)
+        }
+        Command::Results(command) => {
+            let store = open_database(&cli.db)?;
+            crate::results::commands::results(store.as_ref(), command)
         }
         Command::Stations(StationsCommand::Import { file }) => {
             let store = open_database(&cli.db)?;

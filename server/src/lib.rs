@@ -18,6 +18,7 @@ pub mod limits;
 pub mod live;
 pub mod net;
 pub mod reports;
+pub mod results;
 pub mod rules;
 pub mod service;
 pub mod store;

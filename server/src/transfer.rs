@@ -28,6 +28,7 @@ pub struct Moved {
     pub reviews: u64,
     pub messages: u64,
     pub calls: u64,
+    pub official_figures: u64,
 }
 
 impl Moved {
@@ -42,11 +43,13 @@ impl Moved {
             Record::Review { .. } => self.reviews += 1,
             Record::Message(_) => self.messages += 1,
             Record::Call(_) => self.calls += 1,
+            Record::OfficialFigure { .. } => self.official_figures += 1,
             Record::Cursor(_)
             | Record::ServerKey { .. }
             | Record::Audit(_)
             | Record::TeamDetails { .. }
-            | Record::MessageRead { .. } => {}
+            | Record::MessageRead { .. }
+            | Record::Publication(_) => {}
         }
     }
 }

@@ -309,6 +309,10 @@ pub struct Form {
     pub questions: Vec<Question>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
+    /// The contests whose protocols a counting form copies, one section each
+    /// ([`crate::contest::with_contests`]); empty for every other form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contests: Vec<crate::contest::Contest>,
 }
 
 /// One question of a form.

@@ -5,6 +5,7 @@
 //! same code to protect the data. This crate is pure: no I/O, no async runtime, no database.
 
 pub mod canonical;
+pub mod contest;
 pub mod csv_file;
 pub mod default_forms;
 pub mod error;

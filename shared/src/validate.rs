@@ -100,6 +100,11 @@ pub fn validate_submission(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Validation {
     let mut validation = validate(form, &content.answers);
+    validation.issues.extend(crate::contest::station_issues(
+        form,
+        &content.station,
+        &content.answers,
+    ));
     validation
         .issues
         .extend(crate::limits::check_notes(&content.notes));

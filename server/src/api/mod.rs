@@ -9,6 +9,7 @@ mod messages;
 mod metrics;
 mod receipts;
 mod reports;
+mod results;
 mod submissions;
 mod sync;
 mod teams;
@@ -132,6 +133,7 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(reports::statement))
         .routes(routes!(reports::protocols))
         .routes(routes!(reports::split))
+        .routes(routes!(results::discrepancies))
         .routes(routes!(messages::list, messages::send))
         .routes(routes!(messages::read))
         .routes(routes!(teams::list))

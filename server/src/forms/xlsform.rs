@@ -406,6 +406,7 @@ pub fn import(sheets: &Sheets, stage: Option<Stage>) -> Result<Imported, String>
         title,
         questions,
         checks: Vec::new(),
+        contests: Vec::new(),
     };
     form.check_definition()?;
     Ok(Imported { form, skipped })

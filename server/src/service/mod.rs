@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod export;
 pub mod messages;
 pub mod reports;
+pub mod results;
 pub mod scope;
 pub mod submissions;
 pub mod sync;
@@ -67,6 +68,9 @@ pub enum ServiceError {
     Overloaded { retry_after_secs: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file made in memory could not be written.
+    #[error("could not write the file")]
+    Write(#[source] std::io::Error),
     /// A storage task or the writer thread ended without an answer.
     #[error("a storage task stopped: {0}")]
     Stopped(String),

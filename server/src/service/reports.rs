@@ -238,7 +238,7 @@ impl Service {
         let (assessment, access) = self.assessment_and_access(filter).await?;
         let (protocols, restrictions) = self.protocols_and_restrictions(filter).await?;
         let coverage = self.coverage(filter, DEFAULT_SILENT_MINUTES).await?;
-        Ok(statement::lines(
+        let mut lines = statement::lines(
             &statement::Figures {
                 assessment: &assessment,
                 access: &access,
@@ -247,7 +247,19 @@ impl Service {
                 restrictions: &restrictions,
             },
             lang,
-        ))
+        );
+        let regions = filter.regions.clone();
+        let lang = statement::language(Some(lang));
+        let results = self
+            .store_call(move |store| {
+                Ok(crate::results::report(store, regions.as_deref(), lang)?
+                    .filter(|r| r.publication.is_some() && r.stations_compared > 0))
+            })
+            .await?;
+        if let Some(report) = results {
+            lines.push(crate::results::statement_line(&report, lang));
+        }
+        Ok(lines)
     }
 
     /// The main figures once per value of a station attribute (urban and rural, or each

@@ -684,6 +684,35 @@ impl FormTally {
     }
 }
 
+/// One figure the election administration published: a protocol line of one contest at one
+/// station, as `eom-server results import` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialFigure {
+    pub station: String,
+    pub contest: String,
+    pub line: String,
+    pub value: i64,
+}
+
+/// One import of published results. Versions count up from 1; a corrected publication is a
+/// new version and never replaces an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub version: u32,
+    /// The file it was read from (its name, for the record).
+    pub source: String,
+    /// When the administration published it, if the operator said.
+    pub published_at: Option<DateTime<Utc>>,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// Every publication, oldest first, and every figure with the version it came in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfficialResults {
+    pub publications: Vec<Publication>,
+    pub figures: Vec<(u32, OfficialFigure)>,
+}
+
 /// Everything a mission's database holds that cannot be recomputed, for moving a mission
 /// from one backend to another (`eom-server migrate`). Totals, critical findings and what
 /// each checklist contributes are recomputed after loading; sign-ins are not moved
@@ -760,6 +789,13 @@ pub enum Record {
     },
     /// A follow-up call to a team.
     Call(NewCall),
+    /// An import of published results, before its figures.
+    Publication(Publication),
+    /// A published figure, with the version of its publication.
+    OfficialFigure {
+        version: u32,
+        figure: OfficialFigure,
+    },
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -943,6 +979,19 @@ pub trait Store: Send + Sync + 'static {
     /// changed how they are kept, or a station list that moved stations with checklists.
     /// [`Store::rebuild_tallies`] clears it.
     fn recount_pending(&self) -> Result<bool, StoreError>;
+
+    /// Stores a publication of official results as the next version, all figures or none;
+    /// returns it.
+    fn import_results(
+        &self,
+        source: &str,
+        published_at: Option<DateTime<Utc>>,
+        imported_at: DateTime<Utc>,
+        figures: &[OfficialFigure],
+    ) -> Result<Publication, StoreError>;
+
+    /// Every publication and every figure, oldest version first.
+    fn official_results(&self) -> Result<OfficialResults, StoreError>;
 
     /// Records a review; `None` when there is no such checklist.
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;

@@ -42,6 +42,11 @@ pub(super) const DUMP: &[(&str, Reader)] = &[
     ),
     ("SELECT * FROM team_calls ORDER BY called_at, id", read_call),
     (
+        super::official::PUBLICATIONS,
+        super::official::publication_record,
+    ),
+    (super::official::FIGURES, super::official::figure_record),
+    (
         "SELECT purpose, secret FROM server_keys ORDER BY purpose",
         read_key,
     ),
@@ -430,6 +435,12 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
             }
             Record::Call(call) => {
                 super::teams::record_call(tx, call).await?;
+            }
+            Record::Publication(publication) => {
+                super::official::insert(tx, publication, &[]).await?;
+            }
+            Record::OfficialFigure { version, figure } => {
+                super::official::insert_figures(tx, *version, std::slice::from_ref(figure)).await?;
             }
         }
     }

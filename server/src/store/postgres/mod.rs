@@ -23,6 +23,7 @@ mod audit;
 mod ingest;
 mod messages;
 mod migrate;
+mod official;
 mod reports;
 mod teams;
 
@@ -50,7 +51,9 @@ use super::{
 };
 use crate::rules::Contribution;
 use crate::store::Record;
-use crate::store::{CallRecord, NewCall, NewTeam, Team};
+use crate::store::{
+    CallRecord, NewCall, NewTeam, OfficialFigure, OfficialResults, Publication, Team,
+};
 
 /// Embedded migrations, applied in order; `eom_schema` records how many ran. A released
 /// migration is never edited: add a new file instead.
@@ -61,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_alerts.sql"),
     include_str!("migrations/0005_messages.sql"),
     include_str!("migrations/0006_teams.sql"),
+    include_str!("migrations/0007_official_results.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -1095,6 +1099,22 @@ impl Store for PostgresStore {
 
     fn sent_messages(&self, limit: u32) -> Result<Vec<SentMessage>, StoreError> {
         self.read(async |tx| messages::sent(tx, limit).await)
+    }
+
+    fn import_results(
+        &self,
+        source: &str,
+        published_at: Option<DateTime<Utc>>,
+        imported_at: DateTime<Utc>,
+        figures: &[OfficialFigure],
+    ) -> Result<Publication, StoreError> {
+        self.write(async |tx| {
+            official::import(tx, source, published_at, imported_at, figures).await
+        })
+    }
+
+    fn official_results(&self) -> Result<OfficialResults, StoreError> {
+        self.read(async |tx| official::all(tx).await)
     }
 
     fn claim_alerts(

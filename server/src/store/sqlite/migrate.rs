@@ -156,6 +156,13 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
             }))
         },
     )?;
+    let official = super::official::all(c)?;
+    for publication in official.publications {
+        sink(Record::Publication(publication))?;
+    }
+    for (version, figure) in official.figures {
+        sink(Record::OfficialFigure { version, figure })?;
+    }
     let keys: Vec<(String, String)> = c
         .prepare("SELECT purpose, secret FROM server_keys ORDER BY purpose")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -376,6 +383,10 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
             }
             Record::Call(call) => {
                 super::teams::record_call(tx, call)?;
+            }
+            Record::Publication(publication) => super::official::insert(tx, publication, &[])?,
+            Record::OfficialFigure { version, figure } => {
+                super::official::insert_figures(tx, *version, std::slice::from_ref(figure))?;
             }
         }
     }

@@ -26,7 +26,9 @@ use super::{
     ReviewRecord, RevisionRecord, Role, SentMessage, SilentObserver, Store, StoreError,
     SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
-use crate::store::{CallRecord, NewCall, NewTeam, Record, Team};
+use crate::store::{
+    CallRecord, NewCall, NewTeam, OfficialFigure, OfficialResults, Publication, Record, Team,
+};
 use columns::{get, json, known, parsed, time, time_text};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -40,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_messages.sql"),
     include_str!("migrations/0008_teams.sql"),
+    include_str!("migrations/0009_official_results.sql"),
 ];
 
 mod alerts;
@@ -48,6 +51,7 @@ mod columns;
 mod ingest;
 mod messages;
 mod migrate;
+mod official;
 mod rebuild;
 mod reports;
 mod teams;
@@ -915,6 +919,20 @@ impl Store for SqliteStore {
 
     fn sent_messages(&self, limit: u32) -> Result<Vec<SentMessage>, StoreError> {
         self.read(|c| messages::sent(c, limit))
+    }
+
+    fn import_results(
+        &self,
+        source: &str,
+        published_at: Option<DateTime<Utc>>,
+        imported_at: DateTime<Utc>,
+        figures: &[OfficialFigure],
+    ) -> Result<Publication, StoreError> {
+        self.write(|tx| official::import(tx, source, published_at, imported_at, figures))
+    }
+
+    fn official_results(&self) -> Result<OfficialResults, StoreError> {
+        self.read(official::all)
     }
 
     fn claim_alerts(

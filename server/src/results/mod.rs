@@ -1,0 +1,119 @@
+//! Results integrity: the protocols observers copied, against what the administration
+//! published.
+//!
+//! - [`contests`]: the contests of the election become the counting form's protocol section
+//!   (`eom-server contests import`), so observers copy one protocol per contest.
+//! - [`official`]: published results, read from a long CSV file and kept as numbered
+//!   publications; a corrected file is a new version, never an overwrite.
+//! - [`compare`]: the comparison, pure: each copied line against the newest published figure
+//!   for its station and contest, copies that disagree with each other, published figures that
+//!   fail the protocol's own arithmetic, and totals per region and candidate.
+
+pub mod commands;
+pub mod compare;
+pub mod contests;
+pub mod official;
+pub mod table;
+
+use std::collections::HashMap;
+
+use eom_shared::form::Stage;
+use eom_shared::sync::ReviewStatus;
+
+use crate::store::{Store, StoreError, SubmissionFilter};
+use compare::{CopiedProtocol, DiscrepancyReport};
+
+/// The question of the voting checklist that counts the voters so far.
+const VOTED_SO_FAR: &str = "voted_so_far";
+
+/// The comparison over the checklists of `regions` (all: `None`), rejected checklists left
+/// out, texts in `lang`; `None` when no contests were imported.
+pub fn report(
+    store: &dyn Store,
+    regions: Option<&[String]>,
+    lang: &str,
+) -> Result<Option<DiscrepancyReport>, StoreError> {
+    let Some(form) = contests::current(store)? else {
+        return Ok(None);
+    };
+    let mut copies: Vec<CopiedProtocol> = Vec::new();
+    let mut voted: HashMap<String, (chrono::DateTime<chrono::Utc>, i64)> = HashMap::new();
+    for stage_form in store
+        .latest_forms()?
+        .iter()
+        .filter(|f| matches!(f.stage, Stage::Counting | Stage::Voting))
+    {
+        let filter = SubmissionFilter {
+            form: Some(stage_form.id.to_string()),
+            regions: regions.map(<[String]>::to_vec),
+            ..Default::default()
+        };
+        let counting = stage_form.stage == Stage::Counting;
+        store.export(&filter, &mut |row| {
+            if row.summary.review_status == ReviewStatus::Rejected {
+                return true;
+            }
+            if counting {
+                copies.extend(compare::copied_protocols(&form, &row.summary, &row.answers));
+            } else if let Some(n) = row.answers.get(VOTED_SO_FAR).and_then(|v| v.as_i64()) {
+                let at = row.summary.observed_at;
+                let station = row.summary.station.as_str();
+                if voted.get(station).is_none_or(|(seen, _)| *seen < at) {
+                    voted.insert(station.to_owned(), (at, n));
+                }
+            }
+            true
+        })?;
+    }
+    let mut official = store.official_results()?;
+    if let Some(regions) = regions {
+        let in_view: std::collections::HashSet<String> = store
+            .catalog_changes(0, "")?
+            .stations
+            .into_iter()
+            .filter(|s| regions.contains(&s.region))
+            .map(|s| s.code.as_str().to_owned())
+            .collect();
+        official
+            .figures
+            .retain(|(_, f)| in_view.contains(&f.station));
+    }
+    let voted: HashMap<String, i64> = voted.into_iter().map(|(s, (_, n))| (s, n)).collect();
+    Ok(Some(compare::compare(
+        &form, &copies, &official, &voted, lang,
+    )))
+}
+
+/// The statement line: "In N of M polling stations where observers copied the protocol, the
+/// published results differed", in `lang`.
+pub fn statement_line(report: &DiscrepancyReport, lang: &str) -> String {
+    rust_i18n::t!(
+        "statement.results",
+        differing = report.stations_differing,
+        compared = report.stations_compared,
+        locale = lang
+    )
+    .into_owned()
+}
+
+/// Why contests or results were not imported. Nothing is half-imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The file or what it says is wrong; the message says where and what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// Rows of the file that cannot be read, each with its line number.
+    #[error("{} line(s) of the file are wrong, and nothing was imported:\n{}", .0.len(), .0.join("\n"))]
+    Lines(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<crate::forms::InstallError> for ResultsError {
+    fn from(e: crate::forms::InstallError) -> Self {
+        match e {
+            crate::forms::InstallError::Invalid(m) => ResultsError::Invalid(m),
+            crate::forms::InstallError::Store(s) => ResultsError::Store(s),
+        }
+    }
+}
