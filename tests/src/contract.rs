@@ -1407,8 +1407,35 @@ pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
     .expect("call");
     from.note_client_version(&w.observer.id, "0.1.0")
         .expect("version");
+    let figure = |line: &str, value| eom_server::store::OfficialFigure {
+        station: "PEC-1".into(),
+        contest: "party-list".into(),
+        line: line.into(),
+        value,
+    };
+    from.import_results(
+        "results.csv",
+        Some(at(23, 0)),
+        at(23, 5),
+        &[figure("valid_ballots", 610)],
+    )
+    .expect("results");
+    from.import_results(
+        "corrected.csv",
+        None,
+        at(23, 30),
+        &[figure("valid_ballots", 600), figure("votes.amanat", 400)],
+    )
+    .expect("corrected");
     let moved = eom_server::transfer::migrate(from, to).expect("migrate");
-    assert_eq!((moved.messages, moved.calls), (1, 1));
+    assert_eq!(
+        (moved.messages, moved.calls, moved.official_figures),
+        (1, 1, 3)
+    );
+    assert_eq!(
+        from.official_results().expect("results"),
+        to.official_results().expect("moved")
+    );
     assert_eq!(
         from.sent_messages(10).expect("sent"),
         to.sent_messages(10).expect("moved")
@@ -2162,4 +2189,212 @@ pub fn map_and_hours(store: &dyn Store) {
         }),
         [(at(9, 0), Stage::Voting, 2, 1)]
     );
+}
+
+/// Two contests (a party list everywhere, a district voted at PEC-2 only) for
+/// [`results_compared_on_known_data`].
+const CONTESTS: &str = r#"{"contests": [
+    {"id": "party-list", "title": {"en": "Party list", "ru": "Партийный список"},
+     "candidates": [{"id": "amanat", "name": {"en": "Amanat"}},
+                    {"id": "ak-zhol", "name": {"en": "Ak Zhol"}}]},
+    {"id": "district-1", "title": {"en": "District 1"},
+     "candidates": [{"id": "ivanova", "name": {"en": "Ivanova"}}],
+     "stations": ["PEC-2"]}]}"#;
+
+/// A counting checklist on the contests' form (`version`) that copied the party list's
+/// protocol (Amanat `amanat`, Ak Zhol 210) and, when `district`, the district's (Ivanova 610).
+fn counting_per_contest(
+    version: u32,
+    station: &str,
+    observed: DateTime<Utc>,
+    amanat: i64,
+    district: bool,
+) -> SubmissionContent {
+    let mut c = counting_with_protocol(station, 1100, observed);
+    c.form_version = version;
+    let lines: Vec<(String, Value)> = c
+        .answers
+        .iter()
+        .filter(|(_, v)| v.is_i64())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut copy = |contest: &str, votes: &[(&str, i64)]| {
+        c.answers.insert(format!("{contest}.copied"), json!(true));
+        for (line, value) in &lines {
+            if !line.starts_with("votes_") {
+                c.answers.insert(format!("{contest}.{line}"), value.clone());
+            }
+        }
+        for (candidate, n) in votes {
+            c.answers
+                .insert(format!("{contest}.votes.{candidate}"), json!(n));
+        }
+    };
+    copy("party-list", &[("amanat", amanat), ("ak-zhol", 210)]);
+    if district {
+        copy("district-1", &[("ivanova", 610)]);
+    }
+    c.answers.retain(|k, _| !lines.iter().any(|(l, _)| l == k));
+    c
+}
+
+/// Contests become the next counting form; published results are kept as numbered versions,
+/// all or nothing; the comparison on known data finds what was built into it, on every
+/// backend, within a coordinator's regions.
+pub fn results_compared_on_known_data(store: &dyn Store) {
+    use eom_server::forms::Published;
+    use eom_server::results::{self, ResultsError, contests, official};
+    let w = World::new(store);
+    let file = eom_shared::contest::Contests::from_json(CONTESTS).expect("contests");
+    let (form, published) = contests::import(store, &file.contests).expect("import");
+    assert_eq!(
+        (form.version, published),
+        (2, Published::NewVersion { previous: 1 })
+    );
+    let (_, again) = contests::import(store, &file.contests).expect("again");
+    assert_eq!(again, Published::AlreadyInstalled);
+    let mut elsewhere = file.contests.clone();
+    elsewhere[1].stations = Some(vec![StationCode::parse("PEC-404").expect("code")]);
+    let refused = contests::import(store, &elsewhere).expect_err("unknown station");
+    assert!(refused.to_string().contains("PEC-404"), "{refused}");
+    assert_eq!(contests::current(store).expect("read"), Some(form.clone()));
+    // The contests reach laptops with the forms.
+    let pulled = store.catalog_changes(0, &w.observer.id).expect("pull");
+    assert!(pulled.forms.iter().any(|f| f.contests == file.contests));
+
+    let (a, b) = (new_id(), new_id());
+    let (c, d) = (new_id(), new_id());
+    let mut items = vec![
+        item(
+            store,
+            a,
+            1,
+            counting_per_contest(2, "PEC-1", at(21, 0), 400, false),
+        ),
+        item(
+            store,
+            b,
+            1,
+            counting_per_contest(2, "PEC-2", at(21, 5), 400, true),
+        ),
+    ];
+    push(store, &w.observer, at(21, 30), items.split_off(0));
+    items.push(item(
+        store,
+        c,
+        1,
+        counting_per_contest(2, "PEC-2", at(21, 10), 390, false),
+    ));
+    items.push(item(
+        store,
+        d,
+        1,
+        counting_per_contest(2, "PEC-3", at(21, 15), 400, false),
+    ));
+    push(store, &w.other, at(21, 30), items);
+
+    assert!(
+        results::report(store, None, "en")
+            .expect("report")
+            .expect("contests")
+            .publication
+            .is_none()
+    );
+    let figures = |station: &str, amanat: i64| {
+        format!(
+            "{station},party-list,votes.amanat,{amanat}\n{station},party-list,votes.ak-zhol,210\n{station},party-list,valid_ballots,610\n"
+        )
+    };
+    let first = format!(
+        "station,contest,line,value\n{}{}PEC-2,district-1,votes.ivanova,610\n",
+        figures("PEC-1", 400),
+        figures("PEC-2", 420)
+    );
+    let (publication, count) =
+        official::import(store, "results.csv", first.as_bytes(), Some(at(23, 0))).expect("import");
+    assert_eq!((publication.version, count), (1, 7));
+    // A file with one wrong row imports nothing.
+    let wrong = format!("{first}PEC-1,district-1,votes.ivanova,3\n");
+    match official::import(store, "wrong.csv", wrong.as_bytes(), None) {
+        Err(ResultsError::Lines(lines)) => assert!(lines[0].starts_with("line 9:"), "{lines:?}"),
+        other => panic!("refused: {other:?}"),
+    }
+    assert_eq!(
+        store.official_results().expect("read").publications.len(),
+        1
+    );
+
+    let report = results::report(store, None, "en")
+        .expect("report")
+        .expect("contests");
+    assert_eq!(
+        (
+            report.stations_copied,
+            report.stations_compared,
+            report.stations_differing
+        ),
+        (3, 2, 1)
+    );
+    let found: Vec<(&str, i64, i64, SubmissionId)> = report
+        .discrepancies
+        .iter()
+        .map(|x| (x.line.as_str(), x.observed, x.official, x.submission_id))
+        .collect();
+    assert_eq!(
+        found,
+        [("votes.amanat", 400, 420, b), ("votes.amanat", 390, 420, c)],
+        "both copies at PEC-2 differ from the publication; PEC-1 and the district match"
+    );
+    assert_eq!(
+        report
+            .unpublished
+            .iter()
+            .map(|u| u.submission_id)
+            .collect::<Vec<_>>(),
+        [d]
+    );
+    assert_eq!(report.disagreements.len(), 1);
+    assert_eq!(report.disagreements[0].copies.len(), 2);
+    assert_eq!(
+        report
+            .official_arithmetic
+            .iter()
+            .map(|x| (x.station.as_str(), x.check.as_str()))
+            .collect::<Vec<_>>(),
+        [("PEC-2", "party-list.valid_equals_votes")],
+        "420 + 210 published votes for 610 valid ballots"
+    );
+    assert_eq!(
+        eom_server::results::statement_line(&report, "en"),
+        "In 1 of 2 polling stations where observers copied the protocol, the published results differed."
+    );
+
+    // The corrected publication: PEC-2's party list as copied by the first team.
+    let corrected = format!("station,contest,line,value\n{}", figures("PEC-2", 400));
+    let (publication, _) =
+        official::import(store, "corrected.csv", corrected.as_bytes(), None).expect("import");
+    assert_eq!(publication.version, 2);
+    let report = results::report(store, None, "en")
+        .expect("report")
+        .expect("contests");
+    assert_eq!(
+        report
+            .discrepancies
+            .iter()
+            .map(|x| (x.submission_id, x.version))
+            .collect::<Vec<_>>(),
+        [(c, 2)],
+        "only the copy that disagrees is left"
+    );
+    assert!(report.official_arithmetic.is_empty());
+    let kept = store.official_results().expect("read");
+    assert_eq!(kept.publications.len(), 2);
+    assert_eq!(kept.figures.len(), 10, "the first version is kept");
+
+    // A coordinator of the South sees the South only.
+    let south = results::report(store, Some(&["South".to_owned()]), "en")
+        .expect("report")
+        .expect("contests");
+    assert_eq!((south.stations_copied, south.stations_compared), (1, 0));
+    assert!(south.discrepancies.is_empty() && south.official_arithmetic.is_empty());
 }

@@ -214,4 +214,5 @@ contract_suite!(
     teams_and_calls,
     search_by_station_team_or_region,
     map_and_hours,
+    results_compared_on_known_data,
 );

@@ -192,3 +192,105 @@ pub fn import(
     let publication = store.import_results(source, published_at, Utc::now(), &figures)?;
     Ok((publication, figures.len()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eom_shared::contest::{Contests, with_contests};
+
+    fn form() -> Form {
+        let base = eom_shared::default_forms::version_two()
+            .expect("forms")
+            .into_iter()
+            .find(|f| f.id.as_str() == "counting")
+            .expect("counting");
+        let contests = Contests::from_json(
+            r#"{"contests": [
+                {"id": "party-list", "title": {"en": "Party list"},
+                 "candidates": [{"id": "amanat", "name": {"en": "Amanat"}}], "against_all": true},
+                {"id": "district-5", "title": {"en": "District 5"},
+                 "candidates": [{"id": "ivanova", "name": {"en": "Ivanova"}}],
+                 "stations": ["ALA-002"]}]}"#,
+        )
+        .expect("contests");
+        with_contests(&base, &contests.contests, 3).expect("form")
+    }
+
+    fn stations() -> HashSet<String> {
+        ["ALA-001", "ALA-002"].map(str::to_owned).into()
+    }
+
+    #[test]
+    fn a_results_file_is_read_in_long_form() {
+        let text = "station;contest;line;value\r\nALA-001;party-list;votes.amanat;1 200\r\nALA-002;district-5;valid_ballots;80\r\n\r\nALA-002;party-list;against_all;7\r\n";
+        let figures = parse(text.as_bytes(), &form(), &stations()).expect("read");
+        assert_eq!(figures.len(), 3);
+        assert_eq!(figures[0].value, 1200, "a thousands space is read");
+        assert_eq!(figures[1].contest, "district-5");
+    }
+
+    #[test]
+    fn every_wrong_row_is_named_by_its_line_and_nothing_is_read() {
+        let text = "station,contest,line,value
+ALA-001,party-list,votes.amanat,10
+ALA-009,party-list,votes.amanat,10
+ALA-001,senate,votes.amanat,10
+ALA-001,party-list,votes.nobody,10
+ALA-001,party-list,valid_ballots,ten
+ALA-001,party-list,invalid_ballots,-3
+ALA-001,district-5,valid_ballots,3
+ALA-001,party-list,votes.amanat,11
+";
+        let Err(ResultsError::Lines(problems)) = parse(text.as_bytes(), &form(), &stations())
+        else {
+            panic!("refused")
+        };
+        let expected = [
+            ("line 3:", "station 'ALA-009' is not in the station list"),
+            ("line 4:", "there is no contest 'senate'"),
+            (
+                "line 5:",
+                "'votes.nobody' is not a line of the 'party-list' protocol",
+            ),
+            ("line 6:", "'ten' is not a whole number"),
+            ("line 7:", "'-3' is not a whole number"),
+            ("line 8:", "does not vote in contest 'district-5'"),
+            ("line 9:", "given already on line 2"),
+        ];
+        assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+        for (problem, (line, says)) in problems.iter().zip(expected) {
+            assert!(
+                problem.starts_with(line) && problem.contains(says),
+                "{problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_without_the_columns_or_figures_is_refused_with_what_to_do() {
+        let e = parse(b"code,votes\nALA-001,3\n", &form(), &stations()).expect_err("columns");
+        assert!(e.to_string().contains("station,contest,line,value"), "{e}");
+        let e = parse(b"station,contest,line,value\n", &form(), &stations()).expect_err("empty");
+        assert!(e.to_string().contains("no figures"), "{e}");
+    }
+
+    #[test]
+    fn publication_times_are_read_in_three_forms() {
+        for raw in [
+            "2026-03-16T08:00:00+05:00",
+            "2026-03-16 03:00",
+            "2026-03-16T03:00",
+        ] {
+            assert_eq!(
+                parse_published_at(raw).expect(raw).to_rfc3339(),
+                "2026-03-16T03:00:00+00:00"
+            );
+        }
+        assert!(parse_published_at("2026-03-16").is_ok());
+        assert!(
+            parse_published_at("yesterday")
+                .expect_err("no")
+                .contains("2026-03-16")
+        );
+    }
+}
