@@ -197,6 +197,20 @@ pub fn download(file: Download) -> Response {
     response
 }
 
+/// A small CSV file made in memory, as a download named `file_name` (plain ASCII).
+pub fn csv_download(bytes: Vec<u8>, file_name: &'static str) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// A checklist id from a path.
 pub fn parse_id(raw: &str) -> Result<eom_shared::SubmissionId, ApiError> {
     eom_shared::SubmissionId::parse(raw)

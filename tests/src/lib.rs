@@ -159,6 +159,17 @@ impl Run {
         self
     }
 
+    /// The command failed (as a user would see it: a non-zero exit status).
+    #[track_caller]
+    pub fn fails(self) -> Self {
+        assert!(
+            !self.success(),
+            "command succeeded, but should have failed:\nstdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     pub fn last_line(&self) -> &str {
         self.stdout.lines().last().unwrap_or("").trim()
     }
@@ -573,6 +584,12 @@ impl Mission {
 
     /// `GET` with a token, returning the status and JSON body.
     pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let (status, text) = self.get_text(path, token);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `GET` with a token, returning the status and the body as text.
+    pub fn get_text(&self, path: &str, token: &str) -> (u16, String) {
         let url = format!("{}{path}", self.url());
         let token = token.to_owned();
         runtime().block_on(async move {
@@ -584,8 +601,7 @@ impl Mission {
                 .await
                 .expect("the server answers");
             let status = response.status().as_u16();
-            let body = response.json::<Value>().await.unwrap_or(Value::Null);
-            (status, body)
+            (status, response.text().await.unwrap_or_default())
         })
     }
 

@@ -1,7 +1,6 @@
 //! The comparison of copied protocols with published results.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -66,17 +65,7 @@ pub async fn discrepancies(
     if csv {
         let body = crate::results::table::csv(&report.unwrap_or_default())
             .map_err(|e| ApiError::Internal(crate::service::ServiceError::Write(e.into())))?;
-        let mut response = body.into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        headers.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment; filename=\"eom-discrepancies.csv\""),
-        );
-        return Ok(response);
+        return Ok(crate::http::csv_download(body, "eom-discrepancies.csv"));
     }
     let statement = report
         .as_ref()

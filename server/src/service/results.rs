@@ -6,6 +6,12 @@ use super::{Service, ServiceError};
 use crate::results::compare::DiscrepancyReport;
 
 impl Service {
+    /// The counting form with the contests, if they were imported.
+    pub async fn contest_form(&self) -> Result<Option<eom_shared::Form>, ServiceError> {
+        self.store_call(|store| Ok(crate::results::contests::current(store)?))
+            .await
+    }
+
     /// The discrepancy report within `scope` (and `region`, if asked), texts in `lang`;
     /// `None` when no contests were imported.
     pub async fn discrepancies(

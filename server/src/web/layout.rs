@@ -73,6 +73,7 @@ pub fn page(title: &str, user: Option<&super::Viewer>, body: Markup) -> Markup {
                     a href="/map" { (nav("dash.nav.map")) }
                     a href="/findings" { (nav("dash.nav.findings")) }
                     a href="/checklists" { (nav("dash.nav.checklists")) }
+                    a href="/results" { (nav("dash.nav.results")) }
                     a href="/teams" { (nav("dash.nav.teams")) }
                     a href="/messages" { (nav("dash.nav.messages")) }
                 }

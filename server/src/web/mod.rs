@@ -10,6 +10,7 @@ mod layout;
 mod live;
 mod messages;
 mod pages;
+mod results;
 mod teams;
 
 use axum::Router;
@@ -126,6 +127,8 @@ pub fn router() -> Router<Service> {
         .route("/events", get(live::events))
         .route("/assets/dashboard.js", get(live::script))
         .route("/messages", get(messages::list).post(messages::send))
+        .route("/results", get(results::page))
+        .route("/results.csv", get(results::csv))
         .route("/teams", get(teams::list))
         .route("/teams/{id}", get(teams::detail))
         .route("/teams/{id}/calls", post(teams::log_call))

@@ -37,7 +37,7 @@ pub fn error_response(user: Option<&Viewer>, e: ApiError) -> Response {
 }
 
 /// The page, or the error that kept it from being made.
-fn render(title: &str, user: &Viewer, body: Result<Markup, ApiError>) -> Response {
+pub fn render(title: &str, user: &Viewer, body: Result<Markup, ApiError>) -> Response {
     match body {
         Ok(b) => page(title, Some(user), b).into_response(),
         Err(e) => error_response(Some(user), e),
