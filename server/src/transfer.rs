@@ -29,6 +29,7 @@ pub struct Moved {
     pub messages: u64,
     pub calls: u64,
     pub official_figures: u64,
+    pub attachments: u64,
 }
 
 impl Moved {
@@ -44,12 +45,14 @@ impl Moved {
             Record::Message(_) => self.messages += 1,
             Record::Call(_) => self.calls += 1,
             Record::OfficialFigure { .. } => self.official_figures += 1,
+            Record::Attachment { .. } => self.attachments += 1,
             Record::Cursor(_)
             | Record::ServerKey { .. }
             | Record::Audit(_)
             | Record::TeamDetails { .. }
             | Record::MessageRead { .. }
-            | Record::Publication(_) => {}
+            | Record::Publication(_)
+            | Record::AttachmentLink { .. } => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 //! checklist against its form: the laptop runs it to help the observer, the server runs the
 //! same code to protect the data. This crate is pure: no I/O, no async runtime, no database.
 
+pub mod attachment;
 pub mod canonical;
 pub mod contest;
 pub mod csv_file;

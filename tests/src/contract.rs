@@ -1427,10 +1427,37 @@ pub fn migration_keeps_everything(from: &dyn Store, to: &dyn Store) {
         &[figure("valid_ballots", 600), figure("votes.amanat", 400)],
     )
     .expect("corrected");
+    let bytes = photo(300_000, 7);
+    let sha = eom_shared::sha256_hex(&bytes);
+    let upload = eom_server::store::ChunkUpload {
+        observer_id: &w.observer.id,
+        submission_id: edited,
+        sha256: &sha,
+        size: bytes.len() as u64,
+        mime: "image/jpeg",
+        name: "protocol.jpg",
+        offset: 0,
+        bytes: &bytes,
+        at: at(21, 0),
+    };
+    from.upload_chunk(&upload).expect("photo");
     let moved = eom_server::transfer::migrate(from, to).expect("migrate");
     assert_eq!(
-        (moved.messages, moved.calls, moved.official_figures),
-        (1, 1, 3)
+        (
+            moved.messages,
+            moved.calls,
+            moved.official_figures,
+            moved.attachments
+        ),
+        (1, 1, 3, 1)
+    );
+    assert_eq!(
+        from.attachments(edited).expect("list"),
+        to.attachments(edited).expect("moved")
+    );
+    assert_eq!(
+        to.attachment(edited, &sha).expect("read").map(|(_, b)| b),
+        Some(bytes)
     );
     assert_eq!(
         from.official_results().expect("results"),
@@ -2397,4 +2424,183 @@ pub fn results_compared_on_known_data(store: &dyn Store) {
         .expect("contests");
     assert_eq!((south.stations_copied, south.stations_compared), (1, 0));
     assert!(south.discrepancies.is_empty() && south.official_arithmetic.is_empty());
+}
+
+/// Photo-like bytes: a JPEG header and `len` bytes that do not repeat.
+pub fn photo(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, seed,
+    ];
+    let mut x: u32 = 0x9E37_79B9 ^ u32::from(seed);
+    while bytes.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        bytes.push((x & 0xFF) as u8);
+    }
+    bytes
+}
+
+/// Attachments arrive in chunks at the offset the store holds: repeats and probes change
+/// nothing, a checklist of another team is not theirs to attach to, a contradicting chunk is
+/// refused, a photo is kept once however many checklists hold it, and bytes that do not hash
+/// to their name are thrown away.
+pub fn attachments_resume_and_dedupe(store: &dyn Store) {
+    use eom_server::store::{ChunkOutcome, ChunkUpload};
+    use eom_shared::attachment::UploadState;
+    let w = World::new(store);
+    let (mine, theirs) = (new_id(), new_id());
+    push(
+        store,
+        &w.observer,
+        at(9, 0),
+        vec![item(store, mine, 1, voting("PEC-1", "good", at(8, 30)))],
+    );
+    push(
+        store,
+        &w.other,
+        at(9, 0),
+        vec![item(store, theirs, 1, voting("PEC-2", "good", at(8, 30)))],
+    );
+    let bytes = photo(600_000, 1);
+    let sha = eom_shared::sha256_hex(&bytes);
+    fn part<'a>(
+        bytes: &'a [u8],
+        sha: &'a str,
+        observer: &'a str,
+        id: SubmissionId,
+        offset: usize,
+        len: usize,
+    ) -> ChunkUpload<'a> {
+        ChunkUpload {
+            observer_id: observer,
+            submission_id: id,
+            sha256: sha,
+            size: bytes.len() as u64,
+            mime: "image/jpeg",
+            name: "protocol.jpg",
+            offset: offset as u64,
+            bytes: &bytes[offset.min(bytes.len())..(offset + len).min(bytes.len())],
+            at: at(21, 0),
+        }
+    }
+    let chunk =
+        |observer: &'static str, id, offset, len| part(&bytes, &sha, observer, id, offset, len);
+    let state = |received: usize, complete| {
+        ChunkOutcome::State(UploadState {
+            received: received as u64,
+            complete,
+        })
+    };
+    const K: usize = 256 * 1024;
+    // 'static, so that one closure makes every chunk (a test may leak two short strings).
+    let me: &'static str = Box::leak(w.observer.id.clone().into_boxed_str());
+    let other: &'static str = Box::leak(w.other.id.clone().into_boxed_str());
+    assert_eq!(
+        store.upload_chunk(&chunk(me, mine, 0, K)).expect("chunk"),
+        state(K, false)
+    );
+    assert_eq!(
+        store.upload_chunk(&chunk(me, mine, 0, K)).expect("repeat"),
+        state(K, false),
+        "a repeat stores nothing"
+    );
+    assert_eq!(
+        store
+            .upload_chunk(&chunk(me, mine, 2 * K, K))
+            .expect("ahead"),
+        state(K, false)
+    );
+    assert_eq!(
+        store.upload_chunk(&chunk(me, mine, 0, 0)).expect("probe"),
+        state(K, false)
+    );
+    assert_eq!(
+        store
+            .upload_chunk(&chunk(other, mine, K, K))
+            .expect("not theirs"),
+        ChunkOutcome::NoSuchChecklist
+    );
+    assert_eq!(
+        store
+            .upload_chunk(&chunk(me, new_id(), 0, K))
+            .expect("unknown"),
+        ChunkOutcome::NoSuchChecklist
+    );
+    let mut bigger = chunk(me, mine, K, K);
+    bigger.size += 1;
+    assert!(matches!(
+        store.upload_chunk(&bigger).expect("mismatch"),
+        ChunkOutcome::Mismatch(_)
+    ));
+    assert!(
+        store.attachments(mine).expect("list").is_empty(),
+        "listed once complete"
+    );
+    assert_eq!(
+        store.upload_chunk(&chunk(me, mine, K, K)).expect("chunk"),
+        state(2 * K, false)
+    );
+    assert_eq!(
+        store
+            .upload_chunk(&chunk(me, mine, 2 * K, K))
+            .expect("last"),
+        state(bytes.len(), true)
+    );
+    let listed = store.attachments(mine).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].sha256.as_str(),
+            listed[0].size,
+            listed[0].name.as_str()
+        ),
+        (sha.as_str(), 600_000, "protocol.jpg")
+    );
+    assert_eq!(
+        store.attachment(mine, &sha).expect("read"),
+        Some(("image/jpeg".to_owned(), bytes.clone()))
+    );
+    assert_eq!(
+        store.attachment(theirs, &sha).expect("read"),
+        None,
+        "not attached there"
+    );
+
+    // The other team photographed the same protocol: no byte is sent twice.
+    assert_eq!(
+        store
+            .upload_chunk(&chunk(other, theirs, 0, 0))
+            .expect("probe"),
+        state(bytes.len(), true)
+    );
+    assert_eq!(
+        store
+            .attachment(theirs, &sha)
+            .expect("read")
+            .map(|(_, b)| b.len()),
+        Some(600_000)
+    );
+
+    // Bytes that do not hash to their name are not kept.
+    let fake = "0".repeat(64);
+    let wrong = ChunkUpload {
+        sha256: &fake,
+        ..chunk(me, mine, 0, bytes.len())
+    };
+    assert_eq!(
+        store.upload_chunk(&wrong).expect("corrupt"),
+        ChunkOutcome::Corrupt
+    );
+    assert_eq!(
+        store
+            .upload_chunk(&ChunkUpload {
+                bytes: &[],
+                ..wrong
+            })
+            .expect("probe"),
+        state(0, false),
+        "it starts again"
+    );
+    assert_eq!(store.attachment(mine, &fake).expect("read"), None);
 }

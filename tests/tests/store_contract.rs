@@ -215,4 +215,5 @@ contract_suite!(
     search_by_station_team_or_region,
     map_and_hours,
     results_compared_on_known_data,
+    attachments_resume_and_dedupe,
 );

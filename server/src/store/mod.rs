@@ -713,6 +713,74 @@ pub struct OfficialResults {
     pub figures: Vec<(u32, OfficialFigure)>,
 }
 
+/// One chunk of an attachment, sent by the team whose checklist it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkUpload<'a> {
+    pub observer_id: &'a str,
+    pub submission_id: SubmissionId,
+    pub sha256: &'a str,
+    /// The whole attachment's size and type, as the first chunk declared them.
+    pub size: u64,
+    pub mime: &'a str,
+    pub name: &'a str,
+    /// Where these bytes start; an empty chunk asks how far the upload is.
+    pub offset: u64,
+    pub bytes: &'a [u8],
+    pub at: DateTime<Utc>,
+}
+
+/// What a chunk did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// How far the upload is now (the chunk was stored, or it was not where the upload
+    /// stands and the client goes on from `received`).
+    State(eom_shared::attachment::UploadState),
+    /// No checklist of this team has this id (not pushed yet, or another team's).
+    NoSuchChecklist,
+    /// The chunk contradicts the upload begun under this name (another size or type, or
+    /// bytes beyond its size).
+    Mismatch(String),
+    /// Every byte arrived, and they do not hash to the name: the upload starts again.
+    Corrupt,
+}
+
+/// What an arriving chunk means for the upload under its name: the rule both backends apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkStep {
+    /// Complete already (this photo arrived before): only link it to the checklist.
+    Link,
+    /// Store the chunk at the end of what arrived.
+    Append,
+    /// Not where the upload stands (a repeat after a lost answer, or an empty probe): store
+    /// nothing and say how far it is.
+    Report,
+    Mismatch(String),
+}
+
+/// The step for `chunk`, given the upload under its name: `(size, mime, received, complete)`.
+pub fn chunk_step(existing: (u64, &str, u64, bool), chunk: &ChunkUpload<'_>) -> ChunkStep {
+    let (size, mime, received, complete) = existing;
+    if size != chunk.size || mime != chunk.mime {
+        return ChunkStep::Mismatch(format!(
+            "attachment {} was begun as {size} bytes of {mime}, and this chunk says {} bytes of {}",
+            chunk.sha256, chunk.size, chunk.mime
+        ));
+    }
+    if complete {
+        return ChunkStep::Link;
+    }
+    if chunk.bytes.is_empty() || chunk.offset != received {
+        return ChunkStep::Report;
+    }
+    if chunk.offset + chunk.bytes.len() as u64 > size {
+        return ChunkStep::Mismatch(format!(
+            "the chunk at {} runs past the attachment's {size} bytes",
+            chunk.offset
+        ));
+    }
+    ChunkStep::Append
+}
+
 /// Everything a mission's database holds that cannot be recomputed, for moving a mission
 /// from one backend to another (`eom-server migrate`). Totals, critical findings and what
 /// each checklist contributes are recomputed after loading; sign-ins are not moved
@@ -795,6 +863,20 @@ pub enum Record {
     OfficialFigure {
         version: u32,
         figure: OfficialFigure,
+    },
+    /// A complete attachment's bytes.
+    Attachment {
+        sha256: String,
+        mime: String,
+        data: Vec<u8>,
+        created_at: DateTime<Utc>,
+    },
+    /// An attachment of a checklist.
+    AttachmentLink {
+        submission_id: SubmissionId,
+        sha256: String,
+        name: String,
+        added_at: DateTime<Utc>,
     },
 }
 
@@ -992,6 +1074,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every publication and every figure, oldest version first.
     fn official_results(&self) -> Result<OfficialResults, StoreError>;
+
+    /// Stores one chunk of an attachment of `chunk.submission_id` (a checklist of
+    /// `chunk.observer_id`), all in one transaction; links the attachment to the checklist once
+    /// it is complete.
+    fn upload_chunk(&self, chunk: &ChunkUpload<'_>) -> Result<ChunkOutcome, StoreError>;
+
+    /// The complete attachments of a checklist, in the order they were added.
+    fn attachments(
+        &self,
+        submission_id: SubmissionId,
+    ) -> Result<Vec<eom_shared::attachment::AttachmentInfo>, StoreError>;
+
+    /// A complete attachment of a checklist: its type and bytes.
+    fn attachment(
+        &self,
+        submission_id: SubmissionId,
+        sha256: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 
     /// Records a review; `None` when there is no such checklist.
     fn review(&self, review: NewReview) -> Result<Option<Vec<ReviewRecord>>, StoreError>;

@@ -47,6 +47,11 @@ pub(super) const DUMP: &[(&str, Reader)] = &[
     ),
     (super::official::FIGURES, super::official::figure_record),
     (
+        super::attachments::ATTACHMENTS,
+        super::attachments::attachment_record,
+    ),
+    (super::attachments::LINKS, super::attachments::link_record),
+    (
         "SELECT purpose, secret FROM server_keys ORDER BY purpose",
         read_key,
     ),
@@ -435,6 +440,21 @@ pub(super) async fn load(tx: &impl GenericClient, records: &[Record]) -> Result<
             }
             Record::Call(call) => {
                 super::teams::record_call(tx, call).await?;
+            }
+            Record::Attachment {
+                sha256,
+                mime,
+                data,
+                created_at,
+            } => super::attachments::insert_whole(tx, sha256, mime, data, *created_at).await?,
+            Record::AttachmentLink {
+                submission_id,
+                sha256,
+                name,
+                added_at,
+            } => {
+                super::attachments::insert_link(tx, *submission_id, sha256, name, *added_at)
+                    .await?;
             }
             Record::Publication(publication) => {
                 super::official::insert(tx, publication, &[]).await?;

@@ -19,6 +19,7 @@
 //!   left on); an `accepted` answer is a promise, as on SQLite.
 
 mod alerts;
+mod attachments;
 mod audit;
 mod ingest;
 mod messages;
@@ -52,8 +53,10 @@ use super::{
 use crate::rules::Contribution;
 use crate::store::Record;
 use crate::store::{
-    CallRecord, NewCall, NewTeam, OfficialFigure, OfficialResults, Publication, Team,
+    CallRecord, ChunkOutcome, ChunkUpload, NewCall, NewTeam, OfficialFigure, OfficialResults,
+    Publication, Team,
 };
+use eom_shared::attachment::AttachmentInfo;
 
 /// Embedded migrations, applied in order; `eom_schema` records how many ran. A released
 /// migration is never edited: add a new file instead.
@@ -65,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_messages.sql"),
     include_str!("migrations/0006_teams.sql"),
     include_str!("migrations/0007_official_results.sql"),
+    include_str!("migrations/0008_attachments.sql"),
 ];
 
 /// Connections per server instance. PostgreSQL's default allows 100 in all: enough for a few
@@ -1115,6 +1119,22 @@ impl Store for PostgresStore {
 
     fn official_results(&self) -> Result<OfficialResults, StoreError> {
         self.read(async |tx| official::all(tx).await)
+    }
+
+    fn upload_chunk(&self, chunk: &ChunkUpload<'_>) -> Result<ChunkOutcome, StoreError> {
+        self.write(async |tx| attachments::upload(tx, chunk).await)
+    }
+
+    fn attachments(&self, submission_id: SubmissionId) -> Result<Vec<AttachmentInfo>, StoreError> {
+        self.read(async |tx| attachments::list(tx, submission_id).await)
+    }
+
+    fn attachment(
+        &self,
+        submission_id: SubmissionId,
+        sha256: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.read(async |tx| attachments::one(tx, submission_id, sha256).await)
     }
 
     fn claim_alerts(

@@ -156,6 +156,7 @@ pub(super) fn dump(c: &Connection, sink: Sink<'_>) -> Result<(), StoreError> {
             }))
         },
     )?;
+    super::attachments::dump(c, sink)?;
     let official = super::official::all(c)?;
     for publication in official.publications {
         sink(Record::Publication(publication))?;
@@ -384,6 +385,18 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
             Record::Call(call) => {
                 super::teams::record_call(tx, call)?;
             }
+            Record::Attachment {
+                sha256,
+                mime,
+                data,
+                created_at,
+            } => super::attachments::insert_whole(tx, sha256, mime, data, *created_at)?,
+            Record::AttachmentLink {
+                submission_id,
+                sha256,
+                name,
+                added_at,
+            } => super::attachments::insert_link(tx, *submission_id, sha256, name, *added_at)?,
             Record::Publication(publication) => super::official::insert(tx, publication, &[])?,
             Record::OfficialFigure { version, figure } => {
                 super::official::insert_figures(tx, *version, std::slice::from_ref(figure))?;

@@ -27,9 +27,11 @@ use super::{
     SubmissionDetail, SubmissionFilter, SubmissionPage, SubmissionSummary,
 };
 use crate::store::{
-    CallRecord, NewCall, NewTeam, OfficialFigure, OfficialResults, Publication, Record, Team,
+    CallRecord, ChunkOutcome, ChunkUpload, NewCall, NewTeam, OfficialFigure, OfficialResults,
+    Publication, Record, Team,
 };
 use columns::{get, json, known, parsed, time, time_text};
+use eom_shared::attachment::AttachmentInfo;
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// A released migration is never edited: add a new file instead.
@@ -43,9 +45,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_messages.sql"),
     include_str!("migrations/0008_teams.sql"),
     include_str!("migrations/0009_official_results.sql"),
+    include_str!("migrations/0010_attachments.sql"),
 ];
 
 mod alerts;
+mod attachments;
 mod audit;
 mod columns;
 mod ingest;
@@ -933,6 +937,22 @@ impl Store for SqliteStore {
 
     fn official_results(&self) -> Result<OfficialResults, StoreError> {
         self.read(official::all)
+    }
+
+    fn upload_chunk(&self, chunk: &ChunkUpload<'_>) -> Result<ChunkOutcome, StoreError> {
+        self.write(|tx| attachments::upload(tx, chunk))
+    }
+
+    fn attachments(&self, submission_id: SubmissionId) -> Result<Vec<AttachmentInfo>, StoreError> {
+        self.read(|c| attachments::list(c, submission_id))
+    }
+
+    fn attachment(
+        &self,
+        submission_id: SubmissionId,
+        sha256: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.read(|c| attachments::one(c, submission_id, sha256))
     }
 
     fn claim_alerts(
