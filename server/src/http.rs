@@ -211,6 +211,27 @@ pub fn csv_download(bytes: Vec<u8>, file_name: &'static str) -> Response {
     response
 }
 
+/// An attachment's bytes, shown in the browser (`inline`) with its stored type; the type was
+/// checked from the bytes when it arrived, and `nosniff` keeps the browser to it. A name
+/// that is its content's hash never changes, so the browser may keep it.
+pub fn attachment_response(mime: &str, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(mime) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    response
+}
+
 /// A checklist id from a path.
 pub fn parse_id(raw: &str) -> Result<eom_shared::SubmissionId, ApiError> {
     eom_shared::SubmissionId::parse(raw)

@@ -171,6 +171,9 @@ pub struct SubmissionDetailView {
     pub revisions: Vec<RevisionView>,
     pub conflicts: Vec<ConflictView>,
     pub reviews: Vec<ReviewView>,
+    /// Photos of the protocol and other attachments: the bytes are at
+    /// `/api/v1/submissions/{id}/attachments/{sha256}`.
+    pub attachments: Vec<eom_shared::attachment::AttachmentInfo>,
 }
 
 impl From<SubmissionDetail> for SubmissionDetailView {
@@ -180,6 +183,7 @@ impl From<SubmissionDetail> for SubmissionDetailView {
             revisions: all(d.revisions),
             conflicts: all(d.conflicts),
             reviews: all(d.reviews),
+            attachments: d.attachments,
         }
     }
 }

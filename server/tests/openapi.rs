@@ -8,7 +8,7 @@ use common::{TestApp, payload, voting};
 use eom_shared::SubmissionId;
 use serde_json::Value;
 
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 33] = [
     ("get", "/api/v1/health"),
     ("get", "/api/v1/receipts/key"),
     ("post", "/api/v1/enrol"),
@@ -21,6 +21,9 @@ const ROUTES: [(&str, &str); 30] = [
     ("get", "/api/v1/submissions"),
     ("get", "/api/v1/submissions/{id}"),
     ("post", "/api/v1/submissions/{id}/review"),
+    ("put", "/api/v1/submissions/{id}/attachments/{sha256}"),
+    ("get", "/api/v1/submissions/{id}/attachments/{sha256}"),
+    ("get", "/api/v1/reports/discrepancies"),
     ("get", "/api/v1/reports/summary"),
     ("get", "/api/v1/reports/assessments"),
     ("get", "/api/v1/reports/access"),

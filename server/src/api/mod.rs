@@ -2,6 +2,7 @@
 //! service layer, and present the result as JSON; no SQL and no rules here.
 
 mod accounts;
+mod attachments;
 mod enrol;
 mod export;
 mod health;
@@ -124,6 +125,7 @@ fn documented() -> OpenApiRouter<Service> {
         .routes(routes!(submissions::list))
         .routes(routes!(submissions::detail))
         .routes(routes!(submissions::review))
+        .routes(routes!(attachments::upload, attachments::download))
         .routes(routes!(reports::summary))
         .routes(routes!(reports::assessments))
         .routes(routes!(reports::access))

@@ -94,6 +94,9 @@ pub struct Discrepancy {
     pub submission_id: SubmissionId,
     pub team_id: String,
     pub team: String,
+    /// The SHA-256 of each photo attached to the checklist (filled in by
+    /// [`super::report`], which reads the store).
+    pub photos: Vec<String>,
 }
 
 /// A station whose protocol observers copied and whose results were never published.
@@ -285,6 +288,7 @@ pub fn compare(
                         submission_id: copy.submission_id,
                         team_id: copy.team_id.clone(),
                         team: copy.team.clone(),
+                        photos: Vec::new(),
                     });
                 }
             }

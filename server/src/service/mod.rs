@@ -5,6 +5,7 @@
 //! same errors. Storage work runs on the blocking thread pool through [`Service::store_call`].
 
 pub mod accounts;
+pub mod attachments;
 pub mod export;
 pub mod messages;
 pub mod reports;

@@ -649,6 +649,8 @@ pub struct SubmissionDetail {
     pub conflicts: Vec<ConflictRecord>,
     /// Every review, oldest first.
     pub reviews: Vec<ReviewRecord>,
+    /// Photos and other attachments, complete ones only, in the order they were added.
+    pub attachments: Vec<eom_shared::attachment::AttachmentInfo>,
 }
 
 /// Per form: latest revisions and negative overall assessments.

@@ -276,6 +276,18 @@ pub async fn detail_page(
                     p class="muted" { (tr(l, "dash.rev")) " 1 · " (when(detail.revisions[0].received_at, zone)) }
                 }
             }
+            @if !detail.attachments.is_empty() {
+                section #photos {
+                    h2 { (tr(l, "dash.checklist.photos")) }
+                    @for a in &detail.attachments {
+                        @let src = format!("/checklists/{}/attachments/{}", s.id, a.sha256);
+                        figure data-sha256=(a.sha256) {
+                            a href=(src) { img src=(src) alt=(a.name) loading="lazy"; }
+                            figcaption { (a.name) " · " (format!("{:.1} MB", a.size as f64 / 1_048_576.0)) " · " (when(a.added_at, zone)) br; "SHA-256 " code { (a.sha256) } }
+                        }
+                    }
+                }
+            }
             @if let Some(rev) = latest {
                 section #answers {
                     h2 { (tr(l, "dash.checklist.answers")) }
@@ -351,6 +363,21 @@ pub async fn detail(
     Path(raw_id): Path<String>,
 ) -> Response {
     detail_page(&service, &user, &raw_id, None).await
+}
+
+/// A photo of a checklist, for the page's `<img>`.
+pub async fn attachment(
+    State(service): State<Service>,
+    Session(user): Session,
+    Path((raw_id, sha256)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let id = parse_id(&raw_id)?;
+        let (mime, bytes) = service.attachment(&user.scope(), id, sha256).await?;
+        Ok::<_, ApiError>(crate::http::attachment_response(&mime, bytes))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(Some(&user), e))
 }
 
 #[derive(Debug, Deserialize)]

@@ -34,6 +34,9 @@ label { display: block; font-size: .8rem; color: var(--muted); }
 input, select, textarea, button { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 4px; }
 textarea { width: 100%; min-height: 4rem; } button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 main.narrow input { width: 100%; margin-bottom: .6rem; }
+#photos figure { display: inline-block; margin: 0 1rem 1rem 0; max-width: 22rem; vertical-align: top; }
+#photos img { max-width: 100%; border: 1px solid #d0d5dd; }
+#photos figcaption { font-size: .8rem; color: #555; word-break: break-all; }
 .tag { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .8rem; background: #e8ebf0; }
 .tag.flagged { background: #fff1c2; } .tag.rejected { background: #f9d2cf; } .tag.verified { background: #d5f0dc; }
 a { color: var(--accent); }

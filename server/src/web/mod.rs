@@ -123,6 +123,10 @@ pub fn router() -> Router<Service> {
         .route("/checklists", get(checklists::list))
         .route("/checklists/{id}", get(checklists::detail))
         .route("/checklists/{id}/review", post(checklists::review))
+        .route(
+            "/checklists/{id}/attachments/{sha256}",
+            get(checklists::attachment),
+        )
         .route("/export", get(pages::export))
         .route("/events", get(live::events))
         .route("/assets/dashboard.js", get(live::script))

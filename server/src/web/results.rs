@@ -90,7 +90,8 @@ fn body(
                         td { (d.station) } td { (d.region) } td { (contest_title(form, &d.contest, l)) }
                         td { (line_label(form, &d.contest, &d.line, l)) }
                         td class="num" { (d.observed) } td class="num problem" { (d.official) }
-                        td { (checklist(d.submission_id, &d.team)) }
+                        td { (checklist(d.submission_id, &d.team))
+                            @for sha in &d.photos { " " a class="photo" href=(format!("/checklists/{}/attachments/{sha}", d.submission_id)) { (tr(l, "dash.results.photo")) } } }
                     } } }
                 }
             }

@@ -1003,11 +1003,13 @@ impl Store for PostgresStore {
                 .await?;
             let conflicts = rows(found, conflict_from_row)?;
             let reviews = reports::reviews_of(tx, &key).await?;
+            let attachments = attachments::list(tx, id).await?;
             Ok(Some(SubmissionDetail {
                 summary,
                 revisions,
                 conflicts,
                 reviews,
+                attachments,
             }))
         })
     }

@@ -837,11 +837,13 @@ impl Store for SqliteStore {
             )?;
             let conflicts = collect(stmt.query([&key])?, conflict_from_row)?;
             let reviews = reports::reviews_of(c, &key)?;
+            let attachments = attachments::list(c, id)?;
             Ok(Some(SubmissionDetail {
                 summary,
                 revisions,
                 conflicts,
                 reviews,
+                attachments,
             }))
         })
     }
