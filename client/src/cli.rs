@@ -201,6 +201,15 @@ pub enum Command {
         #[arg(long)]
         state: Option<String>,
     },
+    /// Attach a photo (of the protocol, or of what the checklist reports) to a checklist:
+    /// JPEG, PNG, WebP or HEIF, up to 20 MB. It is kept encrypted here and sent by 'eom sync'
+    /// after its checklist, resuming where a cut connection stopped.
+    Attach {
+        /// Checklist id (or a unique part of it, as 'eom list' shows it).
+        id: String,
+        /// The photo.
+        file: PathBuf,
+    },
     /// Show one checklist with its answers and the server's messages.
     Show {
         /// Checklist id (or a unique part of it, as 'eom list' shows it).
@@ -446,6 +455,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::answers::print_template(&cached_form(&store, &form, None)?, stdout)?;
         }
         Command::List { json, state } => list(&store, json, state.as_deref(), stdout)?,
+        Command::Attach { id, file } => {
+            let lang = lang(&store)?;
+            commands::attach::attach(&mut store, &id, &file, &lang, stdout)?;
+        }
         Command::Show { id, json } => show(&store, &id, json, stdout)?,
         Command::Status { json } => status(&store, json, stdout)?,
         Command::Messages { json } => {
@@ -1037,6 +1050,7 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     if as_json {
         let mut value = serde_json::to_value(&entry)?;
         value["revisions_saved"] = json!(revisions);
+        value["attachments"] = serde_json::to_value(store.attachments(entry.id)?)?;
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
@@ -1093,6 +1107,7 @@ fn show(store: &LocalStore, id: &str, as_json: bool, out: &mut impl Write) -> an
     if let Some(at) = &entry.delivered_at {
         writeln!(out, "{}", t!("show.delivered", time = at, locale = l))?;
     }
+    commands::attach::list(store, entry.id, l, out)?;
     if let Some(r) = &entry.review {
         let comment = if r.comment.is_empty() {
             String::new()
@@ -1232,6 +1247,11 @@ fn status(store: &LocalStore, as_json: bool, out: &mut impl Write) -> anyhow::Re
     Ok(())
 }
 
+/// A size in megabytes, one decimal.
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1_048_576.0)
+}
+
 fn print_sync_report(report: &SyncReport, lang: &str, out: &mut impl Write) -> anyhow::Result<()> {
     if report.delivered() > 0 {
         writeln!(
@@ -1321,6 +1341,52 @@ fn print_sync_report(report: &SyncReport, lang: &str, out: &mut impl Write) -> a
             out,
             "{}",
             t!("cli.clock", minutes = skew / 60, locale = lang)
+        )?;
+    }
+    for (name, at, size) in &report.attachments_resumed {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "cli.attachment_resumed",
+                name = name,
+                at = megabytes(*at),
+                size = megabytes(*size),
+                locale = lang
+            )
+        )?;
+    }
+    if report.attachments_sent > 0 {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "cli.attachments_sent",
+                count = report.attachments_sent,
+                locale = lang
+            )
+        )?;
+    }
+    if let Some(e) = &report.attachment_error {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "cli.attachments_failed",
+                reason = crate::messages::remote_error(e, lang),
+                locale = lang
+            )
+        )?;
+    }
+    if report.attachments_waiting > 0 {
+        writeln!(
+            out,
+            "{}",
+            t!(
+                "cli.attachments_waiting",
+                count = report.attachments_waiting,
+                locale = lang
+            )
         )?;
     }
     if report.still_queued > 0 {

@@ -227,6 +227,35 @@ impl ServerClient {
         Ok(answer)
     }
 
+    /// Sends bytes `offset..` of an attachment of checklist `id` (an empty `bytes` asks how
+    /// far the server is); answers how many bytes the server holds.
+    pub async fn upload_chunk(
+        &self,
+        id: eom_shared::SubmissionId,
+        attachment: &crate::store::LocalAttachment,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<eom_shared::attachment::UploadState, RemoteError> {
+        let mut url = self.url(&format!(
+            "api/v1/submissions/{id}/attachments/{}",
+            attachment.sha256
+        ));
+        url.query_pairs_mut()
+            .append_pair("size", &attachment.size.to_string())
+            .append_pair("offset", &offset.to_string())
+            .append_pair("name", &attachment.name);
+        let response = self
+            .http
+            .put(url)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(CONTENT_TYPE, &attachment.mime)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        self.read(response, MAX_PULL_ANSWER).await
+    }
+
     /// One page of the observer's own checklists on the server (`eom restore`).
     pub async fn mine(&self, page: u32) -> Result<MineResponse, RemoteError> {
         let mut url = self.url("api/v1/sync/mine");

@@ -150,6 +150,14 @@ pub struct SyncReport {
     pub new_messages: usize,
     /// Server time minus laptop time, in seconds, when it is large enough to matter.
     pub clock_skew_secs: Option<i64>,
+    /// Attachments the server now holds whole.
+    pub attachments_sent: usize,
+    /// Uploads that went on from where an earlier one stopped: name, bytes already there, size.
+    pub attachments_resumed: Vec<(String, u64, u64)>,
+    /// Attachments still to send after this sync.
+    pub attachments_waiting: u64,
+    /// Why sending attachments stopped early, if it did.
+    pub attachment_error: Option<RemoteError>,
 }
 
 impl SyncReport {
@@ -160,6 +168,7 @@ impl SyncReport {
     /// Everything queued was delivered and nothing needs the observer's attention.
     pub fn is_complete(&self) -> bool {
         self.still_queued == 0
+            && self.attachments_waiting == 0
             && self.rejected.is_empty()
             && self.conflicts.is_empty()
             && self.push_error.is_none()
@@ -167,11 +176,17 @@ impl SyncReport {
 
     /// Whether another pass could deliver more without the observer doing anything.
     pub fn worth_retrying(&self) -> bool {
-        self.still_queued > 0
+        (self.still_queued > 0
             && self
                 .push_error
                 .as_ref()
-                .is_none_or(RemoteError::is_retryable)
+                .is_none_or(RemoteError::is_retryable))
+            || (self.attachments_waiting > 0
+                && self.push_error.is_none()
+                && self
+                    .attachment_error
+                    .as_ref()
+                    .is_none_or(RemoteError::is_retryable))
     }
 }
 
@@ -184,6 +199,10 @@ impl SyncSession {
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         self.push_all(store, client, &mut report).await?;
+        if report.push_error.is_none() {
+            self.send_attachments(store, client, &mut report).await?;
+        }
+        report.attachments_waiting = store.attachments_waiting()?;
         // Pull only after a clean push: when the server could not be reached or refused us,
         // a pull would fail the same way.
         if report.push_error.is_none() {
@@ -207,6 +226,87 @@ impl SyncSession {
             store.set_setting("last_sync_at", &now_text())?;
         }
         Ok(report)
+    }
+
+    /// Sends the photos of checklists the server holds, chunk by chunk, each from where the
+    /// server says it is; the laptop records every answer, so an upload cut here (or the
+    /// laptop killed) goes on from there next time instead of starting again.
+    async fn send_attachments(
+        &mut self,
+        store: &mut LocalStore,
+        client: &ServerClient,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let mut retries_left = self.backoff.policy.retries_per_pass;
+        for attachment in store.attachments_to_send()? {
+            let id = attachment.submission_id;
+            // Ask first: the server may hold more than this laptop heard of (an answer lost
+            // on the way), or less (a server restored from a backup).
+            let mut offset: Option<u64> = None;
+            let mut started: Option<u64> = None;
+            // Chunks of the whole file, with room for the server to send us back.
+            let mut budget = 2 * attachment.size / eom_shared::attachment::CHUNK_BYTES as u64 + 8;
+            loop {
+                let bytes = match offset {
+                    None => Vec::new(),
+                    Some(at) => store.attachment_bytes(
+                        id,
+                        &attachment.sha256,
+                        at,
+                        eom_shared::attachment::CHUNK_BYTES,
+                    )?,
+                };
+                match client
+                    .upload_chunk(id, &attachment, offset.unwrap_or(0), bytes)
+                    .await
+                {
+                    Ok(state) => {
+                        store.attachment_progress(
+                            id,
+                            &attachment.sha256,
+                            state.received,
+                            state.complete,
+                        )?;
+                        self.backoff.reset();
+                        if started.is_none() {
+                            started = Some(state.received);
+                            if state.received > 0 && !state.complete {
+                                report.attachments_resumed.push((
+                                    attachment.name.clone(),
+                                    state.received,
+                                    attachment.size,
+                                ));
+                            }
+                        }
+                        if state.complete {
+                            report.attachments_sent += 1;
+                            break;
+                        }
+                        offset = Some(state.received);
+                        budget = budget.saturating_sub(1);
+                        if budget == 0 {
+                            break;
+                        }
+                    }
+                    Err(e)
+                        if e.is_retryable()
+                            && retries_left > 0
+                            && e.retry_after().is_none_or(|d| d <= MAX_IN_PASS_WAIT) =>
+                    {
+                        retries_left -= 1;
+                        report.retries += 1;
+                        tokio::time::sleep(self.backoff.next_delay(e.retry_after())).await;
+                        // The server's answer may have been lost: ask again where it is.
+                        offset = None;
+                    }
+                    Err(e) => {
+                        report.attachment_error = Some(e);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn push_all(

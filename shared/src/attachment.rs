@@ -31,21 +31,41 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     TYPES.into_iter().find(|t| *t == mime)
 }
 
-/// Why a file cannot be attached, in words that say what to do.
-pub fn check(bytes: &[u8]) -> Result<&'static str, String> {
+/// Why a file cannot be attached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Problem {
+    Empty,
+    /// Its size in megabytes.
+    TooLarge(f64),
+    NotAnImage,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Empty => write!(f, "the file is empty"),
+            Problem::TooLarge(mb) => write!(
+                f,
+                "the file is {mb:.1} MB and the limit is {} MB: take the photo at a lower resolution",
+                MAX_BYTES / 1_048_576
+            ),
+            Problem::NotAnImage => write!(
+                f,
+                "the file is not a JPEG, PNG, WebP or HEIF image: attach the photo itself"
+            ),
+        }
+    }
+}
+
+/// The type of a file that may be attached, or why it may not.
+pub fn check(bytes: &[u8]) -> Result<&'static str, Problem> {
     if bytes.is_empty() {
-        return Err("the file is empty".into());
+        return Err(Problem::Empty);
     }
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!(
-            "the file is {:.1} MB and the limit is {} MB: take the photo at a lower resolution",
-            bytes.len() as f64 / 1_048_576.0,
-            MAX_BYTES / 1_048_576
-        ));
+        return Err(Problem::TooLarge(bytes.len() as f64 / 1_048_576.0));
     }
-    sniff(bytes).ok_or_else(|| {
-        "the file is not a JPEG, PNG, WebP or HEIF image: attach the photo itself".to_owned()
-    })
+    sniff(bytes).ok_or(Problem::NotAnImage)
 }
 
 /// A SHA-256 in lower-case hex, as attachments are named.
@@ -86,19 +106,15 @@ mod tests {
     fn images_are_recognised_by_their_bytes_not_their_names() {
         assert_eq!(check(JPEG), Ok("image/jpeg"));
         assert_eq!(check(PNG), Ok("image/png"));
-        assert!(
-            check(b"%PDF-1.7 not a photo")
-                .expect_err("pdf")
-                .contains("JPEG")
-        );
-        assert!(check(b"MZ\x90\x00 a program").is_err());
-        assert!(check(&[]).expect_err("empty").contains("empty"));
+        assert_eq!(check(b"%PDF-1.7 not a photo"), Err(Problem::NotAnImage));
+        assert_eq!(check(b"MZ\x90\x00 a program"), Err(Problem::NotAnImage));
+        assert_eq!(check(&[]), Err(Problem::Empty));
         let mut huge = JPEG.to_vec();
         huge.resize(MAX_BYTES as usize + 1, 0);
+        let too_large = check(&huge).expect_err("too big");
         assert!(
-            check(&huge)
-                .expect_err("too big")
-                .contains("limit is 20 MB")
+            too_large.to_string().contains("limit is 20 MB"),
+            "{too_large}"
         );
     }
 

@@ -590,6 +590,12 @@ impl Mission {
 
     /// `GET` with a token, returning the status and the body as text.
     pub fn get_text(&self, path: &str, token: &str) -> (u16, String) {
+        let (status, body) = self.get_bytes(path, token);
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// `GET` with a token, returning the status and the body's bytes.
+    pub fn get_bytes(&self, path: &str, token: &str) -> (u16, Vec<u8>) {
         let url = format!("{}{path}", self.url());
         let token = token.to_owned();
         runtime().block_on(async move {
@@ -601,7 +607,12 @@ impl Mission {
                 .await
                 .expect("the server answers");
             let status = response.status().as_u16();
-            (status, response.text().await.unwrap_or_default())
+            let body = response
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            (status, body)
         })
     }
 

@@ -59,6 +59,8 @@ pub enum Plan {
 pub struct Stats {
     pub connections: usize,
     pub faults: usize,
+    /// Bytes of every request that fully arrived (head and body).
+    pub request_bytes: usize,
 }
 
 struct Shared {
@@ -67,6 +69,7 @@ struct Shared {
     rng: Mutex<StdRng>,
     connections: AtomicUsize,
     faults: AtomicUsize,
+    request_bytes: AtomicUsize,
     arrivals: Mutex<Vec<mpsc::Sender<()>>>,
     released: tokio::sync::watch::Sender<bool>,
 }
@@ -123,6 +126,7 @@ impl FaultProxy {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             connections: AtomicUsize::new(0),
             faults: AtomicUsize::new(0),
+            request_bytes: AtomicUsize::new(0),
             arrivals: Mutex::new(Vec::new()),
             released: tokio::sync::watch::Sender::new(false),
         });
@@ -168,6 +172,7 @@ impl FaultProxy {
         Stats {
             connections: self.shared.connections.load(Ordering::SeqCst),
             faults: self.shared.faults.load(Ordering::SeqCst),
+            request_bytes: self.shared.request_bytes.load(Ordering::SeqCst),
         }
     }
 
@@ -224,6 +229,9 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
+    shared
+        .request_bytes
+        .fetch_add(request.len(), Ordering::SeqCst);
     shared.announce_arrival();
     match fault {
         Fault::CaptivePortal => {

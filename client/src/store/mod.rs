@@ -20,7 +20,9 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 use crate::vault::{self, Key};
 use serde::Serialize;
 
+mod attachments;
 mod messages;
+pub use attachments::{Attached, LocalAttachment};
 pub use messages::LocalMessage;
 
 const MIGRATIONS: &[&str] = &[
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_drafts.sql"),
     include_str!("migrations/0004_receipts.sql"),
     include_str!("migrations/0005_messages.sql"),
+    include_str!("migrations/0006_attachments.sql"),
 ];
 pub const DATABASE_FILE: &str = "eom.db";
 

@@ -82,8 +82,6 @@ pub async fn download(
     Path((raw_id, sha256)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw_id)?;
-    let (mime, bytes) = service
-        .attachment(&coordinator.scope(), id, sha256)
-        .await?;
+    let (mime, bytes) = service.attachment(&coordinator.scope(), id, sha256).await?;
     Ok(crate::http::attachment_response(&mime, bytes))
 }
