@@ -337,3 +337,81 @@ fn the_app_answers_only_its_own_address_with_its_secret() {
         assert_eq!(r.status(), 403);
     });
 }
+
+/// The file picker on a checklist's page: a photo chosen in the browser is kept on the laptop,
+/// shown on the page, and reaches the coordinator with the next sync; a file that is not a
+/// photo is refused with the reason on the page.
+#[test]
+fn a_photo_picked_in_the_browser_reaches_the_coordinator() {
+    let Some(driver) = driver_or_skip("the eom ui photo test") else {
+        return;
+    };
+    let mut mission = Mission::new();
+    mission.start();
+    let laptop = Laptop::new();
+    laptop.setup(mission.url(), &mission.add_observer("Team 5", "North"));
+    let id = laptop.fill_voting(1, &["PEC-001"])[0];
+    laptop.eom(&["sync"]).ok();
+    let dir = tempfile::tempdir().expect("dir");
+    let photo = dir.path().join("protocol.jpg");
+    let bytes = eom_tests::contract::photo(900_000, 9);
+    std::fs::write(&photo, &bytes).expect("photo");
+    let sha = eom_shared::sha256_hex(&bytes);
+    let text_file = dir.path().join("notes.txt");
+    std::fs::write(&text_file, "not a photo").expect("text");
+
+    let profile = tempfile::tempdir().expect("profile");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let app = ObserverApp::start(&laptop);
+    let base = app.url.split("/?").next().expect("base").to_owned();
+    runtime.block_on(async {
+        let client = browser(&driver, profile.path(), 1366, 900).await;
+        client.goto(&app.url).await.expect("open eom ui");
+        wait_for(&client, "#new").await;
+        client
+            .goto(&format!("{base}/checklists/{id}"))
+            .await
+            .expect("the checklist");
+        wait_for(&client, "#photo").await;
+        let pick = |path: std::path::PathBuf| {
+            let client = client.clone();
+            async move {
+                client
+                    .find(Locator::Css("#photo"))
+                    .await
+                    .expect("picker")
+                    .send_keys(path.to_str().expect("utf-8"))
+                    .await
+                    .expect("pick the file");
+                click(&client, "#attach").await;
+                wait_for(&client, "#flash").await;
+                text(&client, "#flash").await
+            }
+        };
+        let refused = pick(text_file.clone()).await;
+        assert!(refused.contains("not a JPEG"), "{refused}");
+        let attached = pick(photo.clone()).await;
+        assert!(attached.contains("Attached protocol.jpg"), "{attached}");
+        wait_for(&client, &format!("#photos figure[data-sha256='{sha}'] img")).await;
+        let shown: bool = client
+            .execute(
+                "return document.querySelector('#photos img').naturalWidth >= 0",
+                vec![],
+            )
+            .await
+            .expect("script")
+            .as_bool()
+            .unwrap_or(false);
+        assert!(shown);
+        client.close().await.expect("close");
+    });
+    drop(app);
+    let run = laptop.eom(&["sync"]).ok();
+    assert!(run.stdout.contains("Sent 1 photo(s)"), "{}", run.stdout);
+    let detail = mission.coordinator_get(&format!("/api/v1/submissions/{id}"));
+    assert_eq!(detail["attachments"][0]["sha256"], sha.as_str());
+    assert_eq!(detail["attachments"][0]["name"], "protocol.jpg");
+}

@@ -25,27 +25,15 @@ pub fn attach(
         .with_context(|| t!("attach.unreadable", file = file.display(), locale = lang))?;
     let mime = match eom_shared::attachment::check(&bytes) {
         Ok(mime) => mime,
-        Err(problem) => {
-            let reason = match problem {
-                Problem::Empty => t!("attach.empty", locale = lang),
-                Problem::TooLarge(mb) => t!(
-                    "attach.too_large",
-                    size = format!("{mb:.1}"),
-                    limit = eom_shared::attachment::MAX_BYTES / 1_048_576,
-                    locale = lang
-                ),
-                Problem::NotAnImage => t!("attach.not_image", locale = lang),
-            };
-            bail!(
-                "{}",
-                t!(
-                    "attach.refused",
-                    file = file.display(),
-                    reason = reason,
-                    locale = lang
-                )
+        Err(problem) => bail!(
+            "{}",
+            t!(
+                "attach.refused",
+                file = file.display(),
+                reason = problem_text(problem, lang),
+                locale = lang
             )
-        }
+        ),
     };
     let name: String = file
         .file_name()
@@ -75,6 +63,21 @@ pub fn attach(
         )?,
     }
     Ok(())
+}
+
+/// Why a file cannot be attached, in the observer's language.
+pub fn problem_text(problem: Problem, lang: &str) -> String {
+    match problem {
+        Problem::Empty => t!("attach.empty", locale = lang),
+        Problem::TooLarge(mb) => t!(
+            "attach.too_large",
+            size = format!("{mb:.1}"),
+            limit = eom_shared::attachment::MAX_BYTES / 1_048_576,
+            locale = lang
+        ),
+        Problem::NotAnImage => t!("attach.not_image", locale = lang),
+    }
+    .into_owned()
 }
 
 /// The attachments of a checklist, for `eom show`.

@@ -21,6 +21,8 @@ header{background:#1f3b57;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;al
 header a{color:#fff;font-weight:600;text-decoration:none;padding:.3rem .6rem;border-radius:4px}
 header a:hover,header a:focus{background:#2d5379;outline:none}
 main{max-width:60rem;margin:0 auto;padding:1rem}
+#photos figure{display:inline-block;margin:0 1rem 1rem 0;max-width:20rem;vertical-align:top}
+#photos img{max-width:100%;max-height:16rem;border:1px solid #ccc}
 h1{font-size:1.4rem;margin:.4rem 0 1rem}
 h2{font-size:1.15rem;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;width:100%;background:#fff}

@@ -39,6 +39,13 @@ pub fn routes() -> Router<Ui> {
         .route("/drafts/{id}/discard", post(discard))
         .route("/checklists/{id}", get(checklist_page))
         .route("/checklists/{id}/edit", post(edit))
+        .route(
+            "/checklists/{id}/attachments",
+            post(attach).layer(axum::extract::DefaultBodyLimit::max(
+                eom_shared::attachment::MAX_BYTES as usize + 1024 * 1024,
+            )),
+        )
+        .route("/checklists/{id}/attachments/{sha256}", get(attachment))
         .route("/sync", post(sync_now))
         .route("/messages", get(messages_page))
         .route("/assets/app.css", get(assets::css))
@@ -716,11 +723,13 @@ fn parse_id(id: &str) -> Result<SubmissionId, UiError> {
 }
 
 async fn checklist_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
+    let flash = take_flash(&ui).await;
     let store = ui.store.lock().await;
     let lang = lang(&store);
     let entry = store.get(parse_id(&id)?)?.ok_or_else(|| not_found(&lang))?;
     let form = form_of(&store, &entry.content)?;
     let (review_class, review) = review_text(&entry, &lang);
+    let photos = store.attachments(entry.id)?;
     let body = html! {
         h1 { (form.title.get(&lang)) " · " (entry.content.station.as_str()) }
         p { (local_time(entry.content.observed_at, crate::clock::mission_zone(&store))) " · r" (entry.revision) }
@@ -734,8 +743,110 @@ async fn checklist_page(State(ui): State<Ui>, Path(id): Path<String>) -> Page {
         form method="post" action=(format!("/checklists/{}/edit", entry.id)) {
             button #edit type="submit" { (t!("show.edit", locale = lang)) }
         }
+        section #photos {
+            h2 { (t!("attach.heading", locale = lang)) }
+            @for a in &photos {
+                figure data-sha256=(a.sha256) {
+                    img src=(format!("/checklists/{}/attachments/{}", entry.id, a.sha256)) alt=(a.name);
+                    figcaption {
+                        (a.name) " · "
+                        @if a.done { (t!("attach.on_server", locale = lang)) }
+                        @else { (t!("attach.progress", sent = megabytes(a.sent), size = megabytes(a.size), locale = lang)) }
+                    }
+                }
+            }
+            form method="post" enctype="multipart/form-data" action=(format!("/checklists/{}/attachments", entry.id)) {
+                label for="photo" { (t!("attach.pick", locale = lang)) }
+                input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp,image/heif" capture="environment";
+                button #attach type="submit" { (t!("attach.button", locale = lang)) }
+            }
+        }
     };
-    Ok(layout(&lang, form.title.get(&lang), None, body))
+    Ok(layout(&lang, form.title.get(&lang), flash, body))
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1_048_576.0)
+}
+
+/// A photo picked in the browser, attached to the checklist like `eom attach` does.
+async fn attach(
+    State(ui): State<Ui>,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Redirect, UiError> {
+    let lang = lang(&*ui.store.lock().await);
+    let id = parse_id(&id)?;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        UiError(
+            StatusCode::BAD_REQUEST,
+            t!(
+                "attach.upload_failed",
+                reason = e.body_text(),
+                locale = lang
+            )
+            .into_owned(),
+        )
+    };
+    let mut picked: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("photo") {
+            let name: String = field
+                .file_name()
+                .unwrap_or("photo")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(eom_shared::attachment::MAX_NAME_CHARS)
+                .collect();
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            picked = Some((name, bytes.to_vec()));
+        }
+    }
+    let message = match picked.filter(|(_, b)| !b.is_empty()) {
+        None => t!("attach.none_picked", locale = lang).into_owned(),
+        Some((name, bytes)) => match eom_shared::attachment::check(&bytes) {
+            Err(problem) => t!(
+                "attach.refused",
+                file = name,
+                reason = crate::commands::attach::problem_text(problem, &lang),
+                locale = lang
+            )
+            .into_owned(),
+            Ok(mime) => {
+                let mut store = ui.store.lock().await;
+                store.get(id)?.ok_or_else(|| not_found(&lang))?;
+                match store.add_attachment(id, &name, mime, &bytes)? {
+                    crate::store::Attached::New(a) => t!(
+                        "attach.added_ui",
+                        name = a.name,
+                        size = megabytes(a.size),
+                        locale = lang
+                    )
+                    .into_owned(),
+                    crate::store::Attached::Already(a) => {
+                        t!("attach.already", name = a.name, locale = lang).into_owned()
+                    }
+                }
+            }
+        },
+    };
+    set_flash(&ui, message).await;
+    Ok(Redirect::to(&format!("/checklists/{id}")))
+}
+
+/// A photo's bytes, from the laptop's store, for the checklist page.
+async fn attachment(
+    State(ui): State<Ui>,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Result<Response, UiError> {
+    let store = ui.store.lock().await;
+    let lang = lang(&store);
+    let id = parse_id(&id)?;
+    let found = store
+        .attachment(id, &sha256)?
+        .ok_or_else(|| not_found(&lang))?;
+    let bytes = store.attachment_bytes(id, &sha256, 0, found.size as usize)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, found.mime)], bytes).into_response())
 }
 
 async fn edit(State(ui): State<Ui>, Path(id): Path<String>) -> Result<Redirect, UiError> {
