@@ -48,6 +48,21 @@ pub fn default_forms() -> Result<Vec<Form>, String> {
     parse(&SOURCES)
 }
 
+/// The form for a polling station's protocol entered at a commission (whether the figures
+/// entered matched the protocol), published with the contests (`eom-server contests import`):
+/// one checklist per entry watched, filed at the commission.
+pub fn tabulation_entry() -> Result<Form, String> {
+    Form::from_json(include_str!("../forms/tabulation-entry.json"))
+        .map_err(|e| format!("default form tabulation-entry: {e}"))
+}
+
+/// The id of [`tabulation_entry`], and its answers the results comparison reads.
+pub const TABULATION_ENTRY: &str = "tabulation-entry";
+pub const ENTRY_STATION: &str = "entry_station";
+pub const ENTRY_CONTEST: &str = "entry_contest";
+pub const ENTRY_MATCHED: &str = "entry_matched";
+pub const ENTRY_DIFFERENCE: &str = "entry_difference";
+
 /// Version 2 of the default forms, parsed and checked.
 pub fn version_two() -> Result<Vec<Form>, String> {
     parse(&VERSION_TWO)
@@ -65,6 +80,21 @@ mod tests {
         let mut forms = default_forms().expect("default forms parse");
         forms.extend(version_two().expect("version 2 parses"));
         forms
+    }
+
+    #[test]
+    fn the_tabulation_entry_form_is_valid_and_in_three_languages() {
+        let form = tabulation_entry().expect("parses");
+        assert_eq!(form.stage, Stage::Tabulation);
+        for id in [
+            ENTRY_STATION,
+            ENTRY_CONTEST,
+            ENTRY_MATCHED,
+            ENTRY_DIFFERENCE,
+        ] {
+            let q = form.question(id).expect(id);
+            assert!(q.label.has("ru") && q.label.has("kk"), "{id}");
+        }
     }
 
     #[test]

@@ -2418,12 +2418,60 @@ pub fn results_compared_on_known_data(store: &dyn Store) {
     assert_eq!(kept.publications.len(), 2);
     assert_eq!(kept.figures.len(), 10, "the first version is kept");
 
+    // At the territorial commission, an observer watched PEC-2's protocol being entered.
+    assert!(
+        store
+            .form(&FormId::parse("tabulation-entry").expect("id"), 1)
+            .expect("read")
+            .is_some(),
+        "published with the contests"
+    );
+    let entry = SubmissionContent {
+        form_id: FormId::parse("tabulation-entry").expect("id"),
+        form_version: 1,
+        station: StationCode::parse("TEC-N").expect("code"),
+        observed_at: at(23, 40),
+        answers: object(json!({
+            "entry_station": "PEC-2", "entry_contest": "party-list",
+            "observers_unrestricted": true, "entry_protocol_seen": true,
+            "entry_matched": false, "entry_difference": "Amanat: 390 on the protocol, 400 entered",
+            "overall": "bad"
+        })),
+        notes: String::new(),
+    };
+    let watched = new_id();
+    push(
+        store,
+        &w.observer,
+        at(23, 45),
+        vec![item(store, watched, 1, entry)],
+    );
+    let report = results::report(store, None, "en")
+        .expect("report")
+        .expect("contests");
+    assert_eq!(report.entries.len(), 1);
+    let e = &report.entries[0];
+    assert_eq!(
+        (
+            e.station.as_str(),
+            e.commission.as_str(),
+            e.matched,
+            e.published_differs,
+            e.submission_id
+        ),
+        ("PEC-2", "TEC-N", Some(false), true, watched)
+    );
+
     // A coordinator of the South sees the South only.
     let south = results::report(store, Some(&["South".to_owned()]), "en")
         .expect("report")
         .expect("contests");
     assert_eq!((south.stations_copied, south.stations_compared), (1, 0));
     assert!(south.discrepancies.is_empty() && south.official_arithmetic.is_empty());
+    assert!(
+        south.entries.is_empty(),
+        "the North's commission is out of view"
+    );
 }
 
 /// Photo-like bytes: a JPEG header and `len` bytes that do not repeat.

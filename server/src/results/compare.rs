@@ -152,6 +152,25 @@ pub struct Turnout {
     pub flagged: bool,
 }
 
+/// A polling station's protocol entered at a commission, as an observer there watched it
+/// (the `tabulation-entry` form), with what the comparison says of that station.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryWatched {
+    /// The polling station whose protocol was entered.
+    pub station: String,
+    /// The commission where it was entered (the checklist's station).
+    pub commission: String,
+    pub contest: String,
+    /// Whether the figures entered matched the protocol; `None`: the observer could not see.
+    pub matched: Option<bool>,
+    pub difference: String,
+    pub submission_id: SubmissionId,
+    pub team: String,
+    /// Whether the published results of that station differ from the protocol observers
+    /// copied there.
+    pub published_differs: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegionSummary {
     pub region: String,
@@ -187,6 +206,8 @@ pub struct DiscrepancyReport {
     pub turnout: Vec<Turnout>,
     pub regions: Vec<RegionSummary>,
     pub candidates: Vec<CandidateTotal>,
+    /// Protocols entered at commissions as observers watched them.
+    pub entries: Vec<EntryWatched>,
 }
 
 /// The newest published figure per station and contest: `(version, line -> value)`.
@@ -215,12 +236,14 @@ fn found(figures: impl Fn(&str) -> Option<i64>) -> Option<i64> {
 }
 
 /// Compares `copies` (of the contests of `form`) with `official`; `voted_so_far` is the last
-/// count of voters observers saw at each station during the day. Texts in `lang`.
+/// count of voters observers saw at each station during the day; `entries` are the protocols
+/// observers watched being entered at commissions. Texts in `lang`.
 pub fn compare(
     form: &Form,
     copies: &[CopiedProtocol],
     official: &OfficialResults,
     voted_so_far: &HashMap<String, i64>,
+    entries: &[EntryWatched],
     lang: &str,
 ) -> DiscrepancyReport {
     let published = newest(official);
@@ -248,6 +271,7 @@ pub fn compare(
         turnout: Vec::new(),
         regions: Vec::new(),
         candidates: Vec::new(),
+        entries: Vec::new(),
     };
     let mut copied = BTreeSet::new();
     let mut compared = BTreeMap::<&str, &str>::new();
@@ -324,6 +348,13 @@ pub fn compare(
         });
     }
     report.official_arithmetic = arithmetic(form, &published, lang);
+    report.entries = entries
+        .iter()
+        .map(|e| EntryWatched {
+            published_differs: differing.contains(e.station.as_str()),
+            ..e.clone()
+        })
+        .collect();
     report.stations_copied = copied.len() as u64;
     report.stations_compared = compared.len() as u64;
     report.stations_differing = differing.len() as u64;
@@ -578,7 +609,28 @@ mod tests {
     fn each_kind_of_finding_is_found_where_it_was_built_and_nowhere_else() {
         let (copies, official) = mission();
         let voted = HashMap::from([("ALA-001".to_owned(), 1200)]);
-        let report = compare(&form(), &copies, &official, &voted, "en");
+        let entry = EntryWatched {
+            station: "ALA-002".into(),
+            commission: "TEC-ALA".into(),
+            contest: "party-list".into(),
+            matched: Some(true),
+            difference: String::new(),
+            submission_id: SubmissionId(uuid::Uuid::from_u128(99)),
+            team: "Team t".into(),
+            published_differs: false,
+        };
+        let report = compare(
+            &form(),
+            &copies,
+            &official,
+            &voted,
+            std::slice::from_ref(&entry),
+            "en",
+        );
+        assert!(
+            report.entries[0].published_differs,
+            "the entry matched the protocol, and the publication still differs: the change came later"
+        );
 
         assert_eq!(report.stations_copied, 5);
         assert_eq!(report.stations_compared, 4, "ALA-003 was never published");
@@ -697,7 +749,7 @@ mod tests {
         published
             .figures
             .extend(official(2, "ALA-002", "party-list", &protocol(&PARTY)));
-        let report = compare(&form(), &copies, &published, &HashMap::new(), "en");
+        let report = compare(&form(), &copies, &published, &HashMap::new(), &[], "en");
         assert!(report.discrepancies.iter().all(|d| d.station != "ALA-002"));
         assert_eq!(report.stations_differing, 2);
         assert_eq!(report.publication.as_ref().map(|p| p.version), Some(2));

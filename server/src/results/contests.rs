@@ -3,7 +3,8 @@
 //! Importing contests makes the next version of the counting form from the newest version
 //! without contests ([`eom_shared::contest::with_contests`]). Laptops receive it on their
 //! next pull like any form; checklists filled on earlier versions stay valid. Importing the
-//! same contests again changes nothing.
+//! same contests again changes nothing. The form for watching protocols entered at a
+//! commission (`tabulation-entry`) is published with the first contests.
 
 use std::collections::HashSet;
 
@@ -20,6 +21,15 @@ pub fn current(store: &dyn Store) -> Result<Option<Form>, StoreError> {
         .latest_forms()?
         .into_iter()
         .find(|f| f.stage == Stage::Counting && !f.contests.is_empty()))
+}
+
+/// The form for watching protocols entered at a commission, when it is not installed yet.
+fn entry_form_if_missing(store: &dyn Store) -> Result<Option<Form>, ResultsError> {
+    let form = eom_shared::default_forms::tabulation_entry().map_err(ResultsError::Invalid)?;
+    Ok(store
+        .form(&form.id, form.version)?
+        .is_none()
+        .then_some(form))
 }
 
 /// Publishes `contests` as the next version of the counting form; returns it and what
@@ -59,6 +69,9 @@ pub fn import(store: &dyn Store, contests: &[Contest]) -> Result<(Form, Publishe
             )
         })?;
     if latest.contests == contests {
+        if let Some(entry) = entry_form_if_missing(store)? {
+            crate::forms::install(store, &[entry])?;
+        }
         return Ok((latest, Published::AlreadyInstalled));
     }
     let mut base = latest.clone();
@@ -79,7 +92,9 @@ pub fn import(store: &dyn Store, contests: &[Contest]) -> Result<(Form, Publishe
         };
     }
     let form = with_contests(&base, contests, latest.version + 1).map_err(ResultsError::Invalid)?;
-    let outcome = crate::forms::install(store, std::slice::from_ref(&form))?;
+    let mut forms = vec![form.clone()];
+    forms.extend(entry_form_if_missing(store)?);
+    let outcome = crate::forms::install(store, &forms)?;
     let published = outcome
         .into_iter()
         .next()

@@ -79,9 +79,61 @@ pub fn report(
             .retain(|(_, f)| in_view.contains(&f.station));
     }
     let voted: HashMap<String, i64> = voted.into_iter().map(|(s, (_, n))| (s, n)).collect();
-    Ok(Some(compare::compare(
-        &form, &copies, &official, &voted, lang,
-    )))
+    let entries = entries_watched(store, regions)?;
+    let mut report = compare::compare(&form, &copies, &official, &voted, &entries, lang);
+    let mut photos: HashMap<eom_shared::SubmissionId, Vec<String>> = HashMap::new();
+    for d in &mut report.discrepancies {
+        if !photos.contains_key(&d.submission_id) {
+            let found = store.attachments(d.submission_id)?;
+            photos.insert(
+                d.submission_id,
+                found.into_iter().map(|a| a.sha256).collect(),
+            );
+        }
+        d.photos = photos.get(&d.submission_id).cloned().unwrap_or_default();
+    }
+    Ok(Some(report))
+}
+
+/// The protocols observers watched being entered at commissions (`tabulation-entry`
+/// checklists, rejected ones left out).
+fn entries_watched(
+    store: &dyn Store,
+    regions: Option<&[String]>,
+) -> Result<Vec<compare::EntryWatched>, StoreError> {
+    use eom_shared::default_forms::{
+        ENTRY_CONTEST, ENTRY_DIFFERENCE, ENTRY_MATCHED, ENTRY_STATION, TABULATION_ENTRY,
+    };
+    let filter = SubmissionFilter {
+        form: Some(TABULATION_ENTRY.to_owned()),
+        regions: regions.map(<[String]>::to_vec),
+        ..Default::default()
+    };
+    let mut entries = Vec::new();
+    store.export(&filter, &mut |row| {
+        if row.summary.review_status != ReviewStatus::Rejected {
+            let text = |id: &str| {
+                row.answers
+                    .get(id)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            };
+            entries.push(compare::EntryWatched {
+                station: text(ENTRY_STATION),
+                commission: row.summary.station.as_str().to_owned(),
+                contest: text(ENTRY_CONTEST),
+                matched: row.answers.get(ENTRY_MATCHED).and_then(|v| v.as_bool()),
+                difference: text(ENTRY_DIFFERENCE),
+                submission_id: row.summary.id,
+                team: row.summary.observer_name.clone(),
+                published_differs: false,
+            });
+        }
+        true
+    })?;
+    Ok(entries)
 }
 
 /// The statement line: "In N of M polling stations where observers copied the protocol, the

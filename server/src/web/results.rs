@@ -130,6 +130,20 @@ fn body(
                 }
             }
         }
+        @if !r.entries.is_empty() {
+            section {
+                h2 { (tr(l, "dash.results.entries")) }
+                table #entries {
+                    thead { tr { th { (tr(l, "dash.col.station")) } th { (tr(l, "dash.results.commission")) } th { (tr(l, "dash.results.entry_matched")) } th { (tr(l, "dash.results.published_differs")) } th { (tr(l, "dash.col.checklist")) } } }
+                    tbody { @for e in &r.entries { tr data-station=(e.station) class=[(e.matched == Some(false)).then_some("problem")] {
+                        td { (e.station) } td { (e.commission) }
+                        td { @match e.matched { Some(true) => (tr(l, "dash.answer.yes")), Some(false) => { (tr(l, "dash.answer.no")) @if !e.difference.is_empty() { ": " (e.difference) } }, None => (tr(l, "dash.results.not_seen")) } }
+                        td { @if e.published_differs { (tr(l, "dash.answer.yes")) } @else { (tr(l, "dash.answer.no")) } }
+                        td { (checklist(e.submission_id, &e.team)) }
+                    } } }
+                }
+            }
+        }
         @let flagged: Vec<_> = r.turnout.iter().filter(|t| t.flagged).collect();
         @if !flagged.is_empty() {
             section {
