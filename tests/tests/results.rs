@@ -4,7 +4,9 @@
 //! statement line say what was built into the files; a corrected publication resolves a
 //! discrepancy and keeps the first version.
 
+use eom_tests::browser::{browser, click, driver_or_skip, sign_in, text, wait_for};
 use eom_tests::{Laptop, Mission};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 
 fn example(name: &str) -> String {
@@ -111,8 +113,20 @@ fn copied_protocols_are_compared_with_the_published_results() {
         "{}",
         refused.stderr
     );
+    // Team B photographed the protocol it copied.
+    let photo = dir.path().join("protocol-pec-001.jpg");
+    let bytes = eom_tests::contract::photo(1_500_000, 11);
+    std::fs::write(&photo, &bytes).expect("photo");
+    let sha = eom_shared::sha256_hex(&bytes);
+    b.eom(&["attach", &team_b, photo.to_str().expect("utf-8")])
+        .ok();
     a.eom(&["sync"]).ok();
-    b.eom(&["sync"]).ok();
+    let synced = b.eom(&["sync"]).ok();
+    assert!(
+        synced.stdout.contains("Sent 1 photo(s)"),
+        "{}",
+        synced.stdout
+    );
 
     let before = mission.coordinator_get("/api/v1/reports/discrepancies");
     assert_eq!(before["contests"], true);
@@ -199,12 +213,12 @@ fn copied_protocols_are_compared_with_the_published_results() {
         mission.coordinator_token(),
     );
     assert_eq!(status, 400);
-    let (status, text) = mission.get_text(
+    let (status, csv_text) = mission.get_text(
         "/api/v1/reports/discrepancies?format=csv",
         mission.coordinator_token(),
     );
     assert_eq!(status, 200);
-    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
     let kinds: Vec<String> = rows
         .records()
         .map(|r| r.expect("row")[0].to_owned())
@@ -249,4 +263,61 @@ fn copied_protocols_are_compared_with_the_published_results() {
         "{}",
         compared.stdout
     );
+    let photos = &report["discrepancies"][0]["photos"];
+    assert_eq!(
+        photos[0],
+        sha.as_str(),
+        "the discrepancy links the photo of the protocol"
+    );
+
+    // The coordinator's page: the statement, the discrepancies with the checklist and its
+    // photo, and the photo beside the figures on the checklist's page.
+    let Some(driver) = driver_or_skip("the results page test") else {
+        return;
+    };
+    let base = mission.url().to_owned();
+    let coordinator = mission.coordinator_token().to_owned();
+    let profile = tempfile::tempdir().expect("profile");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = browser(&driver, profile.path(), 1200, 1400).await;
+        sign_in(&client, &base, &coordinator).await;
+        client.goto(&format!("{base}/results")).await.expect("results page");
+        wait_for(&client, "#discrepancies").await;
+        assert_eq!(
+            text(&client, "#results-statement").await,
+            "In 1 of 1 polling stations where observers copied the protocol, the published results differed."
+        );
+        let rows = client
+            .find_all(Locator::Css("#discrepancies tbody tr"))
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 2);
+        let photo_link = client
+            .find(Locator::Css("#discrepancies a.photo"))
+            .await
+            .expect("a photo link")
+            .attr("href")
+            .await
+            .expect("href")
+            .unwrap_or_default();
+        assert_eq!(photo_link, format!("/checklists/{team_b}/attachments/{sha}"));
+        assert!(text(&client, "#official-arithmetic").await.contains("PEC-101"));
+        click(&client, &format!("#discrepancies a[href='/checklists/{team_b}']")).await;
+        wait_for(&client, &format!("#photos figure[data-sha256='{sha}'] img")).await;
+        let fetched: bool = client
+            .execute(
+                "const i = document.querySelector('#photos img'); return i.complete;",
+                vec![],
+            )
+            .await
+            .expect("script")
+            .as_bool()
+            .unwrap_or(false);
+        assert!(fetched, "the photo was fetched from the server");
+        client.close().await.expect("close");
+    });
 }
