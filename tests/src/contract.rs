@@ -2382,6 +2382,22 @@ pub fn results_compared_on_known_data(store: &dyn Store) {
     );
     assert_eq!(report.disagreements.len(), 1);
     assert_eq!(report.disagreements[0].copies.len(), 2);
+    // The review of either checklist shows the other team's value.
+    let seen = results::disagreements_with(store, c).expect("read");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0]
+            .copies
+            .iter()
+            .map(|x| (x.submission_id, x.value))
+            .collect::<Vec<_>>(),
+        [(b, 400), (c, 390)]
+    );
+    assert!(
+        results::disagreements_with(store, a)
+            .expect("read")
+            .is_empty()
+    );
     assert_eq!(
         report
             .official_arithmetic

@@ -308,6 +308,11 @@ fn copied_protocols_are_compared_with_the_published_results() {
         assert!(text(&client, "#official-arithmetic").await.contains("PEC-101"));
         click(&client, &format!("#discrepancies a[href='/checklists/{team_b}']")).await;
         wait_for(&client, &format!("#photos figure[data-sha256='{sha}'] img")).await;
+        let differ = text(&client, "#disagreements").await;
+        assert!(
+            differ.contains("Team A: 200") && differ.contains("Team B: 210"),
+            "the review shows the other team's copy: {differ}"
+        );
         let fetched: bool = client
             .execute(
                 "const i = document.querySelector('#photos img'); return i.complete;",

@@ -95,6 +95,45 @@ pub fn report(
     Ok(Some(report))
 }
 
+/// Where other teams' copies of the protocols a checklist copied give other figures: for the
+/// review of one checklist (each line with every copy's value).
+pub fn disagreements_with(
+    store: &dyn Store,
+    id: eom_shared::SubmissionId,
+) -> Result<Vec<compare::Disagreement>, StoreError> {
+    let Some(form) = contests::current(store)? else {
+        return Ok(Vec::new());
+    };
+    let Some(detail) = store.submission(id)? else {
+        return Ok(Vec::new());
+    };
+    let filter = SubmissionFilter {
+        form: Some(detail.summary.form_id.to_string()),
+        station: Some(detail.summary.station.as_str().to_owned()),
+        ..Default::default()
+    };
+    let mut copies = Vec::new();
+    store.export(&filter, &mut |row| {
+        if row.summary.review_status != ReviewStatus::Rejected || row.summary.id == id {
+            copies.extend(compare::copied_protocols(&form, &row.summary, &row.answers));
+        }
+        true
+    })?;
+    let report = compare::compare(
+        &form,
+        &copies,
+        &Default::default(),
+        &HashMap::new(),
+        &[],
+        "en",
+    );
+    Ok(report
+        .disagreements
+        .into_iter()
+        .filter(|d| d.copies.iter().any(|c| c.submission_id == id))
+        .collect())
+}
+
 /// The protocols observers watched being entered at commissions (`tabulation-entry`
 /// checklists, rejected ones left out).
 fn entries_watched(

@@ -6,6 +6,15 @@ use super::{Service, ServiceError};
 use crate::results::compare::DiscrepancyReport;
 
 impl Service {
+    /// Lines where another team's copy of a protocol this checklist copied differs.
+    pub async fn disagreements_with(
+        &self,
+        id: eom_shared::SubmissionId,
+    ) -> Result<Vec<crate::results::compare::Disagreement>, ServiceError> {
+        self.store_call(move |store| Ok(crate::results::disagreements_with(store, id)?))
+            .await
+    }
+
     /// The counting form with the contests, if they were imported.
     pub async fn contest_form(&self) -> Result<Option<eom_shared::Form>, ServiceError> {
         self.store_call(|store| Ok(crate::results::contests::current(store)?))

@@ -249,6 +249,11 @@ pub async fn detail_page(
         let id = parse_id(raw_id)?;
         let (detail, form): (SubmissionDetail, Option<ChecklistForm>) =
             service.submission_with_form(id, &user.scope()).await?;
+        let disagreements = if detail.summary.stage == eom_shared::Stage::Counting {
+            service.disagreements_with(id).await?
+        } else {
+            Vec::new()
+        };
         let w = words(l);
         let s = &detail.summary;
         let latest = detail.revisions.iter().find(|r| r.revision == s.revision);
@@ -274,6 +279,23 @@ pub async fn detail_page(
                         (revision_diff(l, form.as_ref(), &pair[0], &pair[1], &w, zone))
                     }
                     p class="muted" { (tr(l, "dash.rev")) " 1 · " (when(detail.revisions[0].received_at, zone)) }
+                }
+            }
+            @if !disagreements.is_empty() {
+                section #disagreements {
+                    h2 { (tr(l, "dash.results.disagreements")) }
+                    p class="problem" { (tr(l, "dash.checklist.copies_differ")) }
+                    table { tbody { @for d in &disagreements {
+                        @let label = form.as_ref().and_then(|f| f.question(&eom_shared::contest::answer_id(&d.contest, &d.line))).map_or_else(|| format!("{}.{}", d.contest, d.line), |q| q.label.get(l).to_owned());
+                        tr data-line=(format!("{}.{}", d.contest, d.line)) {
+                            td { (label) }
+                            td { @for (i, c) in d.copies.iter().enumerate() {
+                                @if i > 0 { "; " }
+                                @if c.submission_id == s.id { strong { (c.team) ": " (c.value) } }
+                                @else { a href=(format!("/checklists/{}", c.submission_id)) { (c.team) } ": " (c.value) }
+                            } }
+                        }
+                    } } }
                 }
             }
             @if !detail.attachments.is_empty() {
