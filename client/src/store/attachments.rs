@@ -109,7 +109,6 @@ impl LocalStore {
         ))?;
         let found = stmt
             .query_map(params![id.to_string()], from_row)?
-            .map(|r| r)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(found)
     }
@@ -125,7 +124,6 @@ impl LocalStore {
         ))?;
         let found = stmt
             .query_map([], from_row)?
-            .map(|r| r)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(found)
     }

@@ -83,12 +83,9 @@ pub fn report(
     let mut report = compare::compare(&form, &copies, &official, &voted, &entries, lang);
     let mut photos: HashMap<eom_shared::SubmissionId, Vec<String>> = HashMap::new();
     for d in &mut report.discrepancies {
-        if !photos.contains_key(&d.submission_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = photos.entry(d.submission_id) {
             let found = store.attachments(d.submission_id)?;
-            photos.insert(
-                d.submission_id,
-                found.into_iter().map(|a| a.sha256).collect(),
-            );
+            slot.insert(found.into_iter().map(|a| a.sha256).collect());
         }
         d.photos = photos.get(&d.submission_id).cloned().unwrap_or_default();
     }
