@@ -229,6 +229,20 @@ fn copied_protocols_are_compared_with_the_published_results() {
             && kinds.contains(&"official_arithmetic".to_owned())
     );
 
+    // The export keeps a column for the protocol lines of the form before the contests, so
+    // checklists filled on it keep their figures.
+    let (status, export) = mission.get_text(
+        "/api/v1/export?format=csv&form=counting",
+        mission.coordinator_token(),
+    );
+    assert_eq!(status, 200);
+    let header = export.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("[parliament.votes.amanat]") && header.contains("[valid_ballots]"),
+        "{header}"
+    );
+    assert!(header.ends_with("[overall]"), "{header}");
+
     let statement = mission.coordinator_get("/api/v1/reports/statement?lang=ru");
     assert!(
         statement["lines"].as_array().expect("lines").iter().any(|l| l.as_str() == Some("На 1 из 1 участков, где наблюдатели переписали протокол, опубликованные итоги отличались.")),

@@ -56,6 +56,31 @@ impl Write for ChannelWriter {
     }
 }
 
+/// `latest` with the questions of its earlier versions that it no longer asks, before its last
+/// question (the overall assessment): an export has a column for every answer any version
+/// took, so checklists filled before a change (the protocol lines before contests were
+/// imported, say) keep theirs.
+fn with_earlier_questions(
+    store: &dyn crate::store::Store,
+    mut latest: eom_shared::Form,
+) -> Result<eom_shared::Form, crate::store::StoreError> {
+    let mut earlier: Vec<eom_shared::Question> = Vec::new();
+    for version in (1..latest.version).rev() {
+        for q in store
+            .form(&latest.id, version)?
+            .map(|f| f.questions)
+            .unwrap_or_default()
+        {
+            if latest.question(&q.id).is_none() && !earlier.iter().any(|e| e.id == q.id) {
+                earlier.push(q);
+            }
+        }
+    }
+    let at = latest.questions.len().saturating_sub(1);
+    latest.questions.splice(at..at, earlier);
+    Ok(latest)
+}
+
 impl Service {
     /// Starts exporting the latest revision of each checklist matching `filter`; XLSX in
     /// `lang` (labels of questions and answers) with times in the mission's zone, a sheet per
@@ -66,7 +91,15 @@ impl Service {
         filter: SubmissionFilter,
         lang: &str,
     ) -> Result<Download, ServiceError> {
-        let forms = self.store_call(|s| Ok(s.latest_forms()?)).await?;
+        let forms = self
+            .store_call(|s| {
+                let mut forms = Vec::new();
+                for latest in s.latest_forms()? {
+                    forms.push(with_earlier_questions(s, latest)?);
+                }
+                Ok(forms)
+            })
+            .await?;
         let forms: Vec<_> = match &filter.form {
             Some(id) => {
                 let form: Vec<_> = forms.into_iter().filter(|f| f.id.as_str() == id).collect();
