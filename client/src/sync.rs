@@ -190,6 +190,12 @@ impl SyncReport {
     }
 }
 
+/// Whether a failed request is retried within this pass: it may succeed again, retries are
+/// left, and the server does not ask for a longer pause than a pass waits.
+fn retry_in_pass(e: &RemoteError, retries_left: u32) -> bool {
+    e.is_retryable() && retries_left > 0 && e.retry_after().is_none_or(|d| d <= MAX_IN_PASS_WAIT)
+}
+
 impl SyncSession {
     /// One pass: push everything queued (retrying failed requests a few times), then pull.
     pub async fn run(
@@ -288,11 +294,7 @@ impl SyncSession {
                             break;
                         }
                     }
-                    Err(e)
-                        if e.is_retryable()
-                            && retries_left > 0
-                            && e.retry_after().is_none_or(|d| d <= MAX_IN_PASS_WAIT) =>
-                    {
+                    Err(e) if retry_in_pass(&e, retries_left) => {
                         retries_left -= 1;
                         report.retries += 1;
                         tokio::time::sleep(self.backoff.next_delay(e.retry_after())).await;
@@ -352,11 +354,7 @@ impl SyncSession {
                 Err(RemoteError::TooLarge { .. }) if take > 1 => self.failed(take),
                 // A server that asks for a long pause ends this pass instead: `eom sync` says
                 // when to come back, and `--watch` waits (showing how long) between passes.
-                Err(e)
-                    if e.is_retryable()
-                        && retries_left > 0
-                        && e.retry_after().is_none_or(|d| d <= MAX_IN_PASS_WAIT) =>
-                {
+                Err(e) if retry_in_pass(&e, retries_left) => {
                     retries_left -= 1;
                     report.retries += 1;
                     self.failed(take);

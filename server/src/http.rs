@@ -199,39 +199,42 @@ pub fn download(file: Download) -> Response {
 
 /// A small CSV file made in memory, as a download named `file_name` (plain ASCII).
 pub fn csv_download(bytes: Vec<u8>, file_name: &'static str) -> Response {
-    let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    file_response(
+        bytes,
+        &[
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, &disposition),
+        ],
+    )
 }
 
 /// An attachment's bytes, shown in the browser (`inline`) with its stored type; the type was
 /// checked from the bytes when it arrived, and `nosniff` keeps the browser to it. A name
 /// that is its content's hash never changes, so the browser may keep it.
 pub fn attachment_response(mime: &str, bytes: Vec<u8>) -> Response {
+    file_response(
+        bytes,
+        &[
+            (header::CONTENT_TYPE, mime),
+            (header::CONTENT_DISPOSITION, "inline"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+    )
+}
+
+/// Bytes made in memory with these headers (a value that is not a valid header is left out).
+fn file_response(bytes: Vec<u8>, headers: &[(header::HeaderName, &str)]) -> Response {
     let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(mime) {
-        headers.insert(header::CONTENT_TYPE, value);
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(name.clone(), value);
+        }
     }
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
     response
 }
 

@@ -88,6 +88,45 @@ pub fn reader(bytes: &[u8], expected: &[&str]) -> Result<(Reader, csv::StringRec
     Ok((reader, headers))
 }
 
+/// Where a file's columns are: each required one's position, and each optional one's if there.
+pub type Columns = (Vec<usize>, Vec<Option<usize>>);
+
+/// Where the `required` and `optional` columns are in `headers` (in any case); `Err` lists
+/// the required columns that are missing.
+pub fn columns<'a>(
+    headers: &csv::StringRecord,
+    required: &[&'a str],
+    optional: &[&str],
+) -> Result<Columns, Vec<&'a str>> {
+    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| position(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    Ok((
+        required.iter().filter_map(|c| position(c)).collect(),
+        optional.iter().map(|c| position(c)).collect(),
+    ))
+}
+
+/// Each row of `reader` with its line number, or `line N: why` for a row that cannot be read
+/// (so that one pass names every bad row).
+pub fn rows(
+    reader: &mut Reader,
+) -> impl Iterator<Item = Result<(u64, csv::StringRecord), String>> + '_ {
+    reader.records().map(|record| match record {
+        Ok(r) => Ok((r.position().map_or(0, |p| p.line()), r)),
+        Err(e) => Err(format!(
+            "line {}: {e}",
+            e.position().map_or(0, |p| p.line())
+        )),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,31 +57,20 @@ pub fn parse_station_csv(mut input: impl Read) -> Result<Vec<Station>, StationLi
         .map_err(|e| StationListError::Unreadable(e.to_string()))?;
     let (mut reader, headers) =
         crate::csv_file::reader(&bytes, &COLUMNS).map_err(StationListError::Unreadable)?;
-    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| position(c).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(StationListError::Header(missing.join(", ")));
-    }
-    let index: Vec<usize> = COLUMNS.iter().filter_map(|c| position(c)).collect();
-    let optional: Vec<Option<usize>> = OPTIONAL.iter().map(|c| position(c)).collect();
+    let (index, optional) = crate::csv_file::columns(&headers, &COLUMNS, &OPTIONAL)
+        .map_err(|missing| StationListError::Header(missing.join(", ")))?;
 
     let mut stations = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(format!("line {line}: {e}"));
+    for row in crate::csv_file::rows(&mut reader) {
+        let (line, record) = match row {
+            Ok(row) => row,
+            Err(problem) => {
+                problems.push(problem);
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(index[i]).unwrap_or("").trim();
         let extra = |i: usize| {
             optional[i]

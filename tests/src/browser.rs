@@ -112,14 +112,26 @@ pub async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -
         .expect("chromium starts under chromedriver")
 }
 
+/// Whether a WebDriver error is an element that a live page swapped out between finding it
+/// and using it: worth finding again.
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    e.to_string().contains("stale element")
+}
+
+/// Clicks the element matching `css`, finding it again when a live page swapped it out.
 pub async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    for _ in 0..20 {
+        let element = client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        match element.click().await {
+            Ok(()) => return,
+            Err(e) if is_stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("cannot click {css}: {e}"),
+        }
+    }
+    panic!("cannot click {css}: the page kept replacing it");
 }
 
 pub async fn type_into(client: &Client, css: &str, text: &str) {
@@ -142,16 +154,20 @@ pub async fn wait_for(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
 }
 
+/// The text of the element matching `css`, found again when a live page swapped it out.
 pub async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-        .trim()
-        .to_owned()
+    for _ in 0..20 {
+        let element = client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text.trim().to_owned(),
+            Err(e) if is_stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => panic!("no text of {css}: {e}"),
+        }
+    }
+    panic!("no text of {css}: the page kept replacing it");
 }
 
 /// Signs in to the dashboard at `base` with a coordinator token and waits for the overview.

@@ -470,26 +470,9 @@ fn arithmetic(form: &Form, published: &Published<'_>, lang: &str) -> Vec<Arithme
 mod tests {
     use super::*;
     use crate::store::{OfficialFigure, Publication};
-    use eom_shared::contest::{Contests, with_contests};
 
     fn form() -> Form {
-        let base = eom_shared::default_forms::version_two()
-            .expect("forms")
-            .into_iter()
-            .find(|f| f.id.as_str() == "counting")
-            .expect("counting");
-        let contests = Contests::from_json(
-            r#"{"contests": [
-                {"id": "party-list", "title": {"en": "Party list"},
-                 "candidates": [{"id": "amanat", "name": {"en": "Amanat"}},
-                                {"id": "ak-zhol", "name": {"en": "Ak Zhol"}}],
-                 "against_all": true},
-                {"id": "district-5", "title": {"en": "District 5"},
-                 "candidates": [{"id": "ivanova", "name": {"en": "Ivanova"}}],
-                 "stations": ["ALA-002"]}]}"#,
-        )
-        .expect("contests");
-        with_contests(&base, &contests.contests, 3).expect("form")
+        super::super::example_form()
     }
 
     /// A consistent protocol: 1000 valid ballots, split `votes` ways.

@@ -205,3 +205,26 @@ impl From<crate::forms::InstallError> for ResultsError {
         }
     }
 }
+
+/// The counting form with two contests (a party list everywhere with "against all", a district
+/// voted at ALA-002 only), for the tests of this module.
+#[cfg(test)]
+pub(crate) fn example_form() -> eom_shared::Form {
+    let base = eom_shared::default_forms::version_two()
+        .expect("forms")
+        .into_iter()
+        .find(|f| f.id.as_str() == "counting")
+        .expect("counting");
+    let contests = eom_shared::contest::Contests::from_json(
+        r#"{"contests": [
+            {"id": "party-list", "title": {"en": "Party list"},
+             "candidates": [{"id": "amanat", "name": {"en": "Amanat"}},
+                            {"id": "ak-zhol", "name": {"en": "Ak Zhol"}}],
+             "against_all": true},
+            {"id": "district-5", "title": {"en": "District 5"},
+             "candidates": [{"id": "ivanova", "name": {"en": "Ivanova"}}],
+             "stations": ["ALA-002"]}]}"#,
+    )
+    .expect("contests");
+    eom_shared::contest::with_contests(&base, &contests.contests, 3).expect("form")
+}

@@ -31,20 +31,12 @@ pub fn parse(
         eom_shared::csv_file::reader(bytes, &COLUMNS).map_err(|reason| {
             ResultsError::Invalid(format!("the results file cannot be read: {reason}"))
         })?;
-    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let columns: Vec<Option<usize>> = COLUMNS.iter().map(|c| position(c)).collect();
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(&columns)
-        .filter(|(_, at)| at.is_none())
-        .map(|(c, _)| *c)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ResultsError::Invalid(format!(
+    let (columns, _) = eom_shared::csv_file::columns(&headers, &COLUMNS, &[]).map_err(|missing| {
+        ResultsError::Invalid(format!(
             "the results file lacks the column(s) {}: its first line must be station,contest,line,value",
             missing.join(", ")
-        )));
-    }
+        ))
+    })?;
     let lines: HashMap<&str, HashSet<String>> = form
         .contests
         .iter()
@@ -53,26 +45,18 @@ pub fn parse(
     let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
     let mut figures = Vec::new();
     let mut problems = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(format!("line {line}: {e}"));
+    for row in eom_shared::csv_file::rows(&mut reader) {
+        let (at, record) = match row {
+            Ok(row) => row,
+            Err(problem) => {
+                problems.push(problem);
                 continue;
             }
         };
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let at = record.position().map_or(0, |p| p.line());
-        let cell = |i: usize| {
-            columns[i]
-                .and_then(|c| record.get(c))
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        };
+        let cell = |i: usize| record.get(columns[i]).unwrap_or("").trim().to_owned();
         let (station, contest, line, value) = (cell(0), cell(1), cell(2), cell(3));
         let mut wrong = Vec::new();
         if !stations.contains(&station) {
@@ -196,24 +180,9 @@ pub fn import(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eom_shared::contest::{Contests, with_contests};
 
     fn form() -> Form {
-        let base = eom_shared::default_forms::version_two()
-            .expect("forms")
-            .into_iter()
-            .find(|f| f.id.as_str() == "counting")
-            .expect("counting");
-        let contests = Contests::from_json(
-            r#"{"contests": [
-                {"id": "party-list", "title": {"en": "Party list"},
-                 "candidates": [{"id": "amanat", "name": {"en": "Amanat"}}], "against_all": true},
-                {"id": "district-5", "title": {"en": "District 5"},
-                 "candidates": [{"id": "ivanova", "name": {"en": "Ivanova"}}],
-                 "stations": ["ALA-002"]}]}"#,
-        )
-        .expect("contests");
-        with_contests(&base, &contests.contests, 3).expect("form")
+        super::super::example_form()
     }
 
     fn stations() -> HashSet<String> {

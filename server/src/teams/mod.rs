@@ -77,29 +77,18 @@ pub fn parse_team_csv(bytes: &[u8]) -> Result<Vec<TeamRow>, TeamImportError> {
                 reason,
             }
         })?;
-    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| position(c).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(TeamImportError::Header(missing.join(", ")));
-    }
-    let required: Vec<usize> = COLUMNS.iter().filter_map(|c| position(c)).collect();
-    let optional: Vec<Option<usize>> = OPTIONAL.iter().map(|c| position(c)).collect();
+    let (required, optional) = eom_shared::csv_file::columns(&headers, &COLUMNS, &OPTIONAL)
+        .map_err(|missing| TeamImportError::Header(missing.join(", ")))?;
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(format!("line {line}: {e}"));
+    for row in eom_shared::csv_file::rows(&mut reader) {
+        let (line, record) = match row {
+            Ok(row) => row,
+            Err(problem) => {
+                problems.push(problem);
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
         let cell = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").trim();
         let (name, region) = (cell(Some(required[0])), cell(Some(required[1])));
         let phone = cell(optional[0]);
