@@ -114,16 +114,7 @@ pub struct Contests {
 impl Contests {
     /// Reads a contests file, naming the path of a field of the wrong shape, and checks ids.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let mut reader = serde_json::Deserializer::from_str(text);
-        let file: Contests = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                format!("not a contests file: {inner}")
-            } else {
-                format!("not a contests file: at {path}: {inner}")
-            }
-        })?;
+        let file: Contests = crate::form::from_json_naming_the_path(text, "a contests file")?;
         check_contests(&file.contests)?;
         Ok(file)
     }

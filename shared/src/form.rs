@@ -529,20 +529,29 @@ impl CheckOp {
     }
 }
 
+/// Reads `what` from JSON; a field of the wrong shape is named by its path
+/// (`questions[3].choices[0].label`): "not WHAT: at PATH: why".
+pub fn from_json_naming_the_path<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, String> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            format!("not {what}: {inner}")
+        } else {
+            format!("not {what}: at {path}: {inner}")
+        }
+    })
+}
+
 impl Form {
     /// Parses a form definition from JSON and checks that it is internally consistent. A
     /// field of the wrong shape is named by its path (`questions[3].choices[0].label`).
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let mut reader = serde_json::Deserializer::from_str(text);
-        let form: Form = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path.is_empty() {
-                format!("not a valid form definition: {inner}")
-            } else {
-                format!("not a valid form definition: at {path}: {inner}")
-            }
-        })?;
+        let form: Form = from_json_naming_the_path(text, "a valid form definition")?;
         form.check_definition()?;
         Ok(form)
     }
