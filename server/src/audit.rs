@@ -1,5 +1,6 @@
 //! The tamper-evident audit log: every write (a revision or conflict stored, a review, an
-//! account created or its token changed, forms installed, stations imported) appends an entry
+//! account created or its token changed, forms installed, stations imported, official
+//! results imported, a photo of a checklist received whole) appends an entry
 //! in the same transaction, and each entry's hash covers the previous entry's hash. So:
 //!
 //! - editing or deleting an entry breaks the chain at that entry;
@@ -27,7 +28,8 @@ pub struct NewEntry {
     /// The account that made the change (an observer, a coordinator, or `operator` for the
     /// command line).
     pub actor: String,
-    /// `revision`, `conflict`, `review`, `account`, `forms` or `stations`.
+    /// `revision`, `conflict`, `review`, `account`, `forms`, `stations`, `results` or
+    /// `attachment`.
     pub action: &'static str,
     /// What was changed: `revision:<id>:<n>`, `review:<seq>`, `account:<id>`...
     pub subject: String,
@@ -242,6 +244,33 @@ pub fn document(action: &'static str, subject: String, text: &str) -> NewEntry {
         action,
         subject,
         digest: eom_shared::sha256_hex(text.as_bytes()),
+    }
+}
+
+/// The entry for a publication of official results: every figure as imported.
+pub fn results_entry(
+    publication: &crate::store::Publication,
+    figures: &[crate::store::OfficialFigure],
+) -> NewEntry {
+    let text: String = figures
+        .iter()
+        .map(|f| format!("{},{},{},{}\n", f.station, f.contest, f.line, f.value))
+        .collect();
+    document(
+        "results",
+        format!("results:{}:{}", publication.version, publication.source),
+        &text,
+    )
+}
+
+/// The entry for a photo, complete and checked, linked to a checklist by its team: the digest
+/// is the photo's own SHA-256, so the entry pins the bytes.
+pub fn attachment_entry(observer_id: &str, submission_id: &str, sha256: &str) -> NewEntry {
+    NewEntry {
+        actor: observer_id.to_owned(),
+        action: "attachment",
+        subject: format!("attachment:{submission_id}:{sha256}"),
+        digest: sha256.to_owned(),
     }
 }
 

@@ -277,6 +277,20 @@ fn copied_protocols_are_compared_with_the_published_results() {
         "{}",
         compared.stdout
     );
+    // Both publications and the photo are in the audit log, and the chain holds.
+    let audit = mission.admin(&["audit", "show", "--last", "20"]).ok();
+    assert_eq!(
+        audit.stdout.matches("results:").count(),
+        2,
+        "{}",
+        audit.stdout
+    );
+    assert!(
+        audit.stdout.contains(&format!("attachment:{team_b}:{sha}")),
+        "{}",
+        audit.stdout
+    );
+    mission.admin(&["audit", "verify"]).ok();
     let photos = &report["discrepancies"][0]["photos"];
     assert_eq!(
         photos[0],

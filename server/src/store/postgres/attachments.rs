@@ -99,8 +99,21 @@ pub(super) async fn upload(
     }
 }
 
+/// Links a complete photo to the checklist; the first time, with an audit entry.
 async fn link(tx: &impl GenericClient, chunk: &ChunkUpload<'_>) -> Result<(), StoreError> {
-    insert_link(tx, chunk.submission_id, chunk.sha256, chunk.name, chunk.at).await
+    if insert_link(tx, chunk.submission_id, chunk.sha256, chunk.name, chunk.at).await? {
+        super::audit::append(
+            tx,
+            chunk.at,
+            vec![crate::audit::attachment_entry(
+                chunk.observer_id,
+                &chunk.submission_id.to_string(),
+                chunk.sha256,
+            )],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn insert_link(
@@ -109,14 +122,15 @@ pub(super) async fn insert_link(
     sha256: &str,
     name: &str,
     at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO submission_attachments (submission_id, sha256, name, added_at)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        &[&submission_id.to_string(), &sha256, &name, &at],
-    )
-    .await?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let added = tx
+        .execute(
+            "INSERT INTO submission_attachments (submission_id, sha256, name, added_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&submission_id.to_string(), &sha256, &name, &at],
+        )
+        .await?;
+    Ok(added > 0)
 }
 
 /// Stores a complete attachment in one chunk (`eom-server migrate`).

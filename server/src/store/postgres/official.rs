@@ -79,6 +79,12 @@ pub(super) async fn import(
         imported_at,
     };
     insert(tx, &publication, figures).await?;
+    super::audit::append(
+        tx,
+        imported_at,
+        vec![crate::audit::results_entry(&publication, figures)],
+    )
+    .await?;
     Ok(publication)
 }
 

@@ -70,8 +70,20 @@ pub(super) fn upload(tx: &Connection, chunk: &ChunkUpload<'_>) -> Result<ChunkOu
     }
 }
 
+/// Links a complete photo to the checklist; the first time, with an audit entry.
 fn link(tx: &Connection, chunk: &ChunkUpload<'_>) -> Result<(), StoreError> {
-    insert_link(tx, chunk.submission_id, chunk.sha256, chunk.name, chunk.at)
+    if insert_link(tx, chunk.submission_id, chunk.sha256, chunk.name, chunk.at)? {
+        super::audit::append(
+            tx,
+            chunk.at,
+            vec![crate::audit::attachment_entry(
+                chunk.observer_id,
+                &chunk.submission_id.to_string(),
+                chunk.sha256,
+            )],
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn insert_link(
@@ -80,13 +92,13 @@ pub(super) fn insert_link(
     sha256: &str,
     name: &str,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
-    tx.execute(
+) -> Result<bool, StoreError> {
+    let added = tx.execute(
         "INSERT INTO submission_attachments (submission_id, sha256, name, added_at)
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
         params![submission_id.to_string(), sha256, name, time_text(at)],
     )?;
-    Ok(())
+    Ok(added > 0)
 }
 
 /// Stores a complete attachment in one chunk (`eom-server migrate`).

@@ -396,7 +396,9 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                 sha256,
                 name,
                 added_at,
-            } => super::attachments::insert_link(tx, *submission_id, sha256, name, *added_at)?,
+            } => {
+                super::attachments::insert_link(tx, *submission_id, sha256, name, *added_at)?;
+            }
             Record::Publication(publication) => super::official::insert(tx, publication, &[])?,
             Record::OfficialFigure { version, figure } => {
                 super::official::insert_figures(tx, *version, std::slice::from_ref(figure))?;

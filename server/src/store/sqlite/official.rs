@@ -61,6 +61,11 @@ pub(super) fn import(
         imported_at,
     };
     insert(tx, &publication, figures)?;
+    super::audit::append(
+        tx,
+        imported_at,
+        vec![crate::audit::results_entry(&publication, figures)],
+    )?;
     Ok(publication)
 }
 
