@@ -425,6 +425,25 @@ pub fn protocol_lines(form: &Form, contest: &Contest) -> Vec<String> {
         .collect()
 }
 
+/// `form` as asked at `station`: without the protocol sections of the contests the station
+/// does not vote in (their questions and checks). Answers valid for it are valid for `form`.
+pub fn for_station(form: &Form, station: &StationCode) -> Form {
+    let away: Vec<String> = form
+        .contests
+        .iter()
+        .filter(|c| !c.voted_at(station))
+        .map(|c| format!("{}.", c.id))
+        .collect();
+    let mut local = form.clone();
+    if away.is_empty() {
+        return local;
+    }
+    let elsewhere = |id: &str| away.iter().any(|prefix| id.starts_with(prefix.as_str()));
+    local.questions.retain(|q| !elsewhere(&q.id));
+    local.checks.retain(|c| !elsewhere(&c.id));
+    local
+}
+
 /// Lines copied for a contest the checklist's station does not vote in: errors, since those
 /// figures belong to no protocol of that station.
 pub fn station_issues(
@@ -567,6 +586,19 @@ mod tests {
         );
         let station = StationCode::parse("ALA-001").expect("code");
         assert!(station_issues(&form, &station, &answers).is_empty());
+        // Laptops do not ask there about the district's protocol.
+        let local = for_station(&form, &station);
+        assert!(local.question("district-5.copied").is_none());
+        assert!(
+            local
+                .checks
+                .iter()
+                .all(|c| !c.id.starts_with("district-5."))
+        );
+        assert!(local.question("party-list.votes.amanat").is_some());
+        assert!(validate(&local, &answers).is_valid(), "the same answers");
+        let there = StationCode::parse("ALA-002").expect("code");
+        assert_eq!(for_station(&form, &there), form);
         answers.insert("district-5.copied".into(), json!(true));
         assert_eq!(station_issues(&form, &station, &answers).len(), 1);
     }

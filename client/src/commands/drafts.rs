@@ -83,12 +83,14 @@ pub fn continue_draft(
     out: &mut impl Write,
 ) -> anyhow::Result<Filled> {
     let mut answers = std::mem::take(&mut draft.content.answers);
+    // Asked as at the draft's station: without the contests it does not vote in.
+    let local = eom_shared::contest::for_station(form, &draft.content.station);
     let result = {
         let mut save = |a: &serde_json::Map<String, serde_json::Value>| {
             draft.content.answers = a.clone();
             store.save_draft(&draft).map_err(|e| e.to_string())
         };
-        prompt::fill(form, lang, &mut answers, input, out, &mut save)
+        prompt::fill(&local, lang, &mut answers, input, out, &mut save)
     };
     draft.content.answers = answers;
     match result {

@@ -323,10 +323,12 @@ fn not_found(lang: &str) -> UiError {
     )
 }
 
-/// The form (at its version) a checklist or draft was filled on.
+/// The form (at its version) a checklist or draft was filled on, as asked at its station
+/// (without the contests the station does not vote in).
 fn form_of(store: &LocalStore, content: &SubmissionContent) -> Result<Form, UiError> {
     store
         .form(content.form_id.as_str(), Some(content.form_version))?
+        .map(|form| eom_shared::contest::for_station(&form, &content.station))
         .ok_or_else(|| {
             UiError(
                 StatusCode::NOT_FOUND,
