@@ -334,6 +334,15 @@ fn copied_protocols_are_compared_with_the_published_results() {
             .unwrap_or_default();
         assert_eq!(photo_link, format!("/checklists/{team_b}/attachments/{sha}"));
         assert!(text(&client, "#official-arithmetic").await.contains("PEC-101"));
+        // Karaganda's page: PEC-101's published figures, and none of Almaty's.
+        client
+            .goto(&format!("{base}/results?region=Karaganda"))
+            .await
+            .expect("one region");
+        wait_for(&client, "#official-arithmetic").await;
+        assert!(client.find(Locator::Css("#discrepancies")).await.is_err());
+        client.goto(&format!("{base}/results")).await.expect("results page");
+        wait_for(&client, "#discrepancies").await;
         click(&client, &format!("#discrepancies a[href='/checklists/{team_b}']")).await;
         wait_for(&client, &format!("#photos figure[data-sha256='{sha}'] img")).await;
         let differ = text(&client, "#disagreements").await;

@@ -175,13 +175,23 @@ pub async fn page(
                 html! { p class="muted" #no-contests { (tr(l, "dash.results.none_contests")) } },
             );
         };
+        let region = q.region.clone().filter(|r| !r.is_empty());
         let report = service
-            .discrepancies(&user.scope(), q.region.clone(), l)
+            .discrepancies(&user.scope(), region.clone(), l)
             .await?
             .unwrap_or_default();
+        let (regions, _) = service.regions_and_forms(&user.scope()).await?;
         Ok(html! {
             (live_mark(l, zone.as_deref()))
-            (body(l, zone.as_deref(), &form, &report, q.region.as_deref()))
+            form method="get" action="/results" class="filters" {
+                label for="region" { (tr(l, "dash.filter.region")) }
+                select id="region" name="region" {
+                    option value="" { (tr(l, "dash.filter.all_regions")) }
+                    @for r in &regions { option value=(r) selected[region.as_deref() == Some(r.as_str())] { (r) } }
+                }
+                button type="submit" { (tr(l, "dash.filter.apply")) }
+            }
+            (body(l, zone.as_deref(), &form, &report, region.as_deref()))
         })
     }
     .await;
@@ -195,7 +205,7 @@ pub async fn csv(
 ) -> Response {
     let result = async {
         let report = service
-            .discrepancies(&user.scope(), q.region, user.lang)
+            .discrepancies(&user.scope(), q.region.filter(|r| !r.is_empty()), user.lang)
             .await?
             .unwrap_or_default();
         crate::results::table::csv(&report)
