@@ -296,11 +296,25 @@ fn the_overview_updates_live_and_search_finds_a_cyrillic_station() {
             .expect("checklists");
         type_into(&client, "#search", "школа").await;
         click(&client, "form.filters button[type=submit]").await;
-        wait_for(&client, "table tbody tr").await;
-        let rows = client
-            .find_all(Locator::Css("table tbody tr"))
-            .await
-            .expect("rows");
+        // The old page's rows are there until the search's page replaces it: read the rows
+        // once the address has the search in it and the new page has its table.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let rows = loop {
+            let searched = client
+                .current_url()
+                .await
+                .map(|u| u.query().is_some_and(|q| q.contains("search=")))
+                .unwrap_or(false);
+            let rows = client
+                .find_all(Locator::Css("table tbody tr"))
+                .await
+                .unwrap_or_default();
+            if searched && !rows.is_empty() {
+                break rows;
+            }
+            assert!(Instant::now() < deadline, "the search's page never showed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         assert_eq!(rows.len(), 1, "only the checklist at the Школа");
         let row = rows[0].text().await.expect("row");
         assert!(row.contains("PEC-107"), "{row}");

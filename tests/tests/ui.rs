@@ -376,7 +376,9 @@ fn a_photo_picked_in_the_browser_reaches_the_coordinator() {
             .await
             .expect("the checklist");
         wait_for(&client, "#photo").await;
-        let pick = |path: std::path::PathBuf| {
+        // Picks a file and attaches it; answers the message of the page that comes back (the
+        // page before may show a message too: the new one is the one that reads otherwise).
+        let pick = |path: std::path::PathBuf, before: String| {
             let client = client.clone();
             async move {
                 client
@@ -387,13 +389,22 @@ fn a_photo_picked_in_the_browser_reaches_the_coordinator() {
                     .await
                     .expect("pick the file");
                 click(&client, "#attach").await;
-                wait_for(&client, "#flash").await;
-                text(&client, "#flash").await
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    if let Ok(flash) = client.find(Locator::Css("#flash")).await
+                        && let Ok(message) = flash.text().await
+                        && message.trim() != before
+                    {
+                        return message.trim().to_owned();
+                    }
+                    assert!(Instant::now() < deadline, "no new message after attaching");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
         };
-        let refused = pick(text_file.clone()).await;
+        let refused = pick(text_file.clone(), String::new()).await;
         assert!(refused.contains("not a JPEG"), "{refused}");
-        let attached = pick(photo.clone()).await;
+        let attached = pick(photo.clone(), refused).await;
         assert!(attached.contains("Attached protocol.jpg"), "{attached}");
         wait_for(&client, &format!("#photos figure[data-sha256='{sha}'] img")).await;
         let shown: bool = client
