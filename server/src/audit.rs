@@ -4,8 +4,8 @@
 //! in the same transaction, and each entry's hash covers the previous entry's hash. So:
 //!
 //! - editing or deleting an entry breaks the chain at that entry;
-//! - editing or deleting a stored revision, review or account row behind the server's back
-//!   no longer matches the digest its entry recorded;
+//! - editing or deleting a stored revision, review, account or published figure behind the
+//!   server's back no longer matches the digest its entry recorded;
 //! - a row inserted behind the server's back has no entry at all.
 //!
 //! `eom-server audit verify` checks all three and names the first problem. What it cannot
@@ -252,15 +252,38 @@ pub fn results_entry(
     publication: &crate::store::Publication,
     figures: &[crate::store::OfficialFigure],
 ) -> NewEntry {
-    let text: String = figures
+    // In one order whatever order the file had, so the stored rows give the same digest.
+    let mut lines: Vec<String> = figures
         .iter()
         .map(|f| format!("{},{},{},{}\n", f.station, f.contest, f.line, f.value))
         .collect();
+    lines.sort();
+    let text = lines.concat();
     document(
         "results",
         format!("results:{}:{}", publication.version, publication.source),
         &text,
     )
+}
+
+/// The subject and digest of every stored publication, as [`results_entry`] recorded them,
+/// for `audit verify` to compare: a figure changed, added or deleted behind the server's back
+/// no longer matches.
+pub fn results_rows(official: &crate::store::OfficialResults) -> Vec<(String, String)> {
+    official
+        .publications
+        .iter()
+        .map(|p| {
+            let figures: Vec<crate::store::OfficialFigure> = official
+                .figures
+                .iter()
+                .filter(|(v, _)| *v == p.version)
+                .map(|(_, f)| f.clone())
+                .collect();
+            let entry = results_entry(p, &figures);
+            (entry.subject, entry.digest)
+        })
+        .collect()
 }
 
 /// The entry for a photo, complete and checked, linked to a checklist by its team: the digest
@@ -319,7 +342,10 @@ impl Verifier {
                 previous: expected_seq - 1,
             });
         }
-        if matches!(e.action.as_str(), "revision" | "review" | "account") {
+        if matches!(
+            e.action.as_str(),
+            "revision" | "review" | "account" | "results"
+        ) {
             self.recorded
                 .insert(e.subject.clone(), (e.seq, e.digest.clone()));
         }

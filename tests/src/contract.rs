@@ -1632,6 +1632,20 @@ pub fn audit_log_catches_tampering(store: &dyn Store, sql: &dyn Fn(&str)) {
     let w = World::new(store);
     let (edited, rejected) = eventful_day(store, &w);
     let _ = rejected;
+    let figure = |line: &str, value| eom_server::store::OfficialFigure {
+        station: "PEC-1".into(),
+        contest: "party-list".into(),
+        line: line.into(),
+        value,
+    };
+    store
+        .import_results(
+            "results.csv",
+            None,
+            at(23, 0),
+            &[figure("votes.amanat", 400), figure("valid_ballots", 610)],
+        )
+        .expect("results");
     let intact = verify(store)
         .expect("read")
         .expect("an untouched log verifies");
@@ -1647,7 +1661,7 @@ pub fn audit_log_catches_tampering(store: &dyn Store, sql: &dyn Fn(&str)) {
         )
         .expect("read");
     for action in [
-        "account", "forms", "stations", "revision", "conflict", "review",
+        "account", "forms", "stations", "revision", "conflict", "review", "results",
     ] {
         assert!(actions.contains(action), "no {action} entry: {actions:?}");
     }
@@ -1689,6 +1703,17 @@ pub fn audit_log_catches_tampering(store: &dyn Store, sql: &dyn Fn(&str)) {
         "token_hash",
         "role = 'coordinator'",
         &|t| matches!(t, Tampering::ChangedRow { subject, .. } if subject.starts_with("account:")),
+    );
+    // A published figure changed behind the server's back (a discrepancy hidden).
+    sql("UPDATE official_results SET value = value + 1 WHERE line = 'valid_ballots'");
+    match verify(store).expect("read") {
+        Err(Tampering::ChangedRow { subject, .. }) if subject == "results:1:results.csv" => {}
+        other => panic!("after changing a published figure: {other:?}"),
+    }
+    sql("UPDATE official_results SET value = value - 1 WHERE line = 'valid_ballots'");
+    assert!(
+        verify(store).expect("read").is_ok(),
+        "undone: official_results"
     );
     check("audit_log", "actor", "seq = 3", &|t| {
         matches!(t, Tampering::EditedEntry { seq: 3 })

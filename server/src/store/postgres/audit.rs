@@ -184,5 +184,8 @@ pub(super) async fn read(
         let entry = account_row_entry(&r, "")?;
         rows(entry.subject, entry.digest)?;
     }
+    for (subject, digest) in audit::results_rows(&super::official::all(tx).await?) {
+        rows(subject, digest)?;
+    }
     Ok(())
 }

@@ -155,5 +155,8 @@ pub(super) fn rows(
             sink(entry.subject, entry.digest)?;
         }
     }
+    for (subject, digest) in audit::results_rows(&super::official::all(c)?) {
+        sink(subject, digest)?;
+    }
     Ok(())
 }
