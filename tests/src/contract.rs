@@ -2352,6 +2352,12 @@ pub fn results_compared_on_known_data(store: &dyn Store) {
             .publication
             .is_none()
     );
+    assert!(
+        results::statement_figures(store, None, "en")
+            .expect("read")
+            .is_none(),
+        "no statement line before anything is published"
+    );
     let figures = |station: &str, amanat: i64| {
         format!(
             "{station},party-list,votes.amanat,{amanat}\n{station},party-list,votes.ak-zhol,210\n{station},party-list,valid_ballots,610\n"
@@ -2435,6 +2441,14 @@ pub fn results_compared_on_known_data(store: &dyn Store) {
     assert_eq!(
         eom_server::results::statement_line(&report, "en"),
         "In 1 of 2 polling stations where observers copied the protocol, the published results differed."
+    );
+    let quick = results::statement_figures(store, None, "en")
+        .expect("read")
+        .expect("published");
+    assert_eq!(
+        (quick.stations_compared, quick.stations_differing),
+        (2, 1),
+        "the statement's figures agree with the report"
     );
 
     // The corrected publication: PEC-2's party list as copied by the first team.

@@ -33,16 +33,43 @@ pub fn report(
     regions: Option<&[String]>,
     lang: &str,
 ) -> Result<Option<DiscrepancyReport>, StoreError> {
+    report_reading(store, regions, lang, Reading::Everything)
+}
+
+/// The statement line's figures (stations compared and differing) over `regions`: `None`
+/// before contests and a publication. Reads the counting checklists only (not the day's
+/// voting checklists the turnout needs, nor the entries at commissions).
+pub fn statement_figures(
+    store: &dyn Store,
+    regions: Option<&[String]>,
+    lang: &str,
+) -> Result<Option<DiscrepancyReport>, StoreError> {
+    if store.official_results()?.publications.is_empty() {
+        return Ok(None);
+    }
+    report_reading(store, regions, lang, Reading::CopiesOnly)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Everything,
+    CopiesOnly,
+}
+
+fn report_reading(
+    store: &dyn Store,
+    regions: Option<&[String]>,
+    lang: &str,
+    reading: Reading,
+) -> Result<Option<DiscrepancyReport>, StoreError> {
     let Some(form) = contests::current(store)? else {
         return Ok(None);
     };
     let mut copies: Vec<CopiedProtocol> = Vec::new();
     let mut voted: HashMap<String, (chrono::DateTime<chrono::Utc>, i64)> = HashMap::new();
-    for stage_form in store
-        .latest_forms()?
-        .iter()
-        .filter(|f| matches!(f.stage, Stage::Counting | Stage::Voting))
-    {
+    for stage_form in store.latest_forms()?.iter().filter(|f| {
+        f.stage == Stage::Counting || (f.stage == Stage::Voting && reading == Reading::Everything)
+    }) {
         let filter = SubmissionFilter {
             form: Some(stage_form.id.to_string()),
             regions: regions.map(<[String]>::to_vec),
@@ -79,10 +106,17 @@ pub fn report(
             .retain(|(_, f)| in_view.contains(&f.station));
     }
     let voted: HashMap<String, i64> = voted.into_iter().map(|(s, (_, n))| (s, n)).collect();
-    let entries = entries_watched(store, regions)?;
+    let entries = match reading {
+        Reading::Everything => entries_watched(store, regions)?,
+        Reading::CopiesOnly => Vec::new(),
+    };
     let mut report = compare::compare(&form, &copies, &official, &voted, &entries, lang);
     let mut photos: HashMap<eom_shared::SubmissionId, Vec<String>> = HashMap::new();
-    for d in &mut report.discrepancies {
+    let with_photos = match reading {
+        Reading::Everything => report.discrepancies.as_mut_slice(),
+        Reading::CopiesOnly => &mut [],
+    };
+    for d in with_photos {
         if let std::collections::hash_map::Entry::Vacant(slot) = photos.entry(d.submission_id) {
             let found = store.attachments(d.submission_id)?;
             slot.insert(found.into_iter().map(|a| a.sha256).collect());

@@ -252,8 +252,10 @@ impl Service {
         let lang = statement::language(Some(lang));
         let results = self
             .store_call(move |store| {
-                Ok(crate::results::report(store, regions.as_deref(), lang)?
-                    .filter(|r| r.publication.is_some() && r.stations_compared > 0))
+                Ok(
+                    crate::results::statement_figures(store, regions.as_deref(), lang)?
+                        .filter(|r| r.stations_compared > 0),
+                )
             })
             .await?;
         if let Some(report) = results {
