@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Session;
-use super::layout::{live_mark, tr, when};
+use super::layout::{tr, when};
 use super::pages::{error_response, render};
 use crate::error::ApiError;
 use crate::results::compare::DiscrepancyReport;
@@ -17,6 +17,16 @@ use crate::service::{Service, ServiceError};
 #[derive(Debug, Default, Deserialize)]
 pub struct ResultsQuery {
     pub region: Option<String>,
+}
+
+/// When the figures shown were read, in the mission's zone.
+fn tr_time(lang: &str, zone: Option<&str>) -> String {
+    rust_i18n::t!(
+        "dash.results.read_at",
+        time = when(chrono::Utc::now(), zone),
+        locale = lang
+    )
+    .into_owned()
 }
 
 /// A protocol line in words: the question the observers' form asks for it.
@@ -182,7 +192,9 @@ pub async fn page(
             .unwrap_or_default();
         let (regions, _) = service.regions_and_forms(&user.scope()).await?;
         Ok(html! {
-            (live_mark(l, zone.as_deref()))
+            // Not a live page: the comparison reads every counting and voting checklist, too
+            // much to redo on every change during the poll-closing burst.
+            p #updated class="muted" { (tr_time(l, zone.as_deref())) }
             form method="get" action="/results" class="filters" {
                 label for="region" { (tr(l, "dash.filter.region")) }
                 select id="region" name="region" {
