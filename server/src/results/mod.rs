@@ -33,7 +33,8 @@ pub fn report(
     regions: Option<&[String]>,
     lang: &str,
 ) -> Result<Option<DiscrepancyReport>, StoreError> {
-    report_reading(store, regions, lang, Reading::Everything)
+    let official = store.official_results()?;
+    report_reading(store, official, regions, lang, Reading::Everything)
 }
 
 /// The statement line's figures (stations compared and differing) over `regions`: `None`
@@ -44,10 +45,11 @@ pub fn statement_figures(
     regions: Option<&[String]>,
     lang: &str,
 ) -> Result<Option<DiscrepancyReport>, StoreError> {
-    if store.official_results()?.publications.is_empty() {
+    let official = store.official_results()?;
+    if official.publications.is_empty() {
         return Ok(None);
     }
-    report_reading(store, regions, lang, Reading::CopiesOnly)
+    report_reading(store, official, regions, lang, Reading::CopiesOnly)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,7 @@ enum Reading {
 
 fn report_reading(
     store: &dyn Store,
+    mut official: crate::store::OfficialResults,
     regions: Option<&[String]>,
     lang: &str,
     reading: Reading,
@@ -92,7 +95,6 @@ fn report_reading(
             true
         })?;
     }
-    let mut official = store.official_results()?;
     if let Some(regions) = regions {
         let in_view: std::collections::HashSet<String> = store
             .catalog_changes(0, "")?
