@@ -138,7 +138,7 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
     } else {
         o.batch_size.max(1)
     };
-    let deadline = Instant::now() + Duration::from_secs(o.duration);
+    let duration = Duration::from_secs(o.duration);
     let load = Arc::new(Load {
         http: http.clone(),
         factory,
@@ -166,13 +166,11 @@ pub async fn run(o: IngestOptions) -> anyhow::Result<()> {
             load.observers.len()
         ),
     }
-    let started = Instant::now();
-    let total = match o.rate {
-        Some(rate) => open_loop(&load, rate, started, deadline).await?,
-        None => closed_loop(&load, deadline).await?,
+    let (total, elapsed) = match o.rate {
+        Some(rate) => open_loop(&load, rate, duration).await?,
+        None => closed_loop(&load, duration).await?,
     };
-    let elapsed = started.elapsed().as_secs_f64();
-    report(&total, elapsed);
+    report(&total, elapsed.as_secs_f64());
 
     // What was acknowledged must be there, each checklist once.
     let after = total_on_server(&http, &o.url, &tokens.coordinator).await?;
@@ -264,7 +262,12 @@ fn report(total: &WorkerResult, elapsed: f64) {
 }
 
 /// N workers, each sending its next request when the previous one is answered.
-async fn closed_loop(load: &Arc<Load>, deadline: Instant) -> anyhow::Result<WorkerResult> {
+async fn closed_loop(
+    load: &Arc<Load>,
+    duration: Duration,
+) -> anyhow::Result<(WorkerResult, Duration)> {
+    let started = Instant::now();
+    let deadline = started + duration;
     let concurrency = load.options.concurrency.max(1);
     let mut workers = Vec::new();
     for w in 0..concurrency {
@@ -286,7 +289,7 @@ async fn closed_loop(load: &Arc<Load>, deadline: Instant) -> anyhow::Result<Work
     for w in workers {
         total.merge(w.await?);
     }
-    Ok(total)
+    Ok((total, started.elapsed()))
 }
 
 /// Requests sent at a constant rate whatever the answers do (open loop), so a slow answer
@@ -295,20 +298,28 @@ async fn closed_loop(load: &Arc<Load>, deadline: Instant) -> anyhow::Result<Work
 async fn open_loop(
     load: &Arc<Load>,
     rate: f64,
-    started: Instant,
-    deadline: Instant,
-) -> anyhow::Result<WorkerResult> {
+    duration: Duration,
+) -> anyhow::Result<(WorkerResult, Duration)> {
     if !(rate.is_finite() && rate > 0.0) {
         bail!("--rate must be a positive number of requests a second");
+    }
+    // Every request's new checklists are built, hashed and compressed before the clock
+    // starts, so that this work does not take the cores from the server while it is being
+    // measured. Edits (of what an observer had acknowledged) are built when due.
+    let count = (rate * duration.as_secs_f64()).ceil() as u64;
+    println!("Building {count} requests before the clock starts.");
+    let mut ready = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for i in 0..count {
+        let mut rng = StdRng::seed_from_u64(i);
+        let observer = (i as usize) % load.observers.len();
+        ready.push(build(load, observer, &mut rng, false)?);
     }
     let permits = Arc::new(Semaphore::new(load.options.max_in_flight.max(1)));
     let mut total = WorkerResult::default();
     let mut tasks = Vec::new();
-    for i in 0u64.. {
+    let started = Instant::now();
+    for (i, built) in (0u64..).zip(ready) {
         let due = started + Duration::from_secs_f64(i as f64 / rate);
-        if due >= deadline {
-            break;
-        }
         tokio::time::sleep_until(due.into()).await;
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             total.not_sent += 1;
@@ -316,10 +327,13 @@ async fn open_loop(
         };
         let load = load.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = StdRng::seed_from_u64(i);
+            let mut rng = StdRng::seed_from_u64(u64::MAX - i);
             let mut result = WorkerResult::default();
             let observer = (i as usize) % load.observers.len();
-            push_once(&load, observer, &mut rng, &mut result, due).await;
+            match with_edits(&load, observer, built, &mut rng) {
+                Ok(built) => send(&load, observer, built, &mut result, due).await,
+                Err(e) => result.errors.push(e.to_string()),
+            }
             drop(permit);
             result
         }));
@@ -327,7 +341,7 @@ async fn open_loop(
     for t in tasks {
         total.merge(t.await?);
     }
-    Ok(total)
+    Ok((total, started.elapsed()))
 }
 
 async fn total_on_server(http: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<u64> {
@@ -343,8 +357,98 @@ async fn total_on_server(http: &reqwest::Client, url: &str, token: &str) -> anyh
         .context("the summary has no total")
 }
 
-/// Builds one request for `observer` (new checklists, some edits, some invalid), sends it and
-/// records what came back; latency is measured from `due`.
+/// One request ready to send: the checklists in it and its (compressed) body.
+struct Built {
+    batch: Vec<SubmissionPayload>,
+    body: Vec<u8>,
+    encoding: Option<&'static str>,
+}
+
+/// Builds one request for `observer`: new checklists (some invalid), and with `edits` some
+/// edits of what this observer had acknowledged.
+fn build(load: &Load, observer: usize, rng: &mut StdRng, edits: bool) -> anyhow::Result<Built> {
+    let o = &load.options;
+    let batch: Vec<SubmissionPayload> = {
+        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = delivered.entry(observer).or_default();
+        (0..load.per_request)
+            .map(|_| {
+                if edits && !mine.is_empty() && rng.random_bool(o.edit_share) {
+                    edit(mine.swap_remove(rng.random_range(0..mine.len())))
+                } else {
+                    new_checklist(load, rng)
+                }
+            })
+            .collect()
+    };
+    encode(o, batch)
+}
+
+/// A request built ahead with some of its checklists swapped for edits of what this observer
+/// had acknowledged by now (encoded again only when something was swapped).
+fn with_edits(
+    load: &Load,
+    observer: usize,
+    built: Built,
+    rng: &mut StdRng,
+) -> anyhow::Result<Built> {
+    let mut batch = built.batch.clone();
+    let mut swapped = false;
+    {
+        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = delivered.entry(observer).or_default();
+        for item in &mut batch {
+            if !mine.is_empty() && rng.random_bool(load.options.edit_share) {
+                *item = edit(mine.swap_remove(rng.random_range(0..mine.len())));
+                swapped = true;
+            }
+        }
+    }
+    if swapped {
+        encode(&load.options, batch)
+    } else {
+        Ok(built)
+    }
+}
+
+/// The next revision of a checklist the same observer had acknowledged.
+fn edit(mut edit: SubmissionPayload) -> SubmissionPayload {
+    edit.revision += 1;
+    edit.content.answers.insert("overall".into(), json!("bad"));
+    edit.content_hash = edit.content.content_hash();
+    edit
+}
+
+fn new_checklist(load: &Load, rng: &mut StdRng) -> SubmissionPayload {
+    let mut p = load.factory.checklist(rng);
+    if rng.random_bool(load.options.invalid_share) {
+        p.content.answers.remove("overall");
+        p.content_hash = p.content.content_hash();
+    }
+    p
+}
+
+fn encode(o: &IngestOptions, batch: Vec<SubmissionPayload>) -> anyhow::Result<Built> {
+    let body = serde_json::to_vec(&PushRequest {
+        submissions: batch.clone(),
+    })?;
+    if o.no_gzip {
+        return Ok(Built {
+            batch,
+            body,
+            encoding: None,
+        });
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&body)?;
+    Ok(Built {
+        batch,
+        body: gz.finish()?,
+        encoding: Some("gzip"),
+    })
+}
+
+/// Builds one request for `observer` and sends it; latency is measured from `due`.
 async fn push_once(
     load: &Load,
     observer: usize,
@@ -352,52 +456,21 @@ async fn push_once(
     result: &mut WorkerResult,
     due: Instant,
 ) {
+    match build(load, observer, rng, true) {
+        Ok(built) => send(load, observer, built, result, due).await,
+        Err(e) => result.errors.push(e.to_string()),
+    }
+}
+
+/// Sends one request and records what came back; latency is measured from `due`.
+async fn send(load: &Load, observer: usize, built: Built, result: &mut WorkerResult, due: Instant) {
     let o = &load.options;
     let token = &load.observers[observer];
-    let batch: Vec<SubmissionPayload> = {
-        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = delivered.entry(observer).or_default();
-        (0..load.per_request)
-            .map(|_| {
-                if !mine.is_empty() && rng.random_bool(o.edit_share) {
-                    // An edit of something this observer sent earlier: the next revision.
-                    let mut edit = mine.swap_remove(rng.random_range(0..mine.len()));
-                    edit.revision += 1;
-                    edit.content.answers.insert("overall".into(), json!("bad"));
-                    edit.content_hash = edit.content.content_hash();
-                    edit
-                } else {
-                    let mut p = load.factory.checklist(rng);
-                    if rng.random_bool(o.invalid_share) {
-                        p.content.answers.remove("overall");
-                        p.content_hash = p.content.content_hash();
-                    }
-                    p
-                }
-            })
-            .collect()
-    };
-    let body = match serde_json::to_vec(&PushRequest {
-        submissions: batch.clone(),
-    }) {
-        Ok(b) => b,
-        Err(e) => {
-            result.errors.push(e.to_string());
-            return;
-        }
-    };
-    let (body, encoding) = if o.no_gzip {
-        (body, None)
-    } else {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        match gz.write_all(&body).and_then(|()| gz.finish()) {
-            Ok(b) => (b, Some("gzip")),
-            Err(e) => {
-                result.errors.push(e.to_string());
-                return;
-            }
-        }
-    };
+    let Built {
+        batch,
+        body,
+        encoding,
+    } = built;
     result.bytes += body.len() as u64;
     result.requests += 1;
     let mut request = load

@@ -17,6 +17,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: the load generator shares the machine with the
+/// server it measures, and with glibc's allocator a sixth of its time went to page faults and
+/// zeroing for the compressor's buffers, which glibc hands back to the kernel after every
+/// request (profiled with perf, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "eom-loadgen",
