@@ -117,7 +117,7 @@ pub(super) fn write_deltas(tx: &Connection, deltas: &TallyDelta) -> Result<(), S
         "INSERT INTO tally_findings
            (form_id, question_id, region, area, kind, hour, answered, concern)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (form_id, question_id, region, area, kind, hour) DO UPDATE SET
+         ON CONFLICT (form_id, region, area, kind, hour, question_id) DO UPDATE SET
            answered = answered + excluded.answered, concern = concern + excluded.concern",
     )?;
     for (k, d) in deltas.findings() {

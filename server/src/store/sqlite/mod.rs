@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_teams.sql"),
     include_str!("migrations/0009_official_results.sql"),
     include_str!("migrations/0010_attachments.sql"),
+    include_str!("migrations/0011_tally_findings_by_place.sql"),
 ];
 
 mod alerts;
