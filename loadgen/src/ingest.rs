@@ -311,8 +311,7 @@ async fn open_loop(
     let mut ready = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     for i in 0..count {
         let mut rng = StdRng::seed_from_u64(i);
-        let observer = (i as usize) % load.observers.len();
-        ready.push(build(load, observer, &mut rng, false)?);
+        ready.push(encode(&load.options, new_batch(load, &mut rng))?);
     }
     let permits = Arc::new(Semaphore::new(load.options.max_in_flight.max(1)));
     let mut total = WorkerResult::default();
@@ -364,51 +363,54 @@ struct Built {
     encoding: Option<&'static str>,
 }
 
-/// Builds one request for `observer`: new checklists (some invalid), and with `edits` some
-/// edits of what this observer had acknowledged.
-fn build(load: &Load, observer: usize, rng: &mut StdRng, edits: bool) -> anyhow::Result<Built> {
-    let o = &load.options;
-    let batch: Vec<SubmissionPayload> = {
-        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = delivered.entry(observer).or_default();
-        (0..load.per_request)
-            .map(|_| {
-                if edits && !mine.is_empty() && rng.random_bool(o.edit_share) {
-                    edit(mine.swap_remove(rng.random_range(0..mine.len())))
-                } else {
-                    new_checklist(load, rng)
-                }
-            })
-            .collect()
-    };
-    encode(o, batch)
+/// Builds one request for `observer`: new checklists (some invalid), some swapped for edits
+/// of what this observer had acknowledged.
+fn build(load: &Load, observer: usize, rng: &mut StdRng) -> anyhow::Result<Built> {
+    let mut batch = new_batch(load, rng);
+    swap_in_edits(load, observer, &mut batch, rng);
+    encode(&load.options, batch)
 }
 
-/// A request built ahead with some of its checklists swapped for edits of what this observer
-/// had acknowledged by now (encoded again only when something was swapped).
+/// New checklists for one request, some of them invalid.
+fn new_batch(load: &Load, rng: &mut StdRng) -> Vec<SubmissionPayload> {
+    (0..load.per_request)
+        .map(|_| new_checklist(load, rng))
+        .collect()
+}
+
+/// A request built ahead, with some of its checklists swapped for edits of what this
+/// observer had acknowledged by now (encoded again only when something was swapped).
 fn with_edits(
     load: &Load,
     observer: usize,
-    built: Built,
+    mut built: Built,
     rng: &mut StdRng,
 ) -> anyhow::Result<Built> {
-    let mut batch = built.batch.clone();
-    let mut swapped = false;
-    {
-        let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = delivered.entry(observer).or_default();
-        for item in &mut batch {
-            if !mine.is_empty() && rng.random_bool(load.options.edit_share) {
-                *item = edit(mine.swap_remove(rng.random_range(0..mine.len())));
-                swapped = true;
-            }
-        }
-    }
-    if swapped {
-        encode(&load.options, batch)
+    if swap_in_edits(load, observer, &mut built.batch, rng) {
+        encode(&load.options, built.batch)
     } else {
         Ok(built)
     }
+}
+
+/// Swaps each checklist, with the edit share's chance, for the next revision of one this
+/// observer had acknowledged; whether any was swapped.
+fn swap_in_edits(
+    load: &Load,
+    observer: usize,
+    batch: &mut [SubmissionPayload],
+    rng: &mut StdRng,
+) -> bool {
+    let mut delivered = load.delivered.lock().unwrap_or_else(|p| p.into_inner());
+    let mine = delivered.entry(observer).or_default();
+    let mut swapped = false;
+    for item in batch {
+        if !mine.is_empty() && rng.random_bool(load.options.edit_share) {
+            *item = edit(mine.swap_remove(rng.random_range(0..mine.len())));
+            swapped = true;
+        }
+    }
+    swapped
 }
 
 /// The next revision of a checklist the same observer had acknowledged.
@@ -429,9 +431,9 @@ fn new_checklist(load: &Load, rng: &mut StdRng) -> SubmissionPayload {
 }
 
 fn encode(o: &IngestOptions, batch: Vec<SubmissionPayload>) -> anyhow::Result<Built> {
-    let body = serde_json::to_vec(&PushRequest {
-        submissions: batch.clone(),
-    })?;
+    let request = PushRequest { submissions: batch };
+    let body = serde_json::to_vec(&request)?;
+    let batch = request.submissions;
     if o.no_gzip {
         return Ok(Built {
             batch,
@@ -456,7 +458,7 @@ async fn push_once(
     result: &mut WorkerResult,
     due: Instant,
 ) {
-    match build(load, observer, rng, true) {
+    match build(load, observer, rng) {
         Ok(built) => send(load, observer, built, result, due).await,
         Err(e) => result.errors.push(e.to_string()),
     }
