@@ -376,7 +376,7 @@ pub fn raw_sqlite(path: &Path, rows: usize, batch: usize) -> anyhow::Result<()> 
                 "INSERT INTO submissions (id, revision, observer_id, form_id, form_version, stage,
                    station_code, region, overall, observed_at, first_received_at, received_at,
                    observed_hour, restricted, findings)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, 0, '[]')",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, 0, '{}')",
             )?;
             for p in &chunk {
                 let id = p.id.to_string();

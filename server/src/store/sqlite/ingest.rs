@@ -10,9 +10,7 @@ use eom_shared::sync::ReviewStatus;
 use eom_shared::{FormId, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::columns::{
-    area, get, hour_text, json, kind, known, parse_hour, parsed, place, time_text,
-};
+use super::columns::{area, get, hour_text, kind, known, parse_hour, parsed, place, time_text};
 use crate::rules::{self, Counted, Existing, TallyDelta, Verdict};
 use crate::store::{IngestDecision, IngestItem, StoreError};
 
@@ -50,7 +48,7 @@ pub(super) fn load_counted(
             })
             .transpose()?,
         restricted: get(row, "restricted")?,
-        findings: json(row, "findings")?,
+        findings: parsed(row, "findings", super::findings::parse)?,
     };
     let review = parsed(row, "review_status", known(ReviewStatus::parse))?;
     Ok(Some((counted, review)))
@@ -187,7 +185,7 @@ pub(super) fn write_counted(
         id,
         counted.overall.map(Assessment::as_str),
         counted.restricted,
-        to_json(&counted.findings)?,
+        super::findings::text(&counted.findings)?,
         hour_text(counted.hour),
         counted.region,
         Area::stored(counted.area),
@@ -316,7 +314,7 @@ pub(super) fn ingest_one(
         received,
         hour_text(counted.hour),
         counted.restricted,
-        to_json(&counted.findings)?,
+        super::findings::text(&counted.findings)?,
         Area::stored(counted.area),
         counted.kind.as_str()
     ])?;

@@ -287,7 +287,7 @@ pub(super) fn load(tx: &Connection, records: &[Record]) -> Result<(), StoreError
                            received_at, review_status, reviewed_revision, observed_hour, findings)
                          SELECT submission_id, revision, ?3, form_id, form_version, ?4,
                            station_code, ?5, observed_at, ?6, received_at, ?7, ?8,
-                           substr(observed_at, 1, 13), '[]'
+                           substr(observed_at, 1, 13), '{}'
                          FROM revisions WHERE submission_id = ?1 AND revision = ?2",
                     )?
                     .execute(params![

@@ -47,12 +47,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_official_results.sql"),
     include_str!("migrations/0010_attachments.sql"),
     include_str!("migrations/0011_tally_findings_by_place.sql"),
+    include_str!("migrations/0012_compact_findings.sql"),
 ];
 
 mod alerts;
 mod attachments;
 mod audit;
 mod columns;
+mod findings;
 mod ingest;
 mod messages;
 mod migrate;

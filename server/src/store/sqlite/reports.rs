@@ -413,9 +413,8 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
             ("s.kind = ?", filter.kind.map(|k| k.as_str().to_owned())),
             ("s.observer_id = ?", filter.observer.clone()),
             (
-                "EXISTS (SELECT 1 FROM json_each(s.findings) f
-                         WHERE json_extract(f.value, '$.question') = ?
-                           AND json_extract(f.value, '$.concern'))",
+                // Findings are stored as {"question": 0|1|2}; 1 and 2 are concerns seen.
+                "EXISTS (SELECT 1 FROM json_each(s.findings) f WHERE f.key = ? AND f.value > 0)",
                 filter.failed_check.clone(),
             ),
             (
