@@ -24,6 +24,12 @@ const ANSWERED: u8 = 0;
 const CONCERN: u8 = 1;
 const CRITICAL: u8 = 2;
 
+/// The "failed check" filter on a `submissions` row `s`: the check (its tally key, bound to
+/// `?`) is among the findings with its concern seen, i.e. coded [`CONCERN`] or [`CRITICAL`].
+/// Object keys are compared through `json_each`, so the bound text never becomes a JSON path.
+pub(super) const CONCERN_SEEN_SQL: &str =
+    "EXISTS (SELECT 1 FROM json_each(s.findings) f WHERE f.key = ? AND f.value >= 1)";
+
 fn code(f: &Finding) -> u8 {
     match (f.concern, f.critical) {
         (_, true) => CRITICAL,

@@ -413,8 +413,7 @@ pub(super) fn submission_where(filter: &SubmissionFilter) -> (String, Vec<String
             ("s.kind = ?", filter.kind.map(|k| k.as_str().to_owned())),
             ("s.observer_id = ?", filter.observer.clone()),
             (
-                // Findings are stored as {"question": 0|1|2}; 1 and 2 are concerns seen.
-                "EXISTS (SELECT 1 FROM json_each(s.findings) f WHERE f.key = ? AND f.value > 0)",
+                super::findings::CONCERN_SEEN_SQL,
                 filter.failed_check.clone(),
             ),
             (
